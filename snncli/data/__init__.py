@@ -1,0 +1,56 @@
+"""Datasets, batches and spike encoders.
+
+Datasets are registered by name (``list_datasets()``) and loaded with
+``load_dataset(name, root)``, which looks for the files in the data root,
+``$SNN_DATA``, the user cache and system copies, in that order (see
+``docs/data.md``). Small datasets load whole into memory as :class:`ImageSet`;
+ImageNet-style folders are streamed as :class:`FolderImageSet`.
+"""
+
+# Importing the family modules registers their datasets.
+from snncli.data import cifar, imagenet, mnist, synthetic  # noqa: F401  isort: skip
+from snncli.data._registry import (
+    DEFAULT_DATASET,
+    DatasetEntry,
+    get_dataset_entry,
+    list_datasets,
+    load_dataset,
+    register_dataset,
+    search_paths,
+)
+from snncli.data.batching import iterate_batches
+from snncli.data.dataset import DataSplits, ImageSet
+from snncli.data.encoding import ENCODINGS, encode
+from snncli.data.errors import (
+    CorruptDatasetError,
+    DataRootError,
+    DatasetNotFoundError,
+    UnknownDatasetError,
+)
+from snncli.data.folder import FolderImageSet
+from snncli.data.locations import FileSpec, cache_dir
+from snncli.data.splits import stratified_kfold, train_val_split
+
+__all__ = [
+    "DEFAULT_DATASET",
+    "ENCODINGS",
+    "CorruptDatasetError",
+    "DataRootError",
+    "DataSplits",
+    "DatasetEntry",
+    "DatasetNotFoundError",
+    "FileSpec",
+    "FolderImageSet",
+    "ImageSet",
+    "UnknownDatasetError",
+    "cache_dir",
+    "encode",
+    "get_dataset_entry",
+    "iterate_batches",
+    "list_datasets",
+    "load_dataset",
+    "register_dataset",
+    "search_paths",
+    "stratified_kfold",
+    "train_val_split",
+]

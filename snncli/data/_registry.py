@@ -1,0 +1,151 @@
+"""The dataset registry: one decorated loader function per dataset.
+
+``load_dataset(name)`` and ``list_datasets()`` are the only way in, so a dataset is
+usable from the CLI and covered by the registry-wide tests the moment its module
+registers it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from snncli.data.dataset import DataSplits
+from snncli.data.errors import DataRootError, UnknownDatasetError
+from snncli.data.locations import FileSpec, candidate_folders, locate
+
+DEFAULT_DATASET = "fashionmnist"
+
+Loader = Callable[[Path | None], DataSplits]
+"""Builds the splits from the folder holding the files (``None`` for generated data)."""
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """A registered dataset.
+
+    Attributes:
+        name: Registry key, as typed on the command line.
+        loader: Builds the splits from the located folder.
+        files: What to look for on disk, or ``None`` for generated datasets.
+    """
+
+    name: str
+    loader: Loader
+    files: FileSpec | None
+
+    @property
+    def summary(self) -> str:
+        """First line of the loader's docstring."""
+        doc = (self.loader.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+_REGISTRY: dict[str, DatasetEntry] = {}
+
+
+def register_dataset(name: str, *, files: FileSpec | None = None) -> Callable[[Loader], Loader]:
+    """Registers a loader under ``name``.
+
+    Args:
+        name: Dataset name; lowercase with dashes by convention.
+        files: Where its files are looked for; datasets sharing files (a subset and its
+            parent) share one spec. ``None`` for generated datasets.
+
+    Returns:
+        A decorator that registers the function and returns it unchanged.
+
+    Example:
+        >>> @register_dataset("tiny", files=TINY_FILES)
+        ... def tiny(folder):
+        ...     \"\"\"Ten tiny images.\"\"\"
+        ...     return DataSplits(train=..., test=..., source=str(folder))
+    """
+
+    def decorate(loader: Loader) -> Loader:
+        if name in _REGISTRY:
+            raise ValueError(f"dataset '{name}' is already registered")
+        _REGISTRY[name] = DatasetEntry(name=name, loader=loader, files=files)
+        return loader
+
+    return decorate
+
+
+def list_datasets() -> list[str]:
+    """Names of all registered datasets, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_dataset_entry(name: str) -> DatasetEntry:
+    """The registry entry for ``name``.
+
+    Raises:
+        UnknownDatasetError: ``name`` is not registered; the message lists the allowed names.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        allowed = tuple(list_datasets())
+        close = difflib.get_close_matches(str(name), allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise UnknownDatasetError(
+            f"unknown dataset '{name}'{hint}; allowed: {', '.join(allowed)}", allowed=allowed
+        ) from None
+
+
+def search_paths(name: str, root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The folders looked in for ``name``, in search order (empty for generated datasets).
+
+    Raises:
+        UnknownDatasetError: ``name`` is not registered.
+    """
+    entry = get_dataset_entry(name)
+    if entry.files is None:
+        return []
+    return [folder for folder, _ in candidate_folders(entry.files, root)]
+
+
+def _check_root(root: str | os.PathLike[str]) -> Path:
+    path = Path(root).expanduser()
+    if not path.exists():
+        raise DataRootError(f"data root {path} does not exist", places=(path,))
+    if not path.is_dir():
+        raise DataRootError(f"data root {path} is not a folder", places=(path,))
+    return path
+
+
+def load_dataset(
+    name: str,
+    root: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    *,
+    on_download: Callable[[str], None] | None = None,
+) -> DataSplits:
+    """Loads a registered dataset, finding (or downloading) its files first.
+
+    Args:
+        name: One of :func:`list_datasets`.
+        root: Folder searched before ``$SNN_DATA``, the user cache and system copies.
+        download: Whether to try public mirrors when no local copy is found.
+        on_download: Called with a one-line message before a download starts.
+
+    Returns:
+        The train and test splits, and the folder they were read from.
+
+    Raises:
+        UnknownDatasetError: ``name`` is not registered.
+        DataRootError: ``root`` is given but is not an existing folder.
+        DatasetNotFoundError: The files are nowhere; the message lists every place looked
+            and how to get the data.
+        CorruptDatasetError: A file was found but is damaged; the message names it.
+    """
+    entry = get_dataset_entry(name)
+    if root is not None:
+        root = _check_root(root)
+    if entry.files is None:
+        return entry.loader(None)
+    folder = locate(name, entry.files, root, download, on_download)
+    return entry.loader(folder)
