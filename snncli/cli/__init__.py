@@ -1,0 +1,1 @@
+"""The ``snn`` command line. Nothing else in the package imports from here."""

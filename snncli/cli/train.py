@@ -1,0 +1,100 @@
+"""``snn train``: train a spiking network on a dataset, resumable, one run folder per setting."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ..config import TrainConfig, load_config_file
+from .errors import user_errors
+from .options import ConfigFile, JsonOut, collect, opt
+from .progress import TrainProgress, result_table
+
+app = typer.Typer()
+C = TrainConfig
+DATA, MODEL, NEURON, TRAIN, RUN = "Data and encoding", "Model", "Neurons", "Training", "Run"
+
+
+def train_options_to_config(values: dict, config: Path | None) -> TrainConfig:
+    """Merge a config file and the flags given into a validated :class:`TrainConfig`."""
+    file_values = load_config_file(config) if config else {}
+    return TrainConfig(**collect(values, file_values))
+
+
+@app.command("train")
+def train_command(
+    dataset: Annotated[Optional[str], opt(C, "dataset", panel=DATA)] = None,
+    data_root: Annotated[Optional[Path], opt(C, "data_root", "--data-root", "--data_root", panel=DATA)] = None,
+    enc: Annotated[Optional[str], opt(C, "enc", panel=DATA)] = None,
+    enc_scale: Annotated[Optional[float], opt(C, "enc_scale", "--enc-scale", "--enc_scale", panel=DATA)] = None,
+    enc_bias: Annotated[Optional[float], opt(C, "enc_bias", "--enc-bias", "--enc_bias", panel=DATA)] = None,
+    T: Annotated[Optional[int], opt(C, "T", "--T", "-T", panel=DATA)] = None,
+    val_fraction: Annotated[Optional[float], opt(C, "val_fraction", "--val-fraction", panel=DATA)] = None,
+    model: Annotated[Optional[str], opt(C, "model", panel=MODEL)] = None,
+    hidden_dim: Annotated[Optional[int], opt(C, "hidden_dim", "--hidden-dim", "--hidden_dim", panel=MODEL)] = None,
+    p_inter: Annotated[Optional[float], opt(C, "p_inter", "--p-inter", "--p_inter", panel=MODEL)] = None,
+    groups: Annotated[Optional[int], opt(C, "groups", panel=MODEL)] = None,
+    sparsity_mode: Annotated[
+        Optional[str], opt(C, "sparsity_mode", "--sparsity", "--sparsity-mode", "--sparsity_mode", panel=MODEL)
+    ] = None,
+    use_resnet: Annotated[Optional[bool], opt(C, "use_resnet", "--use-resnet/--no-resnet", "--use_resnet", panel=MODEL)] = None,
+    beta: Annotated[Optional[float], opt(C, "beta", panel=NEURON)] = None,
+    threshold: Annotated[Optional[float], opt(C, "threshold", panel=NEURON)] = None,
+    surrogate: Annotated[Optional[str], opt(C, "surrogate", panel=NEURON)] = None,
+    epochs: Annotated[Optional[int], opt(C, "epochs", panel=TRAIN)] = None,
+    batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size", "--batch_size", "-b", panel=TRAIN)] = None,
+    lr: Annotated[Optional[float], opt(C, "lr", "--lr", "--learning-rate", panel=TRAIN)] = None,
+    optimizer: Annotated[Optional[str], opt(C, "optimizer", panel=TRAIN)] = None,
+    momentum: Annotated[Optional[float], opt(C, "momentum", panel=TRAIN)] = None,
+    weight_decay: Annotated[Optional[float], opt(C, "weight_decay", "--weight-decay", panel=TRAIN)] = None,
+    loss: Annotated[Optional[str], opt(C, "loss", panel=TRAIN)] = None,
+    enforce_sparsity: Annotated[
+        Optional[bool], opt(C, "enforce_sparsity", "--enforce-sparsity/--no-enforce-sparsity", "--enforce_sparsity", panel=TRAIN)
+    ] = None,
+    warmup_epochs: Annotated[Optional[int], opt(C, "warmup_epochs", "--warmup-epochs", "--warmup_epochs", panel=TRAIN)] = None,
+    rate_reg: Annotated[Optional[float], opt(C, "rate_reg", "--rate-reg", panel=TRAIN)] = None,
+    max_batches: Annotated[Optional[int], opt(C, "max_batches", "--max-batches", panel=TRAIN)] = None,
+    out: Annotated[Optional[Path], opt(C, "out", "--out", "-o", panel=RUN)] = None,
+    seed: Annotated[Optional[int], opt(C, "seed", panel=RUN)] = None,
+    device: Annotated[Optional[str], opt(C, "device", panel=RUN)] = None,
+    precision: Annotated[Optional[str], opt(C, "precision", panel=RUN)] = None,
+    force: Annotated[Optional[bool], opt(C, "force", "--force/--no-force", panel=RUN)] = None,
+    config: ConfigFile = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Train a spiking network; re-running the same command resumes it, a finished one is skipped.
+
+    Examples:
+
+      snn train --epochs 1                                   # dense SNN on Fashion-MNIST
+
+      snn train --model mixer --p-inter 0.15 --json | jq .test_acc
+
+      snn train --config run.yaml --epochs 5                 # flags override the file
+    """
+    values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
+    with user_errors():
+        cfg = train_options_to_config(values, config)
+        run_and_report(cfg, json_out)
+
+
+def run_and_report(cfg: TrainConfig, json_out: bool) -> dict:
+    from ..engine import train
+
+    progress = TrainProgress()
+    try:
+        result = train(cfg, progress.callbacks(cfg.epochs))
+    finally:
+        progress.close()
+    if json_out:
+        typer.echo(json.dumps(result, default=str))
+    else:
+        Console().print(result_table(result, [
+            "status", "run_dir", "test_acc", "val_acc", "train_acc", "test_loss",
+            "samples_per_s", "time_s", "parameters", "connections", "sparsity",
+        ]))
+    return result

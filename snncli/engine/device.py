@@ -1,0 +1,106 @@
+"""Device and precision selection, and reproducibility switches."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+
+import numpy as np
+import torch
+
+
+class DeviceUnavailableError(RuntimeError):
+    """The requested device is not present on this machine."""
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """Map ``auto|cpu|cuda|mps|directml`` to a device; auto tries CUDA, MPS, DirectML, then CPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        if importlib.util.find_spec("torch_directml") is not None:
+            return _directml()
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DeviceUnavailableError("--device cuda: no CUDA device visible to torch (try --device auto)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise DeviceUnavailableError("--device mps: MPS is not available on this machine (try --device auto)")
+    if name == "directml":
+        if importlib.util.find_spec("torch_directml") is None:
+            raise DeviceUnavailableError("--device directml: install torch-directml first (pip install torch-directml)")
+        return _directml()
+    return torch.device(name)
+
+
+def _directml() -> torch.device:
+    import torch_directml  # optional; only present on Windows/AMD set-ups
+
+    return torch_directml.device()
+
+
+def bf16_matmul_is_fast(device: torch.device) -> bool:
+    """Whether bfloat16 products beat fp32 here: CUDA with bf16 support, or a CPU with AVX512-BF16/AMX."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and _cpu_has_native_bf16()
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
+def _cpu_has_native_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:  # not Linux: be conservative
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto`` becomes ``bf16`` where bf16 products are fast, else ``fp32``."""
+    if precision == "auto":
+        return "bf16" if bf16_matmul_is_fast(device) else "fp32"
+    return precision
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed blocks for reuse instead of returning them to the OS.
+
+    Training allocates and frees the same large ``[T, B, N]`` tensors every step. By default
+    glibc serves each from fresh ``mmap``ed pages, and the kernel's page faults and zeroing
+    then cost about as much as the arithmetic (measured: dense T=50 B=256 trains 35% faster
+    with this). It is what a caching allocator does on GPUs: peak memory is unchanged, but
+    the process keeps it until it exits. No-op (returns False) where glibc is absent.
+    """
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED:
+        return True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold, largest = -1, -3, 2**31 - 1
+        _ALLOCATOR_TUNED = bool(libc.mallopt(m_mmap_threshold, largest)) and bool(libc.mallopt(m_trim_threshold, largest))
+    except (OSError, AttributeError):
+        _ALLOCATOR_TUNED = False
+    return _ALLOCATOR_TUNED
+
+
+_ALLOCATOR_TUNED = False
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch, and ask torch for deterministic kernels where it has them."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if torch.backends.cudnn.is_available():
+        torch.backends.cudnn.benchmark = False

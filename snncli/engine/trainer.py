@@ -1,0 +1,269 @@
+"""The training engine: one loop for every spiking model, resumable at epoch granularity.
+
+The engine never prints: progress goes to the callbacks the caller passes in, results
+come back as a dict and into the run folder.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from ..config import TrainConfig
+from ..data import DataSplits, ImageSet, encode, iterate_batches, load_dataset, train_val_split
+from ..models import SNNOutput, create_model
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
+from .writers import write_json, write_metrics
+
+# Settings that define what a checkpoint contains; a checkpoint whose values differ is foreign.
+IDENTITY_KEYS = (
+    "dataset", "model", "hidden_dim", "p_inter", "groups", "T", "enc", "beta", "threshold",
+    "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode",
+)
+
+
+@dataclass
+class Callbacks:
+    """Hooks the engine calls; every one is optional. The CLI turns them into progress bars."""
+
+    on_start: Callable[[dict[str, Any]], None] = lambda info: None
+    on_epoch_start: Callable[[int, int], None] = lambda epoch, batches: None
+    on_batch: Callable[[int, float], None] = lambda batch, loss: None
+    on_epoch_end: Callable[[dict[str, Any]], None] = lambda row: None
+    on_log: Callable[[str], None] = lambda msg: None
+
+
+@dataclass
+class RunPaths:
+    """Where a run lives: ``{out}/{name}/`` with ``{name}.pth``, metrics, result and ``.DONE``."""
+
+    dir: Path
+    name: str
+    checkpoint: Path = field(init=False)
+    done: Path = field(init=False)
+    result: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.checkpoint = self.dir / f"{self.name}.pth"
+        self.done = self.dir / ".DONE"
+        self.result = self.dir / "result.json"
+
+
+def run_paths(cfg: TrainConfig) -> RunPaths:
+    name = cfg.run_name()
+    return RunPaths(cfg.out / name, name)
+
+
+def logits_of(out: SNNOutput, loss_kind: str) -> torch.Tensor:
+    """Class scores from a spiking output: spike counts, or time-summed membrane."""
+    return out.spikes.sum(0) if loss_kind == "count" else out.mem.sum(0)
+
+
+def build_model(cfg: TrainConfig, data: ImageSet) -> torch.nn.Module:
+    return create_model(
+        cfg.model, in_shape=data.shape, num_classes=data.num_classes, hidden_dim=cfg.hidden_dim,
+        T=cfg.T, beta=cfg.beta, threshold=cfg.threshold, surrogate=cfg.surrogate,
+        groups=cfg.groups, p_inter=cfg.p_inter, mask_seed=cfg.seed,
+    )
+
+
+def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+    # One generator per epoch, derived from (seed, epoch): a resumed run draws the same
+    # shuffles and rate-coded spikes as an uninterrupted one without saving RNG state.
+    return torch.Generator(device=device).manual_seed(seed * 100_003 + epoch)
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, data: ImageSet, cfg: TrainConfig, device: torch.device, seed_offset: int = 0
+) -> dict[str, Any]:
+    """Loss, accuracy and per-layer firing rate of ``model`` on ``data`` (no gradients)."""
+    model.eval()
+    gen = _epoch_generator(cfg.seed, 10_000 + seed_offset, device)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    rates = None
+    n = 0
+    for x, y in iterate_batches(data, max(cfg.batch_size, 512), shuffle=False, device=device):
+        out = model(encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen))
+        logits = logits_of(out, cfg.loss)
+        loss_sum += F.cross_entropy(logits, y, reduction="sum")
+        correct += (logits.argmax(1) == y).sum()
+        batch_rates = torch.stack([h.float().mean() for h in out.hidden]) * len(y)
+        rates = batch_rates if rates is None else rates + batch_rates
+        n += len(y)
+    if n == 0:
+        return {"loss": float("nan"), "acc": float("nan"), "rates": []}
+    return {
+        "loss": loss_sum.item() / n,
+        "acc": correct.item() / n,
+        "rates": [r / n for r in rates.tolist()],
+    }
+
+
+def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
+    current = cfg.model_dump(mode="json")
+    diff = [k for k in IDENTITY_KEYS if stored.get(k) != current.get(k)]
+    if diff:
+        k = diff[0]
+        raise CheckpointError(
+            f"{path}: checkpoint is from a different run ({k}={stored.get(k)!r}, this run has {current.get(k)!r})"
+        )
+
+
+def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits | None = None) -> dict[str, Any]:
+    """Train (or resume, or skip) the run that ``cfg`` describes.
+
+    Args:
+        cfg: validated configuration.
+        callbacks: progress hooks.
+        data: already-loaded data (tests, cross-validation); loaded from ``cfg`` otherwise.
+
+    Returns:
+        The result dict, also written to ``result.json`` in the run folder.
+
+    Raises:
+        CheckpointError: an existing checkpoint is unreadable or belongs to another run
+            (it is left untouched).
+    """
+    cb = callbacks or Callbacks()
+    paths = run_paths(cfg)
+    if paths.done.exists() and paths.result.exists() and not cfg.force:
+        import json
+
+        result = json.loads(paths.result.read_text())
+        result["status"] = "skipped"
+        cb.on_log(f"{paths.dir} is finished (.DONE); skipping (use --force to re-run)")
+        return result
+
+    device = resolve_device(cfg.device)
+    precision = resolve_precision(cfg.precision, device)
+    if device.type == "cpu":
+        keep_freed_memory()
+    splits = data or load_dataset(cfg.dataset, cfg.data_root)
+    train_set, val_set = train_val_split(splits.train, cfg.val_fraction, cfg.seed) if cfg.val_fraction > 0 else (splits.train, None)
+    train_set, test_set = train_set.to(device), splits.test.to(device)
+    val_set = val_set.to(device) if val_set is not None else None
+
+    seed_everything(cfg.seed)
+    model = build_model(cfg, train_set).to(device)
+    if hasattr(model, "set_precision"):
+        model.set_precision(precision)
+    optimizer = build_optimizer(cfg, model)
+
+    start_epoch, history = 0, []
+    resumed = False
+    if paths.checkpoint.exists() and not cfg.force:
+        ckpt = load_checkpoint(paths.checkpoint, map_location=device)
+        _check_identity(ckpt.get("config", {}), cfg, paths.checkpoint)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        start_epoch, history = int(ckpt["epoch"]), list(ckpt["history"])
+        resumed = True
+        cb.on_log(f"resuming {paths.name} after epoch {start_epoch}")
+    paths.done.unlink(missing_ok=True)
+    paths.dir.mkdir(parents=True, exist_ok=True)
+    write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
+
+    kept, total = model.connections() if hasattr(model, "connections") else (0, 0)
+    n_params = sum(p.numel() for p in model.parameters())
+    info = {
+        "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
+        "parameters": n_params, "connections": kept, "sparsity": 1 - kept / total if total else 0.0,
+        "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
+        "test_samples": len(test_set), "data_source": splits.source, "resumed_from_epoch": start_epoch if resumed else None,
+    }
+    cb.on_start(info)
+
+    batches_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
+    if cfg.max_batches:
+        batches_per_epoch = min(batches_per_epoch, cfg.max_batches)
+    for epoch in range(start_epoch, cfg.epochs):
+        row = _train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb)
+        if val_set is not None:
+            val = evaluate(model, val_set, cfg, device, seed_offset=1)
+            row.update(val_loss=val["loss"], val_acc=val["acc"])
+        test = evaluate(model, test_set, cfg, device, seed_offset=2)
+        row.update(test_loss=test["loss"], test_acc=test["acc"])
+        history.append(row)
+        save_checkpoint(paths.checkpoint, {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
+            "history": history, "config": cfg.model_dump(mode="json"),
+        })
+        write_metrics(paths.dir, history)
+        cb.on_epoch_end(row)
+
+    last = history[-1]
+    result = {
+        **info, "status": "finished", "epochs": cfg.epochs,
+        "test_acc": last["test_acc"], "test_loss": last["test_loss"],
+        "val_acc": last.get("val_acc"), "best_val_acc": max((r.get("val_acc") or 0.0) for r in history),
+        "train_acc": last["train_acc"], "samples_per_s": last["samples_per_s"],
+        "time_s": sum(r["time_s"] for r in history),
+        "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
+    }
+    write_json(paths.result, result)
+    paths.done.touch()
+    return result
+
+
+def _train_epoch(
+    model, optimizer, data: ImageSet, cfg: TrainConfig, device: torch.device,
+    epoch: int, n_batches: int, cb: Callbacks,
+) -> dict[str, Any]:
+    model.train()
+    gen = _epoch_generator(cfg.seed, epoch, device)
+    regularise = cfg.enforce_sparsity and epoch >= cfg.warmup_epochs
+    cb.on_epoch_start(epoch, n_batches)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    rates = None
+    seen = 0
+    start = time.perf_counter()
+    for i, (x, y) in enumerate(iterate_batches(data, cfg.batch_size, shuffle=True, generator=gen, device=device)):
+        if i >= n_batches:
+            break
+        out = model(encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen))
+        logits = logits_of(out, cfg.loss)
+        loss = F.cross_entropy(logits, y)
+        layer_rates = [h.float().mean() for h in out.hidden]
+        if regularise:
+            loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            loss_sum += loss.detach() * len(y)
+            correct += (logits.argmax(1) == y).sum()
+            r = torch.stack(layer_rates).detach() * len(y)
+            rates = r if rates is None else rates + r
+        seen += len(y)
+        # One host sync per batch is negligible on CPU; on CUDA report every 20 batches.
+        if device.type != "cuda" or i % 20 == 0:
+            cb.on_batch(i, loss.item())
+    elapsed = time.perf_counter() - start
+    per_layer = [round(v / max(seen, 1), 5) for v in rates.tolist()] if rates is not None else []
+    return {
+        "epoch": epoch + 1,
+        "train_loss": loss_sum.item() / max(seen, 1),
+        "train_acc": correct.item() / max(seen, 1),
+        **{f"rate_l{i + 1}": r for i, r in enumerate(per_layer)},
+        "time_s": round(elapsed, 3),
+        "samples_per_s": round(seen / elapsed, 2) if elapsed > 0 else None,
+        "lr": optimizer.param_groups[0]["lr"],
+        "regularised": regularise,
+    }

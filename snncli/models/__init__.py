@@ -1,0 +1,17 @@
+"""Models: a registry of spiking networks (``create_model``/``list_models``) and what they share."""
+
+from . import mlp as _mlp  # noqa: F401  (registers the MLP family)
+from ._registry import create_model, list_models, model_defaults, register_model
+from .layers import MaskedLinear
+from .mlp import SNNOutput, SpikingMLP, is_time_constant
+
+__all__ = [
+    "MaskedLinear",
+    "SNNOutput",
+    "SpikingMLP",
+    "create_model",
+    "is_time_constant",
+    "list_models",
+    "model_defaults",
+    "register_model",
+]

@@ -1,0 +1,160 @@
+"""Spiking MLPs: the G2G seed's dense baseline and G2GNet variants, and the plasticity seed's 784-512-10.
+
+Every layer is ``MaskedLinear`` followed by a LIF population run over the whole sequence
+at once (:func:`snncli.neurons.lif_sequence`): one matmul per layer over all T*B rows and
+a fused LIF recurrence, instead of a Python loop around every layer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+import torch
+import torch.nn as nn
+
+from ..neurons import LIFParams, lif_sequence
+from ..sparsity import assign_groups, g2g_mask
+from ._registry import register_model
+from .layers import MaskedLinear
+
+
+class SNNOutput(NamedTuple):
+    """What a spiking model returns for an input sequence.
+
+    Attributes:
+        spikes: output spikes ``[T, B, C]``.
+        mem: output membrane potential ``[T, B, C]``.
+        hidden: spike sequences of every layer, input side first, output last.
+    """
+
+    spikes: torch.Tensor
+    mem: torch.Tensor
+    hidden: tuple[torch.Tensor, ...]
+
+
+def is_time_constant(x_seq: torch.Tensor) -> bool:
+    """True for a ``[T, ...]`` sequence that repeats one step by a stride-0 view (constant-current encoding)."""
+    return x_seq.dim() > 1 and x_seq.shape[0] > 1 and x_seq.stride(0) == 0
+
+
+class SpikingMLP(nn.Module):
+    """Fully connected LIF network: ``in -> hidden... -> classes``, every layer spiking.
+
+    Args:
+        sizes: population sizes, input first, classes last (e.g. ``[784, 2048, 2048, 10]``).
+        masks: per layer a ``[out, in]`` mask or ``None`` (dense).
+        lif: neuron parameters, shared by all layers.
+        T: default number of time steps (used by encoders and adapters).
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        masks: Sequence[torch.Tensor | None] | None = None,
+        lif: LIFParams = LIFParams(),
+        T: int = 25,
+    ):
+        super().__init__()
+        masks = list(masks) if masks is not None else [None] * (len(sizes) - 1)
+        self.sizes, self.lif, self.T = list(sizes), lif, T
+        self.layers = nn.ModuleList(
+            MaskedLinear(i, o, m) for i, o, m in zip(sizes[:-1], sizes[1:], masks)
+        )
+        # Products of binary spikes with weights may run in bfloat16 (see `set_precision`).
+        self.spike_dtype: torch.dtype | None = None
+
+    def set_precision(self, precision: str) -> None:
+        """``"bf16"``: products whose input is spikes run in bfloat16; ``"fp32"``: everything fp32."""
+        self.spike_dtype = torch.bfloat16 if precision == "bf16" else None
+
+    def forward(self, x_seq: torch.Tensor) -> SNNOutput:
+        """Run the network on an encoded input.
+
+        Args:
+            x_seq: ``[T, B, ...]`` input currents or spikes. A stride-0 expansion over T
+                (what ``encode(..., "current")`` returns) is recognised, and the first layer
+                is then computed once instead of T times.
+
+        Returns:
+            :class:`SNNOutput`.
+        """
+        T = x_seq.shape[0]
+        constant = is_time_constant(x_seq)
+        h = x_seq[0].flatten(1) if constant else x_seq.flatten(2)
+        hidden = []
+        mem = h
+        for i, layer in enumerate(self.layers):
+            # The first layer sees analog pixels (fp32); later ones see spikes, exact in bf16.
+            cur = layer(h, self.spike_dtype if i > 0 else None)
+            h, mem = lif_sequence(
+                cur, self.lif, T=T if (constant and i == 0) else None, spike_dtype=self.spike_dtype
+            )
+            hidden.append(h)
+        return SNNOutput(spikes=h.float(), mem=mem, hidden=tuple(hidden))
+
+    def connections(self) -> tuple[int, int]:
+        """(weights that exist, weights a dense network of the same shape would have)."""
+        kept = sum(layer.connections() for layer in self.layers)
+        total = sum(layer.weight.numel() for layer in self.layers)
+        return kept, total
+
+
+def _g2g_masks(sizes: Sequence[int], grouping: str, groups: int, p_inter: float, seed: int):
+    gen = torch.Generator().manual_seed(seed)
+    pops = [assign_groups(n, groups, grouping, depth, gen) for depth, n in enumerate(sizes)]
+    return [g2g_mask(pre, post, p_inter, gen) for pre, post in zip(pops[:-1], pops[1:])]
+
+
+def _mlp(
+    in_shape: Sequence[int], num_classes: int, hidden: Sequence[int], lif: LIFParams, T: int,
+    grouping: str | None = None, groups: int = 8, p_inter: float = 0.15, mask_seed: int = 0,
+) -> SpikingMLP:
+    sizes = [math.prod(in_shape), *hidden, num_classes]
+    masks = _g2g_masks(sizes, grouping, groups, p_inter, mask_seed) if grouping else None
+    return SpikingMLP(sizes, masks, lif, T)
+
+
+def _lif(beta: float, threshold: float, surrogate: str) -> LIFParams:
+    return LIFParams(beta=beta, threshold=threshold, surrogate=surrogate)
+
+
+@register_model
+def dense(
+    *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, T: int = 50,
+    beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
+) -> SpikingMLP:
+    """G2G seed's dense baseline: in -> FC(hidden) -> FC(hidden) -> FC(classes), LIF everywhere."""
+    return _mlp(in_shape, num_classes, [hidden_dim, hidden_dim], _lif(beta, threshold, surrogate), T)
+
+
+def _g2g_variant(grouping: str):
+    def variant(
+        *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, T: int = 50,
+        beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
+        groups: int = 8, p_inter: float = 0.15, mask_seed: int = 0,
+    ) -> SpikingMLP:
+        return _mlp(
+            in_shape, num_classes, [hidden_dim, hidden_dim], _lif(beta, threshold, surrogate), T,
+            grouping=grouping, groups=groups, p_inter=p_inter, mask_seed=mask_seed,
+        )
+
+    variant.__name__ = variant.__qualname__ = grouping
+    variant.__doc__ = (
+        f"G2GNet, `{grouping}` grouping: the dense shape with group-to-group masks "
+        "(fully connected inside a group, p_inter across groups)."
+    )
+    return variant
+
+
+for _grouping in ("index", "random", "mixer"):
+    register_model(_g2g_variant(_grouping))
+
+
+@register_model
+def mlp(
+    *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 512, T: int = 25,
+    beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
+) -> SpikingMLP:
+    """The plasticity seed's network: in -> 512 LIF -> classes LIF (beta 0.9, T 25)."""
+    return _mlp(in_shape, num_classes, [hidden_dim], _lif(beta, threshold, surrogate), T)

@@ -1,0 +1,193 @@
+r"""Leaky integrate-and-fire neurons as pure functions over time.
+
+Dynamics (discrete time, reset by subtraction, the semantics of ``snntorch.Leaky``):
+
+.. math::
+
+    U_t = \beta U_{t-1} + I_t - \vartheta S_{t-1}, \qquad S_t = H(U_t - \vartheta)
+
+with :math:`U_{-1} = 0`, :math:`S_{-1} = 0`. The reset term is treated as a constant in the
+backward pass (snnTorch detaches it), so the only path through time is the leak
+:math:`\partial U_t / \partial U_{t-1} = \beta`, and the surrogate replaces :math:`H'`.
+
+Two implementations that agree to floating-point rounding:
+
+* :func:`lif_step`: one step, plain autograd. The readable reference, and what the
+  per-step snnTorch loop computes.
+* :func:`lif_sequence`: a whole ``[T, B, ...]`` sequence in one fused ``autograd.Function``.
+  Forward is a loop of in-place ops with no graph; backward is the closed-form reverse
+  recurrence :math:`G_t = \partial L/\partial S_t \cdot H'(U_t-\vartheta) + \partial L/\partial U_t + \beta G_{t+1}`,
+  so training stores one membrane tensor per layer instead of T small graphs.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from .surrogate import SURROGATES, Surrogate, spike, surrogate_grad
+
+
+class LIFParams(NamedTuple):
+    """Parameters of a LIF population.
+
+    Attributes:
+        beta: membrane decay per time step, dimensionless in [0, 1] (``exp(-dt / tau_mem)``).
+        threshold: firing threshold, in the units of the input current.
+        surrogate: name of the surrogate derivative (see ``snncli.neurons.surrogate``).
+        slope: surrogate steepness; ``None`` takes the surrogate's default.
+    """
+
+    beta: float = 0.9
+    threshold: float = 1.0
+    surrogate: str = "fast_sigmoid"
+    slope: float | None = None
+
+
+class LIFState(NamedTuple):
+    """State carried between steps: membrane potential ``mem`` (same units as the threshold)."""
+
+    mem: torch.Tensor
+
+
+def _surrogate(params: LIFParams) -> tuple[Surrogate, float]:
+    surrogate_grad(params.surrogate)  # readable error for an unknown name
+    spec = SURROGATES[params.surrogate]
+    return spec, spec.default_slope if params.slope is None else params.slope
+
+
+def lif_step(
+    cur: torch.Tensor, state: LIFState | None, params: LIFParams
+) -> tuple[torch.Tensor, LIFState]:
+    """Advance one time step with plain autograd.
+
+    Args:
+        cur: input current ``I_t``, shape ``[B, ...]``.
+        state: previous state, or ``None`` for rest (``U = 0``).
+        params: neuron parameters.
+
+    Returns:
+        ``(spikes, new_state)``; spikes have ``cur``'s shape and dtype.
+    """
+    if state is None:
+        mem = cur  # from rest: beta * 0 + I_0, and no reset
+    else:
+        reset = (state.mem > params.threshold).to(cur.dtype)  # detached, as in snnTorch
+        mem = params.beta * state.mem + cur - params.threshold * reset
+    spk = spike(mem - params.threshold, params.surrogate, params.slope)
+    return spk, LIFState(mem)
+
+
+def _scan_forward(cur_seq: torch.Tensor, T: int, constant: bool, beta: float, threshold: float) -> torch.Tensor:
+    """Membrane sequence ``U`` [T, ...] for ``cur_seq`` ([T, ...], or [...] repeated when ``constant``)."""
+    shape = (T, *cur_seq.shape) if constant else cur_seq.shape
+    mem_seq = torch.empty(shape, dtype=cur_seq.dtype, device=cur_seq.device)
+    prev = None
+    for t in range(T):
+        cur_t = cur_seq if constant else cur_seq[t]
+        out = mem_seq[t]
+        if prev is None:
+            out.copy_(cur_t)
+        else:
+            torch.add(cur_t, prev, alpha=beta, out=out)
+            out.sub_((prev > threshold).to(out.dtype), alpha=threshold)
+        prev = out
+    return mem_seq
+
+
+def _scan_backward(
+    grad_spk: torch.Tensor | None,
+    grad_mem: torch.Tensor | None,
+    mem_seq: torch.Tensor,
+    params: tuple[Surrogate, float, float, float],
+    constant: bool,
+) -> torch.Tensor:
+    """Gradient w.r.t. the input current: reverse recurrence ``G_t = A_t + beta G_{t+1}``."""
+    spec, slope, beta, threshold = params
+    if torch.is_grad_enabled():
+        # Double backward (Hessian-vector products): out of place, so autograd can trace it.
+        acc = torch.zeros_like(mem_seq)
+        if grad_spk is not None:
+            acc = acc + grad_spk * spec.grad(mem_seq - threshold, slope)
+        if grad_mem is not None:
+            acc = acc + grad_mem
+        rows = [acc[-1]]
+        for t in range(acc.shape[0] - 2, -1, -1):
+            rows.append(acc[t] + beta * rows[-1])
+        g = torch.stack(rows[::-1])
+    else:
+        # First order: one buffer, every step in place; no [T, B, N] temporaries.
+        if grad_spk is not None:
+            g = spec.grad_(mem_seq - threshold, slope).mul_(grad_spk)
+            if grad_mem is not None:
+                g.add_(grad_mem)
+        elif grad_mem is not None:
+            g = grad_mem.to(mem_seq.dtype, copy=True)
+        else:
+            g = torch.zeros_like(mem_seq)
+        for t in range(g.shape[0] - 2, -1, -1):
+            g[t].add_(g[t + 1], alpha=beta)
+    return g.sum(0) if constant else g
+
+
+class _LIFSequence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, cur_seq, T: int, constant: bool, spec, slope, beta, threshold, spike_dtype):
+        ctx.set_materialize_grads(False)  # an unused mem_seq then costs no zero tensor in backward
+        # The state is kept in at least fp32 even when the currents come from a bf16 matmul.
+        state_dtype = torch.promote_types(cur_seq.dtype, torch.float32)
+        mem_seq = _scan_forward(cur_seq.to(state_dtype), T, constant, beta, threshold)
+        spk_seq = (mem_seq > threshold).to(spike_dtype or state_dtype)
+        ctx.save_for_backward(mem_seq)
+        ctx.params = (spec, slope, beta, threshold)
+        ctx.constant = constant
+        ctx.in_dtype = cur_seq.dtype
+        return spk_seq, mem_seq
+
+    @staticmethod
+    def backward(ctx, grad_spk, grad_mem):
+        (mem_seq,) = ctx.saved_tensors
+        g = _scan_backward(grad_spk, grad_mem, mem_seq, ctx.params, ctx.constant)
+        return g.to(ctx.in_dtype), None, None, None, None, None, None, None
+
+
+def lif_sequence(
+    cur_seq: torch.Tensor,
+    params: LIFParams,
+    T: int | None = None,
+    spike_dtype: torch.dtype | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run a LIF population over a whole sequence with a fused forward and backward.
+
+    Args:
+        cur_seq: input current, ``[T, B, ...]``; or ``[B, ...]`` with ``T`` given, meaning the
+            same current at every step (constant-current encoding: the layer feeding it is
+            computed once instead of T times).
+        params: neuron parameters.
+        T: number of steps when ``cur_seq`` is constant over time.
+        spike_dtype: dtype of the emitted spikes (0 and 1 are exact in bfloat16, so a bf16
+            layer downstream reads them without a cast); default: the state's dtype.
+
+    Returns:
+        ``(spk_seq, mem_seq)``, ``[T, B, ...]``, starting from rest; ``mem_seq`` in at least float32.
+    """
+    constant = T is not None
+    steps = T if constant else cur_seq.shape[0]
+    spec, slope = _surrogate(params)
+    return _LIFSequence.apply(
+        cur_seq, steps, constant, spec, slope, float(params.beta), float(params.threshold), spike_dtype
+    )
+
+
+def lif_loop(
+    cur_seq: torch.Tensor, params: LIFParams, T: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Same contract as :func:`lif_sequence`, stepped with :func:`lif_step` (the reference path)."""
+    steps = T if T is not None else cur_seq.shape[0]
+    state, spikes, mems = None, [], []
+    for t in range(steps):
+        spk, state = lif_step(cur_seq if T is not None else cur_seq[t], state, params)
+        spikes.append(spk)
+        mems.append(state.mem)
+    return torch.stack(spikes), torch.stack(mems)

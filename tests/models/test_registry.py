@@ -1,0 +1,100 @@
+"""Every registered model: builds, runs, and equals its snnTorch per-step twin."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from snncli.models import create_model, list_models, model_defaults
+from snncli.models.reference import SnnTorchMLP
+from snncli.sparsity import expected_density
+
+SMALL = dict(in_shape=(1, 6, 6), num_classes=5, hidden_dim=48, T=12)
+
+
+def _firing(model):
+    # Scale weights so that every layer spikes on uniform inputs (default init is too quiet at this size).
+    with torch.no_grad():
+        for layer in model.layers:
+            layer.weight.mul_(8.0)
+            layer.bias.fill_(0.05)
+    return model
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_model_runs_and_returns_time_major_output(name):
+    model = create_model(name, **SMALL)
+    x = torch.rand(4, 1, 6, 6)
+    out = model(x.expand(SMALL["T"], *x.shape))
+    assert out.spikes.shape == (SMALL["T"], 4, SMALL["num_classes"])
+    assert out.mem.shape == out.spikes.shape
+    assert set(out.spikes.unique().tolist()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("constant", [True, False])
+def test_equals_snntorch_per_step_loop(name, constant):
+    torch.manual_seed(0)
+    model = _firing(create_model(name, **SMALL)).double()
+    ref = SnnTorchMLP(model).double()
+    x = torch.rand(5, 1, 6, 6, dtype=torch.float64)
+    x_seq = x.expand(SMALL["T"], *x.shape) if constant else (torch.rand(SMALL["T"], *x.shape) < x).double()
+    y = torch.randint(0, SMALL["num_classes"], (5,))
+    out, ref_out = model(x_seq), ref(x_seq)
+    for h, r in zip(out.hidden, ref_out.hidden):
+        assert 0.02 < r.mean() < 0.98
+        assert torch.equal(h, r)
+    F.cross_entropy(out.spikes.sum(0), y).backward()
+    F.cross_entropy(ref_out.spikes.sum(0), y).backward()
+    for layer, lin in zip(model.layers, ref.linears):
+        torch.testing.assert_close(layer.weight.grad, lin.weight.grad)
+        torch.testing.assert_close(layer.bias.grad, lin.bias.grad)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_bf16_path_agrees_with_snntorch(name):
+    """bf16 products round the currents, so spikes may flip near threshold: agreement, not equality."""
+    torch.manual_seed(0)
+    model = _firing(create_model(name, **{**SMALL, "hidden_dim": 256}))
+    ref = SnnTorchMLP(model)
+    model.set_precision("bf16")
+    x = torch.rand(32, 1, 6, 6)
+    x_seq = x.expand(SMALL["T"], *x.shape)
+    y = torch.randint(0, SMALL["num_classes"], (32,))
+    out, ref_out = model(x_seq), ref(x_seq)
+    for h, r in zip(out.hidden, ref_out.hidden):
+        assert (h.float() != r).float().mean() < 0.02
+    F.cross_entropy(out.spikes.sum(0), y).backward()
+    F.cross_entropy(ref_out.spikes.sum(0), y).backward()
+    for layer, lin in zip(model.layers, ref.linears):
+        cos = F.cosine_similarity(layer.weight.grad.flatten(), lin.weight.grad.flatten(), dim=0)
+        assert cos > 0.95
+
+
+@pytest.mark.parametrize("name", ["index", "random", "mixer"])
+@pytest.mark.parametrize("p_inter", [0.0, 0.15, 0.5])
+def test_g2g_mask_density_matches_p_inter(name, p_inter):
+    model = create_model(name, in_shape=(1, 28, 28), num_classes=10, hidden_dim=512, p_inter=p_inter)
+    for layer in model.layers[:2]:  # the output layer has too few units per group to be balanced
+        density = layer.mask.mean().item()
+        assert density == pytest.approx(expected_density(8, p_inter), abs=0.01)
+        assert torch.all(layer.weight[layer.mask == 0] == 0)
+
+
+def test_mixer_alternates_grouping_and_index_does_not():
+    idx = create_model("index", in_shape=(1, 4, 4), num_classes=8, hidden_dim=16, p_inter=0.0, groups=4)
+    mix = create_model("mixer", in_shape=(1, 4, 4), num_classes=8, hidden_dim=16, p_inter=0.0, groups=4)
+    # index, p_inter 0: block diagonal. mixer: hidden unit 0 (group 0, strided) reads inputs 0-3 (block 0).
+    assert idx.layers[1].mask[:4, :4].all() and not idx.layers[1].mask[:4, 4:].any()
+    assert mix.layers[0].mask[0, :4].all() and mix.layers[0].mask[1, 4:8].all()
+    assert not torch.equal(idx.layers[0].mask, mix.layers[0].mask)
+
+
+def test_defaults_follow_the_seeds():
+    assert model_defaults("dense")["hidden_dim"] == 2048 and model_defaults("dense")["T"] == 50
+    assert model_defaults("mlp")["hidden_dim"] == 512 and model_defaults("mlp")["T"] == 25
+    assert model_defaults("mixer")["p_inter"] == 0.15 and model_defaults("mixer")["groups"] == 8
+
+
+def test_unknown_model_lists_choices():
+    with pytest.raises(ValueError, match="choose from .*dense"):
+        create_model("resnet9000")

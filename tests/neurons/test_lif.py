@@ -1,0 +1,101 @@
+"""The fused LIF sequence against snnTorch's per-step Leaky: spikes, membranes and gradients."""
+
+import pytest
+import snntorch as snn
+import torch
+from snntorch import surrogate as snn_surrogate
+
+from snncli.neurons import SURROGATES, LIFParams, lif_loop, lif_sequence
+
+SNN_SURROGATE = {
+    "fast_sigmoid": lambda: snn_surrogate.fast_sigmoid(slope=25),
+    "atan": lambda: snn_surrogate.atan(alpha=2.0),
+    "sigmoid": lambda: snn_surrogate.sigmoid(slope=25),
+}
+
+
+def snntorch_loop(cur_seq, beta, threshold, grad):
+    lif = snn.Leaky(beta=beta, threshold=threshold, spike_grad=grad)
+    mem = lif.reset_mem()
+    spikes, mems = [], []
+    for t in range(cur_seq.shape[0]):
+        spk, mem = lif(cur_seq[t], mem)
+        spikes.append(spk)
+        mems.append(mem)
+    return torch.stack(spikes), torch.stack(mems)
+
+
+@pytest.mark.parametrize("surrogate", sorted(SURROGATES))
+@pytest.mark.parametrize("beta,threshold", [(0.9, 1.0), (0.5, 0.7)])
+def test_fused_sequence_equals_snntorch_leaky(surrogate, beta, threshold):
+    gen = torch.Generator().manual_seed(0)
+    # float32, as snnTorch keeps beta as a float32 buffer: the rounding is then the same.
+    cur = torch.randn(30, 6, 17, generator=gen) * 0.8 + 0.35
+    w_spk, w_mem = torch.randn(2, *cur.shape, generator=gen)
+    a = cur.clone().requires_grad_()
+    b = cur.clone().requires_grad_()
+    spk, mem = lif_sequence(a, LIFParams(beta, threshold, surrogate))
+    ref_spk, ref_mem = snntorch_loop(b, beta, threshold, SNN_SURROGATE[surrogate]())
+    assert 0.05 < ref_spk.mean() < 0.95, "test input must make the neurons fire sometimes"
+    assert torch.equal(spk, ref_spk)
+    torch.testing.assert_close(mem, ref_mem)
+    ((spk * w_spk).sum() + (mem * w_mem).sum()).backward()
+    ((ref_spk * w_spk).sum() + (ref_mem * w_mem).sum()).backward()
+    # Sums over time run in another order than snnTorch's graph: equal to fp32 rounding.
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_constant_input_equals_repeated_sequence():
+    gen = torch.Generator().manual_seed(1)
+    cur = torch.rand(5, 11, generator=gen).double() * 0.6
+    a = cur.clone().requires_grad_()
+    b = cur.clone().requires_grad_()
+    spk, mem = lif_sequence(a, LIFParams(), T=25)
+    ref_spk, ref_mem = lif_sequence(b.expand(25, *b.shape), LIFParams())
+    assert torch.equal(spk, ref_spk)
+    w = torch.randn(spk.shape, generator=gen).double()
+    (spk * w).sum().backward()
+    (ref_spk * w).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad)
+
+
+def test_only_spikes_used_gives_same_grad_as_loop():
+    gen = torch.Generator().manual_seed(2)
+    cur = torch.randn(12, 4, 9, generator=gen) + 0.5
+    a, b = cur.clone().requires_grad_(), cur.clone().requires_grad_()
+    lif_sequence(a, LIFParams())[0].sum().backward()
+    lif_loop(b, LIFParams())[0].sum().backward()
+    torch.testing.assert_close(a.grad, b.grad)
+
+
+def test_bf16_spike_dtype_is_exact():
+    cur = torch.randn(8, 3, 5) + 1.0
+    spk32, _ = lif_sequence(cur, LIFParams())
+    spk16, _ = lif_sequence(cur, LIFParams(), spike_dtype=torch.bfloat16)
+    assert spk16.dtype == torch.bfloat16
+    assert torch.equal(spk16.float(), spk32)
+
+
+@pytest.mark.parametrize("surrogate", sorted(SURROGATES))
+def test_second_derivative_matches_finite_differences(surrogate):
+    """Hessian-vector products through the fused sequence (what `snn hessian` needs)."""
+    gen = torch.Generator().manual_seed(3)
+    x0 = (torch.randn(6, 2, 4, generator=gen) * 0.5 + 0.8).double()
+    w, w2, v = torch.randn(3, *x0.shape, generator=gen).double()
+    params = LIFParams(surrogate=surrogate)
+
+    def loss(x):
+        spk, mem = lif_sequence(x, params)
+        return (spk * w).sum() + 0.1 * (mem.pow(2) * w2).sum()
+
+    def grad_at(x):
+        x = x.clone().requires_grad_()
+        return torch.autograd.grad(loss(x), x)[0]
+
+    x = x0.clone().requires_grad_()
+    (g,) = torch.autograd.grad(loss(x), x, create_graph=True)
+    (hv,) = torch.autograd.grad((g * v).sum(), x)
+    eps = 1e-6
+    fd = (grad_at(x0 + eps * v) - grad_at(x0 - eps * v)) / (2 * eps)
+    assert hv.abs().max() > 1e-3, "the surrogate's second derivative must not vanish"
+    torch.testing.assert_close(hv, fd, rtol=1e-4, atol=1e-5)
