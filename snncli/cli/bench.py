@@ -32,6 +32,7 @@ def bench_command(
     warmup: Annotated[Optional[int], opt(B, "warmup")] = None,
     repeats: Annotated[Optional[int], opt(B, "repeats")] = None,
     steps: Annotated[Optional[int], opt(B, "steps")] = None,
+    min_repeat_s: Annotated[Optional[float], opt(B, "min_repeat_s", "--min-repeat-s")] = None,
     threads: Annotated[Optional[int], opt(B, "threads")] = None,
     reference: Annotated[Optional[bool], opt(B, "reference", "--reference/--no-reference")] = None,
     memory: Annotated[Optional[bool], opt(B, "memory", "--memory/--no-memory")] = None,

@@ -62,6 +62,7 @@ def train_command(
     seed: Annotated[Optional[int], opt(C, "seed", panel=RUN)] = None,
     device: Annotated[Optional[str], opt(C, "device", panel=RUN)] = None,
     precision: Annotated[Optional[str], opt(C, "precision", panel=RUN)] = None,
+    engine: Annotated[Optional[str], opt(C, "engine", panel=RUN)] = None,
     force: Annotated[Optional[bool], opt(C, "force", "--force/--no-force", panel=RUN)] = None,
     config: ConfigFile = None,
     json_out: JsonOut = False,

@@ -52,6 +52,9 @@ class TrainConfig(StrictModel):
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation)."
     )
+    engine: Literal["snn", "snntorch"] = Field(
+        "snn", description="snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks)."
+    )
     force: bool = Field(False, description="Re-run a finished run instead of skipping it.")
     max_batches: int | None = Field(None, ge=1, description="Stop each epoch after this many batches (smoke runs).")
 
@@ -104,4 +107,5 @@ class TrainConfig(StrictModel):
 
     def run_name(self) -> str:
         """The seed's checkpoint name: ``{dataset}_{model}_p{p_inter}_T{T}_{enc}``."""
-        return f"{self.dataset}_{self.model}_p{self.p_inter:g}_T{self.T}_{self.enc}"
+        name = f"{self.dataset}_{self.model}_p{self.p_inter:g}_T{self.T}_{self.enc}"
+        return name + ("_snntorch" if self.engine == "snntorch" else "")

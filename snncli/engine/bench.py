@@ -77,13 +77,20 @@ def _throughput(step: Callable[[], Any], cfg: BenchConfig, device: torch.device)
     for _ in range(cfg.warmup):
         step()
     _sync(device)
+    steps = cfg.steps
+    if steps is None:
+        # Enough steps per repeat that timer resolution and one-off stalls do not matter.
+        t0 = time.perf_counter()
+        step()
+        _sync(device)
+        steps = max(1, min(1000, round(cfg.min_repeat_s / max(time.perf_counter() - t0, 1e-6))))
     rates = []
     for _ in range(cfg.repeats):
         t0 = time.perf_counter()
-        for _ in range(cfg.steps):
+        for _ in range(steps):
             step()
         _sync(device)
-        rates.append(cfg.steps * cfg.batch_size / (time.perf_counter() - t0))
+        rates.append(steps * cfg.batch_size / (time.perf_counter() - t0))
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
 
 

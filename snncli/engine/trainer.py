@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from ..config import TrainConfig
 from ..data import DataSplits, ImageSet, encode, iterate_batches, load_dataset, train_val_split
 from ..models import SNNOutput, create_model
+from ..models.reference import SnnTorchMLP
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
 from .writers import write_json, write_metrics
@@ -25,7 +26,7 @@ from .writers import write_json, write_metrics
 # Settings that define what a checkpoint contains; a checkpoint whose values differ is foreign.
 IDENTITY_KEYS = (
     "dataset", "model", "hidden_dim", "p_inter", "groups", "T", "enc", "beta", "threshold",
-    "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode",
+    "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode", "engine",
 )
 
 
@@ -67,11 +68,12 @@ def logits_of(out: SNNOutput, loss_kind: str) -> torch.Tensor:
 
 
 def build_model(cfg: TrainConfig, data: ImageSet) -> torch.nn.Module:
-    return create_model(
+    model = create_model(
         cfg.model, in_shape=data.shape, num_classes=data.num_classes, hidden_dim=cfg.hidden_dim,
         T=cfg.T, beta=cfg.beta, threshold=cfg.threshold, surrogate=cfg.surrogate,
         groups=cfg.groups, p_inter=cfg.p_inter, mask_seed=cfg.seed,
     )
+    return SnnTorchMLP(model) if cfg.engine == "snntorch" else model
 
 
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:

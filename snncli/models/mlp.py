@@ -61,12 +61,26 @@ class SpikingMLP(nn.Module):
         self.layers = nn.ModuleList(
             MaskedLinear(i, o, m) for i, o, m in zip(sizes[:-1], sizes[1:], masks)
         )
-        # Products of binary spikes with weights may run in bfloat16 (see `set_precision`).
-        self.spike_dtype: torch.dtype | None = None
+        # Per layer: the dtype of its spike x weight product (see `set_precision`).
+        self.product_dtypes: list[torch.dtype | None] = [None] * len(self.layers)
+
+    #: bf16 only pays for products at least this wide on both sides; below, fp32 is as fast.
+    BF16_MIN_WIDTH = 256
 
     def set_precision(self, precision: str) -> None:
-        """``"bf16"``: products whose input is spikes run in bfloat16; ``"fp32"``: everything fp32."""
-        self.spike_dtype = torch.bfloat16 if precision == "bf16" else None
+        """Choose the product precision.
+
+        ``"bf16"``: hidden-to-hidden products (spike input, both widths >= 256) run in bfloat16:
+        spikes are exact in it and the kernel accumulates in fp32, but the result is rounded to
+        8 significant bits. The first layer (analog pixels) and the readout layer (where the
+        loss gradient enters) stay fp32. ``"fp32"``: every product in fp32.
+        """
+        self.product_dtypes = [
+            torch.bfloat16
+            if precision == "bf16" and i > 0 and min(layer.in_features, layer.out_features) >= self.BF16_MIN_WIDTH
+            else None
+            for i, layer in enumerate(self.layers)
+        ]
 
     def forward(self, x_seq: torch.Tensor) -> SNNOutput:
         """Run the network on an encoded input.
@@ -84,12 +98,11 @@ class SpikingMLP(nn.Module):
         h = x_seq[0].flatten(1) if constant else x_seq.flatten(2)
         hidden = []
         mem = h
+        dtypes = self.product_dtypes + [None]
         for i, layer in enumerate(self.layers):
-            # The first layer sees analog pixels (fp32); later ones see spikes, exact in bf16.
-            cur = layer(h, self.spike_dtype if i > 0 else None)
-            h, mem = lif_sequence(
-                cur, self.lif, T=T if (constant and i == 0) else None, spike_dtype=self.spike_dtype
-            )
+            cur = layer(h, dtypes[i])
+            # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
+            h, mem = lif_sequence(cur, self.lif, T=T if (constant and i == 0) else None, spike_dtype=dtypes[i + 1])
             hidden.append(h)
         return SNNOutput(spikes=h.float(), mem=mem, hidden=tuple(hidden))
 

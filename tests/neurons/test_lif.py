@@ -42,7 +42,11 @@ def test_fused_sequence_equals_snntorch_leaky(surrogate, beta, threshold):
     ((spk * w_spk).sum() + (mem * w_mem).sum()).backward()
     ((ref_spk * w_spk).sum() + (ref_mem * w_mem).sum()).backward()
     # Sums over time run in another order than snnTorch's graph: equal to fp32 rounding.
-    torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5)
+    # snnTorch's sigmoid surrogate overflows to NaN far below threshold (exp(-k x) = inf); ours stays finite.
+    assert torch.isfinite(a.grad).all()
+    finite = torch.isfinite(b.grad)
+    assert finite.float().mean() > 0.9
+    torch.testing.assert_close(a.grad[finite], b.grad[finite], rtol=1e-4, atol=1e-5)
 
 
 def test_constant_input_equals_repeated_sequence():
