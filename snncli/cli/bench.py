@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..config.bench import BenchConfig
+from ..data import ENCODINGS
+from ..models import list_models
 from .errors import user_errors
 from .options import ConfigFile, JsonOut, collect, opt
 from .progress import stderr
@@ -20,13 +22,13 @@ B = BenchConfig
 
 @app.command("bench")
 def bench_command(
-    model: Annotated[Optional[str], opt(B, "model")] = None,
+    model: Annotated[Optional[str], opt(B, "model", choices=list_models())] = None,
     hidden_dim: Annotated[Optional[int], opt(B, "hidden_dim", "--hidden-dim", "--hidden_dim")] = None,
     p_inter: Annotated[Optional[float], opt(B, "p_inter", "--p-inter", "--p_inter")] = None,
     groups: Annotated[Optional[int], opt(B, "groups")] = None,
     T: Annotated[Optional[int], opt(B, "T", "--T", "-T")] = None,
     batch_size: Annotated[Optional[int], opt(B, "batch_size", "--batch-size", "--batch_size", "-b")] = None,
-    enc: Annotated[Optional[str], opt(B, "enc")] = None,
+    enc: Annotated[Optional[str], opt(B, "enc", choices=ENCODINGS)] = None,
     device: Annotated[Optional[str], opt(B, "device")] = None,
     precision: Annotated[Optional[str], opt(B, "precision")] = None,
     warmup: Annotated[Optional[int], opt(B, "warmup")] = None,

@@ -7,23 +7,39 @@ Options default to ``None`` ("not given"): only values the user typed override a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional, Sequence, get_args, get_origin
 
 import typer
 from pydantic import BaseModel
 
 
-def _help(model: type[BaseModel], name: str, extra: str = "") -> str:
+def _choices(annotation: Any) -> list[str]:
+    """Allowed values of a ``Literal[...]`` field (possibly inside ``Optional``)."""
+    if get_origin(annotation) is Literal:
+        return [str(a) for a in get_args(annotation)]
+    for arg in get_args(annotation):
+        found = _choices(arg)
+        if found:
+            return found
+    return []
+
+
+def _help(model: type[BaseModel], name: str, choices: Sequence[str] = ()) -> str:
     f = model.model_fields[name]
-    default = f.default
-    shown = "" if default is None else f" [default: {default}]"
-    return f"{f.description or ''}{extra}{shown}"
+    allowed = list(choices) or _choices(f.annotation)
+    text = f.description or ""
+    if allowed:
+        text += f" One of: {', '.join(allowed)}."
+    if f.default is not None:
+        default = f.default.value if hasattr(f.default, "value") else f.default
+        text += f" \\[default: {default}]"  # escaped: rich would read [..] as markup
+    return text
 
 
-def opt(model: type[BaseModel], name: str, *decls: str, extra: str = "", panel: str | None = None, **kw: Any):
-    """A Typer option whose help text and default come from ``model``'s field ``name``."""
+def opt(model: type[BaseModel], name: str, *decls: str, choices: Sequence[str] = (), panel: str | None = None, **kw: Any):
+    """A Typer option whose help text, allowed values and default come from ``model``'s field ``name``."""
     flags = decls or ("--" + name.replace("_", "-"),)
-    return typer.Option(*flags, help=_help(model, name, extra), rich_help_panel=panel, show_default=False, **kw)
+    return typer.Option(*flags, help=_help(model, name, choices), rich_help_panel=panel, show_default=False, **kw)
 
 
 ConfigFile = Annotated[

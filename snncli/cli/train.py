@@ -10,6 +10,9 @@ import typer
 from rich.console import Console
 
 from ..config import TrainConfig, load_config_file
+from ..data import ENCODINGS, list_datasets
+from ..models import list_models
+from ..neurons import SURROGATES
 from .errors import user_errors
 from .options import ConfigFile, JsonOut, collect, opt
 from .progress import TrainProgress, result_table
@@ -27,14 +30,14 @@ def train_options_to_config(values: dict, config: Path | None) -> TrainConfig:
 
 @app.command("train")
 def train_command(
-    dataset: Annotated[Optional[str], opt(C, "dataset", panel=DATA)] = None,
+    dataset: Annotated[Optional[str], opt(C, "dataset", choices=list_datasets(), panel=DATA)] = None,
     data_root: Annotated[Optional[Path], opt(C, "data_root", "--data-root", "--data_root", panel=DATA)] = None,
-    enc: Annotated[Optional[str], opt(C, "enc", panel=DATA)] = None,
+    enc: Annotated[Optional[str], opt(C, "enc", choices=ENCODINGS, panel=DATA)] = None,
     enc_scale: Annotated[Optional[float], opt(C, "enc_scale", "--enc-scale", "--enc_scale", panel=DATA)] = None,
     enc_bias: Annotated[Optional[float], opt(C, "enc_bias", "--enc-bias", "--enc_bias", panel=DATA)] = None,
     T: Annotated[Optional[int], opt(C, "T", "--T", "-T", panel=DATA)] = None,
     val_fraction: Annotated[Optional[float], opt(C, "val_fraction", "--val-fraction", panel=DATA)] = None,
-    model: Annotated[Optional[str], opt(C, "model", panel=MODEL)] = None,
+    model: Annotated[Optional[str], opt(C, "model", choices=list_models(), panel=MODEL)] = None,
     hidden_dim: Annotated[Optional[int], opt(C, "hidden_dim", "--hidden-dim", "--hidden_dim", panel=MODEL)] = None,
     p_inter: Annotated[Optional[float], opt(C, "p_inter", "--p-inter", "--p_inter", panel=MODEL)] = None,
     groups: Annotated[Optional[int], opt(C, "groups", panel=MODEL)] = None,
@@ -44,7 +47,7 @@ def train_command(
     use_resnet: Annotated[Optional[bool], opt(C, "use_resnet", "--use-resnet/--no-resnet", "--use_resnet", panel=MODEL)] = None,
     beta: Annotated[Optional[float], opt(C, "beta", panel=NEURON)] = None,
     threshold: Annotated[Optional[float], opt(C, "threshold", panel=NEURON)] = None,
-    surrogate: Annotated[Optional[str], opt(C, "surrogate", panel=NEURON)] = None,
+    surrogate: Annotated[Optional[str], opt(C, "surrogate", choices=list(SURROGATES), panel=NEURON)] = None,
     epochs: Annotated[Optional[int], opt(C, "epochs", panel=TRAIN)] = None,
     batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size", "--batch_size", "-b", panel=TRAIN)] = None,
     lr: Annotated[Optional[float], opt(C, "lr", "--lr", "--learning-rate", panel=TRAIN)] = None,

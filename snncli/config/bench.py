@@ -14,13 +14,13 @@ from .base import StrictModel
 class BenchConfig(StrictModel):
     """What ``snn bench`` measures: one network shape, both implementations."""
 
-    model: str = Field("dense", description="Model name (MLP family: dense, index, random, mixer, mlp).")
+    model: str = Field("dense", description="Model name.")
     hidden_dim: int | None = Field(None, ge=1, description="Hidden width (model default if unset).")
     p_inter: float = Field(0.15, ge=0, le=1, description="Inter-group connection probability (G2G models).")
     groups: int = Field(8, ge=1, description="Groups per layer (G2G models).")
     T: int | None = Field(None, ge=1, description="Time steps (model default if unset).")
     batch_size: int = Field(256, ge=1, description="Samples per step.")
-    enc: str = Field("current", description="Input encoding: current or rate.")
+    enc: str = Field("current", description="Input spike encoding.")
     device: Literal["auto", "cpu", "cuda", "mps", "directml"] = Field("auto", description="Device.")
     precision: Literal["auto", "fp32", "bf16"] = Field("auto", description="Precision of the snn engine.")
     warmup: int = Field(2, ge=0, description="Untimed steps before timing.")

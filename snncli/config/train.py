@@ -19,7 +19,7 @@ class TrainConfig(StrictModel):
     """Every setting of a training run. Flags, config files and sweeps all fill this one model."""
 
     dataset: str = Field("fashionmnist", description="Dataset name.")
-    model: str = Field("dense", description="Model name from the registry.")
+    model: str = Field("dense", description="Model name.")
     epochs: int = Field(20, ge=1, description="Training epochs.")
     batch_size: int = Field(256, ge=1, description="Samples per training step.")
     lr: float = Field(1e-3, gt=0, description="Learning rate.")
@@ -30,7 +30,7 @@ class TrainConfig(StrictModel):
     p_inter: float = Field(0.15, ge=0, le=1, description="Inter-group connection probability (G2G models).")
     groups: int = Field(8, ge=1, description="Groups per layer (G2G models).")
     T: int | None = Field(None, ge=1, description="Time steps (model default if unset: 50 dense/G2G, 25 mlp).")
-    enc: str = Field("current", description="Input encoding: current or rate.")
+    enc: str = Field("current", description="Input spike encoding.")
     enc_scale: float = Field(1.0, description="Encoding scale: input = pixel * scale + bias.")
     enc_bias: float = Field(0.0, description="Encoding bias.")
     beta: float = Field(0.9, gt=0, le=1, description="Membrane decay per step.")
