@@ -130,3 +130,30 @@ def test_foreign_checkpoint_is_refused(runner, tmp_path):
     res = run(runner, "train", *FAST[:4], "--hidden-dim", "32", *FAST[6:], "--epochs", "2", "--out", tmp_path)
     assert res.exit_code == 2 and "different run (hidden_dim=64" in res.output
     assert (run_dir / "synthetic_mlp_p0.15_T8_current.pth").read_bytes() == before
+
+
+def test_killed_process_resumes_to_the_same_metrics(tmp_path):
+    """SIGKILL the real `snn` process mid-run, re-run it, and compare with an uninterrupted run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = [sys.executable, "-m", "snncli", "train", *FAST, "--epochs", "6", "--json"]
+    straight = json.loads(subprocess.run([*args, "--out", str(tmp_path / "a")], capture_output=True, text=True,
+                                         check=True).stdout)
+    run_dir = tmp_path / "b" / "synthetic_mlp_p0.15_T8_current"
+    proc = subprocess.Popen([*args, "--out", str(tmp_path / "b")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not (run_dir / "metrics.jsonl").exists() and time.time() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run_dir / ".DONE").exists(), "killed too late to test resuming"
+    resumed = json.loads(subprocess.run([*args, "--out", str(tmp_path / "b")], capture_output=True, text=True,
+                                        check=True).stdout)
+    assert resumed["resumed_from_epoch"] >= 1
+    assert resumed["test_acc"] == straight["test_acc"]
+    assert resumed["test_loss"] == pytest.approx(straight["test_loss"], abs=1e-6)
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(1, 7))
