@@ -15,7 +15,9 @@ stderr = Console(stderr=True, highlight=False)
 
 
 def _fmt(v: Any) -> str:
-    return f"{v:.4f}" if isinstance(v, float) else str(v)
+    if isinstance(v, float):
+        return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.4f}"
+    return str(v)
 
 
 class TrainProgress:
@@ -69,7 +71,7 @@ class TrainProgress:
     def epoch_end(self, row: dict[str, Any]) -> None:
         if self.quiet:
             return
-        parts = [f"{k}={_fmt(v)}" for k, v in row.items() if k not in ("regularised",)]
+        parts = [f"{k}={_fmt(v)}" for k, v in row.items() if k not in ("regularised", "lr")]
         stderr.print("  ".join(parts))
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ come back as a dict and into the run folder.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -145,8 +146,6 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
     cb = callbacks or Callbacks()
     paths = run_paths(cfg)
     if paths.done.exists() and paths.result.exists() and not cfg.force:
-        import json
-
         result = json.loads(paths.result.read_text())
         result["status"] = "skipped"
         cb.on_log(f"{paths.dir} is finished (.DONE); skipping (use --force to re-run)")
@@ -165,6 +164,8 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
     model = build_model(cfg, train_set).to(device)
     if hasattr(model, "set_precision"):
         model.set_precision(precision)
+    else:
+        precision = "fp32"  # the snnTorch reference has a single, fp32 path
     optimizer = build_optimizer(cfg, model)
 
     start_epoch, history = 0, []

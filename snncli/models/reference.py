@@ -43,6 +43,12 @@ class SnnTorchMLP(nn.Module):
             for _ in model.layers
         )
 
+    def connections(self) -> tuple[int, int]:
+        """(weights that exist, weights a dense network of the same shape would have)."""
+        masks = [getattr(self, f"mask{i}") for i in range(len(self.linears))]
+        kept = sum(lin.weight.numel() if m is None else int(m.sum()) for lin, m in zip(self.linears, masks))
+        return kept, sum(lin.weight.numel() for lin in self.linears)
+
     def forward(self, x_seq: torch.Tensor) -> SNNOutput:
         mems = [lif.reset_mem() for lif in self.neurons]
         spikes = [[] for _ in self.neurons]
