@@ -7,35 +7,23 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..data import ENCODINGS, list_datasets
-from ..models import list_models, model_defaults
-from ..neurons import SURROGATES
-from .base import StrictModel
+from .fields import DatasetName, Device, NetworkSettings, Precision, SurrogateName
 
-Device = Literal["auto", "cpu", "cuda", "mps", "directml"]
-
-
-class TrainConfig(StrictModel):
+class TrainConfig(NetworkSettings):
     """Every setting of a training run. Flags, config files and sweeps all fill this one model."""
 
-    dataset: str = Field("fashionmnist", description="Dataset name.")
-    model: str = Field("dense", description="Model name.")
+    dataset: DatasetName = Field("fashionmnist", description="Dataset name.")
     epochs: int = Field(20, ge=1, description="Training epochs.")
     batch_size: int = Field(256, ge=1, description="Samples per training step.")
     lr: float = Field(1e-3, gt=0, description="Learning rate.")
     optimizer: Literal["adam", "sgd"] = Field("adam", description="Optimizer.")
     momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
     weight_decay: float = Field(0.0, ge=0, description="L2 weight decay.")
-    hidden_dim: int | None = Field(None, ge=1, description="Hidden layer width (model default if unset).")
-    p_inter: float = Field(0.15, ge=0, le=1, description="Inter-group connection probability (G2G models).")
-    groups: int = Field(8, ge=1, description="Groups per layer (G2G models).")
-    T: int | None = Field(None, ge=1, description="Time steps (model default if unset: 50 dense/G2G, 25 mlp).")
-    enc: str = Field("current", description="Input spike encoding.")
     enc_scale: float = Field(1.0, description="Encoding scale: input = pixel * scale + bias.")
     enc_bias: float = Field(0.0, description="Encoding bias.")
     beta: float = Field(0.9, gt=0, le=1, description="Membrane decay per step.")
     threshold: float = Field(1.0, gt=0, description="Firing threshold.")
-    surrogate: str = Field("fast_sigmoid", description="Surrogate gradient.")
+    surrogate: SurrogateName = Field("fast_sigmoid", description="Surrogate gradient.")
     loss: Literal["count", "membrane"] = Field(
         "count", description="Cross-entropy on output spike counts, or on time-summed membrane."
     )
@@ -49,7 +37,7 @@ class TrainConfig(StrictModel):
     out: Path = Field(Path("runs"), description="Folder that holds run folders.")
     seed: int = Field(42, description="Seed for Python, NumPy and torch.")
     device: Device = Field("auto", description="auto picks CUDA, then MPS, then DirectML, then CPU.")
-    precision: Literal["auto", "fp32", "bf16"] = Field(
+    precision: Precision = Field(
         "auto", description="bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation)."
     )
     engine: Literal["snn", "snntorch"] = Field(
@@ -57,34 +45,6 @@ class TrainConfig(StrictModel):
     )
     force: bool = Field(False, description="Re-run a finished run instead of skipping it.")
     max_batches: int | None = Field(None, ge=1, description="Stop each epoch after this many batches (smoke runs).")
-
-    @field_validator("dataset")
-    @classmethod
-    def _known_dataset(cls, v: str) -> str:
-        if v not in list_datasets():
-            raise ValueError(f"unknown dataset; choose from {', '.join(list_datasets())}")
-        return v
-
-    @field_validator("model")
-    @classmethod
-    def _known_model(cls, v: str) -> str:
-        if v not in list_models():
-            raise ValueError(f"unknown model; choose from {', '.join(list_models())}")
-        return v
-
-    @field_validator("enc")
-    @classmethod
-    def _known_encoding(cls, v: str) -> str:
-        if v not in ENCODINGS:
-            raise ValueError(f"unknown encoding; choose from {', '.join(ENCODINGS)}")
-        return v
-
-    @field_validator("surrogate")
-    @classmethod
-    def _known_surrogate(cls, v: str) -> str:
-        if v not in SURROGATES:
-            raise ValueError(f"unknown surrogate; choose from {', '.join(SURROGATES)}")
-        return v
 
     @field_validator("data_root")
     @classmethod
@@ -94,15 +54,9 @@ class TrainConfig(StrictModel):
         return v
 
     @model_validator(mode="after")
-    def _fill_model_defaults(self) -> "TrainConfig":
+    def _no_resnet_yet(self) -> "TrainConfig":
         if self.use_resnet:
             raise ValueError("use_resnet: the frozen ResNet-32 extractor is not available in this version")
-        defaults = model_defaults(self.model)
-        # Bypass validate_assignment: re-running validators from inside one would recurse.
-        if self.T is None:
-            object.__setattr__(self, "T", defaults.get("T", 25))
-        if self.hidden_dim is None:
-            object.__setattr__(self, "hidden_dim", defaults.get("hidden_dim"))
         return self
 
     def run_name(self) -> str:

@@ -1,0 +1,53 @@
+"""Validated field types and the network-shape settings shared by every command that builds a model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Callable, Iterable, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from ..data import ENCODINGS, list_datasets
+from ..models import list_models, model_defaults
+from ..neurons import SURROGATES
+from .base import StrictModel
+
+
+def one_of(kind: str, choices: Callable[[], Iterable[str]]) -> AfterValidator:
+    """A validator accepting only names in ``choices()`` (a registry), listing them when it refuses."""
+
+    def check(value: str) -> str:
+        allowed = list(choices())
+        if value not in allowed:
+            raise ValueError(f"unknown {kind}; choose from {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+Device = Literal["auto", "cpu", "cuda", "mps", "directml"]
+Precision = Literal["auto", "fp32", "bf16"]
+ModelName = Annotated[str, one_of("model", list_models)]
+DatasetName = Annotated[str, one_of("dataset", list_datasets)]
+EncodingName = Annotated[str, one_of("encoding", lambda: ENCODINGS)]
+SurrogateName = Annotated[str, one_of("surrogate", lambda: SURROGATES)]
+
+
+class NetworkSettings(StrictModel):
+    """Which network, at what size, fed how: the part of a config that decides the model's shape."""
+
+    model: ModelName = Field("dense", description="Model name.")
+    hidden_dim: int | None = Field(None, ge=1, description="Hidden layer width (model default if unset).")
+    p_inter: float = Field(0.15, ge=0, le=1, description="Inter-group connection probability (G2G models).")
+    groups: int = Field(8, ge=1, description="Groups per layer (G2G models).")
+    T: int | None = Field(None, ge=1, description="Time steps (model default if unset: 50 dense/G2G, 25 mlp).")
+    enc: EncodingName = Field("current", description="Input spike encoding.")
+
+    @model_validator(mode="after")
+    def _fill_model_defaults(self):
+        defaults = model_defaults(self.model)
+        # Bypass validate_assignment: re-running validators from inside one would recurse.
+        if self.T is None:
+            object.__setattr__(self, "T", defaults.get("T", 25))
+        if self.hidden_dim is None:
+            object.__setattr__(self, "hidden_dim", defaults.get("hidden_dim"))
+        return self
