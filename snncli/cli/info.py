@@ -22,6 +22,10 @@ def _version(pkg: str) -> str | None:
         return None
 
 
+def _first_existing(paths) -> str | None:
+    return next((str(p) for p in paths if p.is_dir() and any(p.iterdir())), None)
+
+
 @app.command("info")
 def info_command(json_out: JsonOut = False) -> None:
     """Show versions, the device `--device auto` picks, and where each dataset is looked for."""
@@ -42,6 +46,7 @@ def info_command(json_out: JsonOut = False) -> None:
         "precision_auto": resolve_precision("auto", device),
         "threads": torch.get_num_threads(),
         "data_search_paths": {name: [str(p) for p in search_paths(name)] for name in list_datasets()},
+        "data_found": {name: _first_existing(search_paths(name)) for name in list_datasets()},
     }
     if json_out:
         typer.echo(json.dumps(report))
@@ -53,6 +58,12 @@ def info_command(json_out: JsonOut = False) -> None:
     for p, v in report["packages"].items():
         t.add_row(p, v or "[dim]not installed[/]")
     console.print(t)
-    console.print("[bold]Data is looked for in this order:[/]")
+    console.print("[bold]Data[/] (looked for in --data-root, $SNN_DATA, the user cache, then system copies):")
     for name, paths in report["data_search_paths"].items():
-        console.print(f"  {name}: " + ", ".join(paths) if paths else f"  {name}: generated")
+        found = report["data_found"][name]
+        if not paths:
+            console.print(f"  [green]{name}[/]: generated, no files needed")
+        elif found:
+            console.print(f"  [green]{name}[/]: found in {found}")
+        else:
+            console.print(f"  [yellow]{name}[/]: not found; looked in {', '.join(paths)}", soft_wrap=True)
