@@ -38,7 +38,7 @@ def user_errors() -> Iterator[None]:
         # Lists every place looked: several lines, on purpose.
         fail(str(exc))
     except CheckpointError as exc:
-        fail(f"{exc}; it was left untouched (move it away, or pass --force to start over)")
+        fail(f"{exc}; nothing was changed (or pass --force to start over there)")
     except KeyboardInterrupt:
         typer.echo("snn: interrupted; finished epochs are saved, re-run the same command to resume", err=True)
         sys.exit(EXIT_INTERRUPTED)

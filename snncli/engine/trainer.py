@@ -124,7 +124,8 @@ def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path) -> Non
     if diff:
         k = diff[0]
         raise CheckpointError(
-            f"{path}: checkpoint is from a different run ({k}={stored.get(k)!r}, this run has {current.get(k)!r})"
+            f"{path}: belongs to a different run ({k}={stored.get(k)!r}, this run has {current.get(k)!r}); "
+            "use another --out"
         )
 
 
@@ -146,6 +147,10 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
     cb = callbacks or Callbacks()
     paths = run_paths(cfg)
     if paths.done.exists() and paths.result.exists() and not cfg.force:
+        # The seed's run names omit e.g. the seed and width: never hand back another setting's result.
+        config_file = paths.dir / "config.json"
+        stored = json.loads(config_file.read_text()) if config_file.exists() else {}
+        _check_identity(stored, cfg, config_file)
         result = json.loads(paths.result.read_text())
         result["status"] = "skipped"
         cb.on_log(f"{paths.dir} is finished (.DONE); skipping (use --force to re-run)")

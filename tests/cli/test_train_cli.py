@@ -157,3 +157,10 @@ def test_killed_process_resumes_to_the_same_metrics(tmp_path):
     assert resumed["test_loss"] == pytest.approx(straight["test_loss"], abs=1e-6)
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == list(range(1, 7))
+
+
+def test_finished_run_of_another_seed_is_not_returned(runner, tmp_path):
+    first = run(runner, "train", *FAST, "--epochs", "1", "--out", tmp_path, "--json")
+    assert first.exit_code == 0
+    other = run(runner, "train", *FAST, "--epochs", "1", "--seed", "7", "--out", tmp_path, "--json")
+    assert other.exit_code == 2 and "different run (seed=42" in other.output
