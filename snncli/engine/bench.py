@@ -3,8 +3,9 @@
 Both implementations get the same weights, the same batch and the same device, in one
 process, and are timed the same way: warm-up steps first, then the median of repeats.
 Peak memory on CPU is the growth of the resident set during one training step, each
-implementation measured in a fresh process (the allocator's cache would otherwise hide
-the second one's peak); on CUDA it is ``torch.cuda.max_memory_allocated``.
+implementation measured in a fresh process whose allocator unmaps every block of 64 KiB or
+more when it is freed, so the resident set follows live tensors; on CUDA it is
+``torch.cuda.max_memory_allocated``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..config.bench import BenchConfig
 from ..data import encode
 from ..models import create_model
 from ..models.reference import SnnTorchMLP
-from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
+from .device import keep_freed_memory, resolve_device, return_freed_memory, resolve_precision, seed_everything
 from .trainer import logits_of
 
 IMPLEMENTATIONS = ("snn", "reference")
@@ -103,8 +104,7 @@ def _peak_child(cfg_json: str, impl: str, queue) -> None:
     cfg = BenchConfig.model_validate_json(cfg_json)
     torch.set_num_threads(cfg.threads or torch.get_num_threads())
     try:
-        if cfg.allocator == "caching":
-            keep_freed_memory()
+        return_freed_memory()  # the resident set then follows live memory, for both implementations
         device = torch.device("cpu")
         s = _setup(cfg, impl, device)
         gen = torch.Generator().manual_seed(cfg.seed)

@@ -89,10 +89,40 @@ def keep_freed_memory() -> bool:
         _ALLOCATOR_TUNED = bool(libc.mallopt(m_mmap_threshold, largest)) and bool(libc.mallopt(m_trim_threshold, largest))
     except (OSError, AttributeError):
         _ALLOCATOR_TUNED = False
+
+
+def return_freed_memory(threshold: int = 64 * 1024) -> bool:
+    """The opposite of :func:`keep_freed_memory`: serve every block of ``threshold`` bytes or more
+    from its own ``mmap`` and unmap it when freed, so the resident set tracks live tensors.
+
+    Used by the memory probe of ``snn bench``: the high-water mark of the resident set then
+    measures the peak of live memory, not whatever the heap happened to keep.
+    """
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-3, threshold))  # M_MMAP_THRESHOLD, fixed
+    except (OSError, AttributeError):
+        return False
     return _ALLOCATOR_TUNED
 
 
 _ALLOCATOR_TUNED = False
+
+
+def return_freed_memory(threshold: int = 64 * 1024) -> bool:
+    """The opposite of :func:`keep_freed_memory`: serve every block of ``threshold`` bytes or more
+    from its own ``mmap`` and unmap it when freed, so the resident set tracks live tensors.
+
+    Used by the memory probe of ``snn bench``: the high-water mark of the resident set then
+    measures the peak of live memory, not whatever the heap happened to keep.
+    """
+    try:
+        import ctypes
+
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-3, threshold))  # M_MMAP_THRESHOLD, fixed
+    except (OSError, AttributeError):
+        return False
 
 
 def seed_everything(seed: int) -> None:

@@ -106,7 +106,7 @@ def evaluate(
         logits = logits_of(out, cfg.loss)
         loss_sum += F.cross_entropy(logits, y, reduction="sum")
         correct += (logits.argmax(1) == y).sum()
-        batch_rates = torch.stack([h.float().mean() for h in out.hidden]) * len(y)
+        batch_rates = torch.stack(out.rates) * len(y)
         rates = batch_rates if rates is None else rates + batch_rates
         n += len(y)
     if n == 0:
@@ -248,7 +248,7 @@ def _train_epoch(
         out = model(encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen))
         logits = logits_of(out, cfg.loss)
         loss = F.cross_entropy(logits, y)
-        layer_rates = [h.float().mean() for h in out.hidden]
+        layer_rates = list(out.rates)
         if regularise:
             loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
         optimizer.zero_grad(set_to_none=True)

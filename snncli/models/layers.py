@@ -9,6 +9,48 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class _SpikeLinear(torch.autograd.Function):
+    """``F.linear`` for a binary input that saves the input as bool (1 byte instead of 2 or 4).
+
+    The weight gradient needs the input; spikes are 0/1, so storing them as bool is exact.
+    Spikes may come in a narrower dtype than the weight (bf16 spikes into an fp32 readout):
+    they are widened a block of rows at a time, never as a whole. First order only.
+    """
+
+    ROWS = 4096  # rows widened at a time
+
+    @staticmethod
+    def forward(ctx, spikes: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(spikes.to(torch.bool), weight)
+        if spikes.dtype == weight.dtype:
+            return F.linear(spikes, weight, bias)
+        flat = spikes.reshape(-1, spikes.shape[-1])
+        out = torch.empty(flat.shape[0], weight.shape[0], dtype=weight.dtype, device=weight.device)
+        for i in range(0, flat.shape[0], _SpikeLinear.ROWS):
+            out[i : i + _SpikeLinear.ROWS] = F.linear(flat[i : i + _SpikeLinear.ROWS].to(weight.dtype), weight, bias)
+        ctx.spike_dtype = spikes.dtype
+        return out.reshape(*spikes.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        packed, weight = ctx.saved_tensors
+        grad_x = grad_w = grad_b = None
+        flat = grad.reshape(-1, grad.shape[-1])
+        if ctx.needs_input_grad[0]:
+            grad_x = (grad @ weight).to(getattr(ctx, "spike_dtype", grad.dtype))
+        if ctx.needs_input_grad[1]:
+            rows = packed.reshape(-1, packed.shape[-1])
+            # Block products in the gradient's dtype, summed in fp32.
+            grad_w = torch.zeros_like(weight, dtype=torch.float32)
+            for i in range(0, rows.shape[0], _SpikeLinear.ROWS):
+                grad_w += flat[i : i + _SpikeLinear.ROWS].t() @ rows[i : i + _SpikeLinear.ROWS].to(grad.dtype)
+            grad_w = grad_w.to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_b = flat.sum(0)
+        return grad_x, grad_w, grad_b
+
+
 class MaskedLinear(nn.Module):
     """A linear layer with an optional fixed connectivity mask and a low-precision product.
 
@@ -43,18 +85,21 @@ class MaskedLinear(nn.Module):
     def effective_weight(self) -> torch.Tensor:
         return self.weight if self.mask is None else self.weight * self.mask
 
-    def forward(self, x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, dtype: torch.dtype | None = None, binary: bool = False) -> torch.Tensor:
         """Apply the layer over any leading dims (``[T, B, in]`` is one matmul over T*B rows).
 
         Args:
             x: input ``[..., in]``.
             dtype: compute the product in this dtype (bfloat16 is used only for binary spike
                 inputs, which it represents exactly; accumulation is fp32 inside the kernel).
+            binary: ``x`` holds only 0 and 1; it is then saved for backward as bool.
         """
-        w = self.effective_weight()
+        w, b = self.effective_weight(), self.bias
         if dtype is not None and dtype != w.dtype:
-            return F.linear(x.to(dtype), w.to(dtype), self.bias.to(dtype))
-        return F.linear(x, w, self.bias)
+            x, w, b = x.to(dtype), w.to(dtype), b.to(dtype)
+        if binary and (torch.is_grad_enabled() or x.dtype != w.dtype):
+            return _SpikeLinear.apply(x, w, b)
+        return F.linear(x, w, b)
 
     def connections(self) -> int:
         """Number of weights that exist (mask ones), excluding biases."""

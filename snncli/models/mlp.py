@@ -25,12 +25,17 @@ class SNNOutput(NamedTuple):
     Attributes:
         spikes: output spikes ``[T, B, C]``.
         mem: output membrane potential ``[T, B, C]``.
-        hidden: spike sequences of every layer, input side first, output last.
+        rates: mean firing rate of every layer (spikes per neuron per step), input side first;
+            differentiable, for firing-rate regularisation.
+        hidden: spike sequences of every layer, input side first, output last, when the
+            forward pass was asked to ``record`` them; ``None`` otherwise, so that training
+            does not keep T x B x N tensors alive only for reporting.
     """
 
     spikes: torch.Tensor
     mem: torch.Tensor
-    hidden: tuple[torch.Tensor, ...]
+    rates: tuple[torch.Tensor, ...]
+    hidden: tuple[torch.Tensor, ...] | None = None
 
 
 def is_time_constant(x_seq: torch.Tensor) -> bool:
@@ -63,6 +68,8 @@ class SpikingMLP(nn.Module):
         )
         # Per layer: the dtype of its spike x weight product (see `set_precision`).
         self.product_dtypes: list[torch.dtype | None] = [None] * len(self.layers)
+        # Save compact state for backward (bf16 surrogate factors, bool spikes); first order only.
+        self.compact = False
 
     #: bf16 only pays for products at least this wide on both sides; below, fp32 is as fast.
     BF16_MIN_WIDTH = 256
@@ -73,7 +80,9 @@ class SpikingMLP(nn.Module):
         ``"bf16"``: hidden-to-hidden products (spike input, both widths >= 256) run in bfloat16:
         spikes are exact in it and the kernel accumulates in fp32, but the result is rounded to
         8 significant bits. The first layer (analog pixels) and the readout layer (where the
-        loss gradient enters) stay fp32. ``"fp32"``: every product in fp32.
+        loss gradient enters) stay fp32. bf16 also saves compact state for backward (the surrogate
+        derivative in bf16, spikes as bool): about half the training memory, first order only.
+        ``"fp32"``: every product in fp32, exact state saved, twice differentiable.
         """
         self.product_dtypes = [
             torch.bfloat16
@@ -81,14 +90,16 @@ class SpikingMLP(nn.Module):
             else None
             for i, layer in enumerate(self.layers)
         ]
+        self.compact = any(d is not None for d in self.product_dtypes)
 
-    def forward(self, x_seq: torch.Tensor) -> SNNOutput:
+    def forward(self, x_seq: torch.Tensor, record: bool = False) -> SNNOutput:
         """Run the network on an encoded input.
 
         Args:
             x_seq: ``[T, B, ...]`` input currents or spikes. A stride-0 expansion over T
                 (what ``encode(..., "current")`` returns) is recognised, and the first layer
                 is then computed once instead of T times.
+            record: also return every layer's spike sequence (rasters, analysis, tests).
 
         Returns:
             :class:`SNNOutput`.
@@ -96,15 +107,23 @@ class SpikingMLP(nn.Module):
         T = x_seq.shape[0]
         constant = is_time_constant(x_seq)
         h = x_seq[0].flatten(1) if constant else x_seq.flatten(2)
-        hidden = []
+        hidden, rates = [], []
         mem = h
         dtypes = self.product_dtypes + [None]
+        last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            cur = layer(h, dtypes[i])
+            cur = layer(h, dtypes[i], binary=self.compact and i > 0)
             # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
-            h, mem = lif_sequence(cur, self.lif, T=T if (constant and i == 0) else None, spike_dtype=dtypes[i + 1])
-            hidden.append(h)
-        return SNNOutput(spikes=h.float(), mem=mem, hidden=tuple(hidden))
+            # Hidden layers may run compact; the readout keeps its membrane (membrane loss, plots).
+            compact = self.compact and i < last
+            h, mem = lif_sequence(
+                cur, self.lif, T=T if (constant and i == 0) else None,
+                spike_dtype=torch.bfloat16 if compact else dtypes[i + 1], compact=compact,
+            )
+            rates.append(h.float().mean() if h.dtype != torch.float32 else h.mean())
+            if record:
+                hidden.append(h)
+        return SNNOutput(spikes=h.float(), mem=mem, rates=tuple(rates), hidden=tuple(hidden) if record else None)
 
     def connections(self) -> tuple[int, int]:
         """(weights that exist, weights a dense network of the same shape would have)."""

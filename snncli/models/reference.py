@@ -49,7 +49,7 @@ class SnnTorchMLP(nn.Module):
         kept = sum(lin.weight.numel() if m is None else int(m.sum()) for lin, m in zip(self.linears, masks))
         return kept, sum(lin.weight.numel() for lin in self.linears)
 
-    def forward(self, x_seq: torch.Tensor) -> SNNOutput:
+    def forward(self, x_seq: torch.Tensor, record: bool = False) -> SNNOutput:
         mems = [lif.reset_mem() for lif in self.neurons]
         spikes = [[] for _ in self.neurons]
         out_mem = []
@@ -62,4 +62,5 @@ class SnnTorchMLP(nn.Module):
                 spikes[i].append(h)
             out_mem.append(mems[-1])
         hidden = tuple(torch.stack(s) for s in spikes)
-        return SNNOutput(spikes=hidden[-1], mem=torch.stack(out_mem), hidden=hidden)
+        rates = tuple(h.mean() for h in hidden)
+        return SNNOutput(spikes=hidden[-1], mem=torch.stack(out_mem), rates=rates, hidden=hidden if record else None)

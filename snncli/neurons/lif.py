@@ -102,38 +102,116 @@ def _scan_forward(
     return mem_seq, spk_seq
 
 
+def _scan_forward_compact(
+    cur_seq: torch.Tensor, T: int, constant: bool, beta: float, threshold: float,
+    spike_dtype: torch.dtype, spec: Surrogate, slope: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spikes [T, ...] in ``spike_dtype`` and the surrogate factor H'(U - theta) [T, ...] in bf16.
+
+    Keeps only two membrane rows: nothing of size [T, ...] in fp32 is ever allocated, which is
+    what bounds training memory of wide layers.
+    """
+    row_shape = cur_seq.shape if constant else cur_seq.shape[1:]
+    dev = cur_seq.device
+    spk_seq = torch.empty((T, *row_shape), dtype=spike_dtype, device=dev)
+    factor = torch.empty((T, *row_shape), dtype=torch.bfloat16, device=dev)
+    mem, prev = (torch.empty(row_shape, dtype=torch.float32, device=dev) for _ in range(2))
+    shifted, spk = (torch.empty_like(mem) for _ in range(2))
+    for t in range(T):
+        cur_t = cur_seq if constant else cur_seq[t]
+        if t == 0:
+            mem.copy_(cur_t)
+        else:
+            torch.add(cur_t, prev, alpha=beta, out=mem)
+            mem.sub_(spk, alpha=threshold)
+        torch.sub(mem, threshold, out=shifted)
+        torch.sign(shifted, out=spk).clamp_(min=0)
+        spk_seq[t].copy_(spk)
+        factor[t].copy_(spec.grad_(shifted, slope))
+        mem, prev = prev, mem
+    return spk_seq, factor
+
+
+class _LIFSequenceCompact(torch.autograd.Function):
+    """First-order LIF sequence that saves only the bf16 surrogate factor and returns only spikes."""
+
+    @staticmethod
+    def forward(ctx, cur_seq, T: int, constant: bool, spec, slope, beta, threshold, spike_dtype):
+        spk_seq, factor = _scan_forward_compact(cur_seq, T, constant, beta, threshold, spike_dtype, spec, slope)
+        ctx.save_for_backward(factor)
+        ctx.beta, ctx.constant, ctx.in_dtype = beta, constant, cur_seq.dtype
+        return spk_seq
+
+    @staticmethod
+    def backward(ctx, grad_spk):
+        if torch.is_grad_enabled():
+            raise RuntimeError("second derivatives through a LIF layer need its exact state: run with precision fp32")
+        (factor,) = ctx.saved_tensors
+        return _scan_backward_chunked(grad_spk, factor, ctx.beta, ctx.constant, ctx.in_dtype), *(None,) * 7
+
+
+def _scan_backward_chunked(
+    grad_spk: torch.Tensor, factor: torch.Tensor, beta: float, constant: bool, out_dtype: torch.dtype, chunk: int = 8
+) -> torch.Tensor:
+    """:func:`_scan_backward` a few steps at a time, from the last step back.
+
+    Only ``chunk`` steps are ever held in fp32, and the result is written straight into the
+    caller's dtype, so the backward of a wide layer needs no [T, ...] fp32 temporary.
+    """
+    T = factor.shape[0]
+    out = None if constant else torch.empty(factor.shape, dtype=out_dtype, device=factor.device)
+    total = carry = None
+    for end in range(T, 0, -chunk):
+        start = max(0, end - chunk)
+        g = factor[start:end].float().mul_(grad_spk[start:end])
+        if carry is not None:
+            g[-1].add_(carry, alpha=beta)
+        for t in range(g.shape[0] - 2, -1, -1):
+            g[t].add_(g[t + 1], alpha=beta)
+        carry = g[0]
+        if constant:
+            total = g.sum(0) if total is None else total.add_(g.sum(0))
+        else:
+            out[start:end].copy_(g)
+    return total.to(out_dtype) if constant else out
+
+
 def _scan_backward(
     grad_spk: torch.Tensor | None,
     grad_mem: torch.Tensor | None,
-    mem_seq: torch.Tensor,
-    params: tuple[Surrogate, float, float, float],
+    factor: torch.Tensor,
+    beta: float,
     constant: bool,
 ) -> torch.Tensor:
-    """Gradient w.r.t. the input current: reverse recurrence ``G_t = A_t + beta G_{t+1}``."""
-    spec, slope, beta, threshold = params
-    if torch.is_grad_enabled():
-        # Double backward (Hessian-vector products): out of place, so autograd can trace it.
-        acc = torch.zeros_like(mem_seq)
-        if grad_spk is not None:
-            acc = acc + grad_spk * spec.grad(mem_seq - threshold, slope)
+    """First-order gradient w.r.t. the input current, in place in one fresh buffer.
+
+    ``factor`` is a fresh fp32 tensor holding the surrogate derivative ``H'(U_t - theta)``; it is
+    overwritten. Reverse recurrence: ``G_t = dL/dS_t * factor_t + dL/dU_t + beta * G_{t+1}``.
+    """
+    if grad_spk is not None:
+        g = factor.mul_(grad_spk)
         if grad_mem is not None:
-            acc = acc + grad_mem
-        rows = [acc[-1]]
-        for t in range(acc.shape[0] - 2, -1, -1):
-            rows.append(acc[t] + beta * rows[-1])
-        g = torch.stack(rows[::-1])
+            g.add_(grad_mem)
+    elif grad_mem is not None:
+        g = grad_mem.to(factor.dtype, copy=True)
     else:
-        # First order: one buffer, every step in place; no [T, B, N] temporaries.
-        if grad_spk is not None:
-            g = spec.grad_(mem_seq - threshold, slope).mul_(grad_spk)
-            if grad_mem is not None:
-                g.add_(grad_mem)
-        elif grad_mem is not None:
-            g = grad_mem.to(mem_seq.dtype, copy=True)
-        else:
-            g = torch.zeros_like(mem_seq)
-        for t in range(g.shape[0] - 2, -1, -1):
-            g[t].add_(g[t + 1], alpha=beta)
+        g = factor.zero_()
+    for t in range(g.shape[0] - 2, -1, -1):
+        g[t].add_(g[t + 1], alpha=beta)
+    return g.sum(0) if constant else g
+
+
+def _scan_backward_traced(grad_spk, grad_mem, mem_seq, spec: Surrogate, slope, beta, threshold, constant):
+    """The same gradient out of place, so autograd can differentiate it (Hessian-vector products)."""
+    acc = torch.zeros_like(mem_seq)
+    if grad_spk is not None:
+        acc = acc + grad_spk * spec.grad(mem_seq - threshold, slope)
+    if grad_mem is not None:
+        acc = acc + grad_mem
+    rows = [acc[-1]]
+    for t in range(acc.shape[0] - 2, -1, -1):
+        rows.append(acc[t] + beta * rows[-1])
+    g = torch.stack(rows[::-1])
     return g.sum(0) if constant else g
 
 
@@ -154,8 +232,12 @@ class _LIFSequence(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_spk, grad_mem):
-        (mem_seq,) = ctx.saved_tensors
-        g = _scan_backward(grad_spk, grad_mem, mem_seq, ctx.params, ctx.constant)
+        (saved,) = ctx.saved_tensors
+        spec, slope, beta, threshold = ctx.params
+        if torch.is_grad_enabled():  # create_graph=True: a second derivative will be taken
+            g = _scan_backward_traced(grad_spk, grad_mem, saved, spec, slope, beta, threshold, ctx.constant)
+        else:
+            g = _scan_backward(grad_spk, grad_mem, spec.grad_(saved - threshold, slope), beta, ctx.constant)
         return g.to(ctx.in_dtype), None, None, None, None, None, None, None
 
 
@@ -164,7 +246,8 @@ def lif_sequence(
     params: LIFParams,
     T: int | None = None,
     spike_dtype: torch.dtype | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    compact: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Run a LIF population over a whole sequence with a fused forward and backward.
 
     Args:
@@ -175,16 +258,23 @@ def lif_sequence(
         T: number of steps when ``cur_seq`` is constant over time.
         spike_dtype: dtype of the emitted spikes (0 and 1 are exact in bfloat16, so a bf16
             layer downstream reads them without a cast); default: the state's dtype.
+        compact: keep two membrane rows instead of the whole sequence and save only the
+            surrogate derivative, in bfloat16, for backward: no [T, ...] fp32 tensor is
+            allocated. The membrane is then not returned (``None``), gradients carry bf16
+            rounding in the surrogate factor, and second derivatives are refused. The default
+            saves the exact membrane and supports double backward.
 
     Returns:
-        ``(spk_seq, mem_seq)``, ``[T, B, ...]``, starting from rest; ``mem_seq`` in at least float32.
+        ``(spk_seq, mem_seq)``, ``[T, B, ...]``, starting from rest; ``mem_seq`` in at least float32
+        (``None`` when ``compact``).
     """
     constant = T is not None
     steps = T if constant else cur_seq.shape[0]
     spec, slope = _surrogate(params)
-    return _LIFSequence.apply(
-        cur_seq, steps, constant, spec, slope, float(params.beta), float(params.threshold), spike_dtype
-    )
+    args = (cur_seq, steps, constant, spec, slope, float(params.beta), float(params.threshold))
+    if compact:
+        return _LIFSequenceCompact.apply(*args, spike_dtype or torch.float32), None
+    return _LIFSequence.apply(*args, spike_dtype)
 
 
 def lif_loop(

@@ -19,8 +19,8 @@ def test_cuda_fp32_matches_cpu(name):
     gpu.load_state_dict(model.state_dict())
     x = torch.rand(16, 1, 28, 28)
     y = torch.randint(0, 10, (16,))
-    out = model(x.expand(10, *x.shape))
-    out_gpu = gpu(x.cuda().expand(10, *x.shape))
+    out = model(x.expand(10, *x.shape), record=True)
+    out_gpu = gpu(x.cuda().expand(10, *x.shape), record=True)
     for h, g in zip(out.hidden, out_gpu.hidden):
         assert (h != g.cpu()).float().mean() < 1e-3  # TF32/ordering may flip a rare spike
     F.cross_entropy(out.spikes.sum(0), y).backward()

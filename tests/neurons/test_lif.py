@@ -103,3 +103,25 @@ def test_second_derivative_matches_finite_differences(surrogate):
     fd = (grad_at(x0 + eps * v) - grad_at(x0 - eps * v)) / (2 * eps)
     assert hv.abs().max() > 1e-3, "the surrogate's second derivative must not vanish"
     torch.testing.assert_close(hv, fd, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("constant", [False, True])
+def test_compact_mode_matches_exact_up_to_bf16_factor(constant):
+    """Compact: two membrane rows, bf16 surrogate factor saved, chunked backward. Same spikes;
+    gradients equal to the bf16 rounding of the surrogate factor."""
+    gen = torch.Generator().manual_seed(4)
+    shape = (7, 13) if constant else (30, 7, 13)
+    cur = torch.randn(*shape, generator=gen) * 0.7 + 0.4
+    a, b = cur.clone().requires_grad_(), cur.clone().requires_grad_()
+    T = 30 if constant else None
+    spk, mem = lif_sequence(a, LIFParams(), T=T, compact=True)
+    ref, _ = lif_sequence(b, LIFParams(), T=T)
+    assert mem is None
+    assert torch.equal(spk, ref)
+    w = torch.randn(ref.shape, generator=gen)
+    (spk * w).sum().backward()
+    (ref * w).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad, rtol=2e-2, atol=1e-3 * b.grad.abs().max().item())
+    with pytest.raises(RuntimeError, match="precision fp32"):
+        x = cur.clone().requires_grad_()
+        (g,) = torch.autograd.grad((lif_sequence(x, LIFParams(), T=T, compact=True)[0] * w).sum(), x, create_graph=True)
