@@ -8,6 +8,7 @@ Forward only; run: python benchmarks/sparse_products.py
 from __future__ import annotations
 
 import time
+import warnings
 
 import torch
 
@@ -26,6 +27,7 @@ def timed(fn, repeats: int = 3) -> float:
 
 
 def main() -> None:
+    warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
     keep_freed_memory()
     n, rows, groups = 2048, 12800, 8
     gen = torch.Generator().manual_seed(0)

@@ -17,7 +17,9 @@ Two implementations that agree to floating-point rounding:
 * :func:`lif_sequence`: a whole ``[T, B, ...]`` sequence in one fused ``autograd.Function``.
   Forward is a loop of in-place ops with no graph; backward is the closed-form reverse
   recurrence :math:`G_t = \partial L/\partial S_t \cdot H'(U_t-\vartheta) + \partial L/\partial U_t + \beta G_{t+1}`,
-  so training stores one membrane tensor per layer instead of T small graphs.
+  so training stores one membrane tensor per layer instead of T small graphs. With
+  ``compact=True`` it keeps only two membrane rows and saves the surrogate derivative in
+  bf16, backward runs a few steps at a time; first order only.
 """
 
 from __future__ import annotations
