@@ -38,3 +38,4 @@ def test_foreign_and_truncated_files(tmp_path):
     truncated.write_bytes(good.read_bytes()[:300])
     with pytest.raises(CheckpointError):
         load_checkpoint(truncated)
+
