@@ -15,6 +15,7 @@ import re
 import statistics
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 import torch
@@ -156,9 +157,9 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
         s = _setup(cfg, impl, device)
         gen = torch.Generator(device=device).manual_seed(cfg.seed)
         first_loss = _train_step(s, cfg, gen).item()
-        train = _throughput(lambda: _train_step(s, cfg, gen), cfg, device)
+        train = _throughput(partial(_train_step, s, cfg, gen), cfg, device)
         on_log(f"{impl}: inference throughput")
-        infer = _throughput(lambda: _infer_step(s, cfg, gen), cfg, device)
+        infer = _throughput(partial(_infer_step, s, cfg, gen), cfg, device)
         del s
         on_log(f"{impl}: peak memory")
         mem = peak_train_memory(cfg, impl, device) if cfg.memory else None
