@@ -163,3 +163,13 @@ def test_finished_run_of_another_seed_is_not_returned(runner, tmp_path):
     assert first.exit_code == 0
     other = run(runner, "train", *FAST, "--epochs", "1", "--seed", "7", "--out", tmp_path, "--json")
     assert other.exit_code == 2 and "different run (seed=42" in other.output
+
+
+def test_firing_rate_regularisation_lowers_hidden_rates_after_warmup(runner, tmp_path):
+    base = ["train", *FAST, "--epochs", "2", "--json"]
+    plain = json.loads(run(runner, *base, "--out", tmp_path / "plain").stdout)
+    reg = json.loads(run(runner, *base, "--enforce-sparsity", "--warmup-epochs", "1", "--rate-reg", "0.5",
+                         "--out", tmp_path / "reg").stdout)
+    rows = [json.loads(line) for line in (Path(reg["run_dir"]) / "metrics.jsonl").read_text().splitlines()]
+    assert [r["regularised"] for r in rows] == [False, True]
+    assert reg["firing_rates"][0] < 0.8 * plain["firing_rates"][0]
