@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,6 +21,7 @@ from .progress import TrainProgress, result_table
 app = typer.Typer()
 C = TrainConfig
 DATA, MODEL, NEURON, TRAIN, RUN = "Data and encoding", "Model", "Neurons", "Training", "Run"
+DST = "Dynamic sparse training (--sparsity dynamic, or snn dst)"
 
 
 def train_options_to_config(values: dict, config: Path | None) -> TrainConfig:
@@ -44,6 +46,13 @@ def train_command(
     sparsity_mode: Annotated[
         Optional[str], opt(C, "sparsity_mode", "--sparsity", "--sparsity-mode", "--sparsity_mode", panel=MODEL)
     ] = None,
+    cp: Annotated[Optional[str], opt(C, "cp", panel=DST)] = None,
+    cg: Annotated[Optional[str], opt(C, "cg", panel=DST)] = None,
+    update_every: Annotated[Optional[int], opt(C, "update_every", "--update-every", "--update_every", panel=DST)] = None,
+    prune_fraction: Annotated[
+        Optional[float], opt(C, "prune_fraction", "--prune-fraction", "--prune_fraction", panel=DST)
+    ] = None,
+    hebb_window: Annotated[Optional[int], opt(C, "hebb_window", "--hebb-window", "--hebb_window", panel=DST)] = None,
     use_resnet: Annotated[Optional[bool], opt(C, "use_resnet", "--use-resnet/--no-resnet", "--use_resnet", panel=MODEL)] = None,
     beta: Annotated[Optional[float], opt(C, "beta", panel=NEURON)] = None,
     threshold: Annotated[Optional[float], opt(C, "threshold", panel=NEURON)] = None,
@@ -84,6 +93,22 @@ def train_command(
     with user_errors():
         cfg = train_options_to_config(values, config)
         run_and_report(cfg, json_out)
+
+
+def dst_command(**options) -> None:
+    """Dynamic sparse training: `snn train --sparsity dynamic`, the same run and code path.
+
+    Every --update-every steps each sparse layer loses --prune-fraction of its connections
+    (--cp set|random|hebb) and grows as many (--cg hebb|random); the count stays constant.
+
+    Example: snn dst --model mixer --cp hebb --cg hebb --epochs 20
+    """
+    options["sparsity_mode"] = options.get("sparsity_mode") or "dynamic"
+    train_command(**options)
+
+
+dst_command.__signature__ = inspect.signature(train_command, eval_str=True)  # the options of `snn train`
+app.command("dst")(dst_command)
 
 
 def run_and_report(cfg: TrainConfig, json_out: bool) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ def describe_validation_error(exc: ValidationError) -> str:
     if err.get("type") == "extra_forbidden":
         return f"{option}: unknown option (not a setting of this command)"
     msg = msg.removeprefix("Value error, ")
+    named = re.match(r"^([a-z_]+): (.*)$", msg)
+    if not loc and named:  # a cross-field check that names the option it is about
+        option, msg = "--" + named.group(1).replace("_", "-"), named.group(2)
     value = err.get("input")
     shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
     more = len(exc.errors()) - 1

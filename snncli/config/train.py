@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..models import list_models, model_defaults
 from .fields import DatasetName, Device, NetworkSettings, Precision, SurrogateName
 
 class TrainConfig(NetworkSettings):
@@ -28,7 +29,14 @@ class TrainConfig(NetworkSettings):
         "count", description="Cross-entropy on output spike counts, or on time-summed membrane."
     )
     val_fraction: float = Field(0.1, ge=0, lt=1, description="Share of the training set held out for validation.")
-    sparsity_mode: Literal["static"] = Field("static", description="Connectivity mode.")
+    sparsity_mode: Literal["static", "dynamic"] = Field(
+        "static", description="static: fixed G2G masks; dynamic: prune and grow during training (DST)."
+    )
+    cp: Literal["set", "random", "hebb"] = Field("set", description="DST prune rule.")
+    cg: Literal["hebb", "random"] = Field("hebb", description="DST grow rule.")
+    update_every: int = Field(1000, ge=1, description="DST: optimizer steps between prune-and-grow updates.")
+    prune_fraction: float = Field(0.1, gt=0, lt=1, description="DST: share of each layer's connections replaced per update.")
+    hebb_window: int = Field(1024, ge=2, description="DST: samples of recent spike counts the Hebbian rules correlate.")
     enforce_sparsity: bool = Field(False, description="Firing-rate regularisation after the warm-up.")
     warmup_epochs: int = Field(10, ge=0, description="Epochs before firing-rate regularisation starts.")
     rate_reg: float = Field(1e-2, ge=0, description="Weight of the firing-rate penalty.")
@@ -54,12 +62,20 @@ class TrainConfig(NetworkSettings):
         return v
 
     @model_validator(mode="after")
-    def _no_resnet_yet(self) -> "TrainConfig":
+    def _consistent(self) -> "TrainConfig":
         if self.use_resnet:
             raise ValueError("use_resnet: the frozen ResNet-32 extractor is not available in this version")
+        if self.sparsity_mode == "dynamic" and "p_inter" not in model_defaults(self.model):
+            sparse = [m for m in list_models() if "p_inter" in model_defaults(m)]
+            raise ValueError(
+                f"sparsity_mode: dynamic sparse training needs a sparse model ({', '.join(sparse)}); "
+                f"{self.model} has no sparse layers"
+            )
         return self
 
     def run_name(self) -> str:
-        """The seed's checkpoint name: ``{dataset}_{model}_p{p_inter}_T{T}_{enc}``."""
+        """The seed's checkpoint name: ``{dataset}_{model}_p{p_inter}_T{T}_{enc}[_cp{cp}_cg{cg}]``."""
         name = f"{self.dataset}_{self.model}_p{self.p_inter:g}_T{self.T}_{self.enc}"
+        if self.sparsity_mode == "dynamic":
+            name += f"_cp{self.cp}_cg{self.cg}"
         return name + ("_snntorch" if self.engine == "snntorch" else "")

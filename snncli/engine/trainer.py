@@ -22,12 +22,14 @@ from ..models import SNNOutput, create_model
 from ..models.reference import SnnTorchMLP
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
-from .writers import write_json, write_metrics
+from .dst import DynamicSparsity
+from .writers import write_json, write_jsonl, write_metrics
 
 # Settings that define what a checkpoint contains; a checkpoint whose values differ is foreign.
 IDENTITY_KEYS = (
     "dataset", "model", "hidden_dim", "p_inter", "groups", "T", "enc", "beta", "threshold",
     "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode", "engine",
+    "cp", "cg", "update_every", "prune_fraction", "hebb_window",
 )
 
 
@@ -172,6 +174,7 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
     else:
         precision = "fp32"  # the snnTorch reference has a single, fp32 path
     optimizer = build_optimizer(cfg, model)
+    dst = DynamicSparsity(model, cfg, device) if cfg.sparsity_mode == "dynamic" else None
 
     start_epoch, history = 0, []
     resumed = False
@@ -181,6 +184,8 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         start_epoch, history = int(ckpt["epoch"]), list(ckpt["history"])
+        if dst is not None:
+            dst.load_state_dict(ckpt["dst"])
         resumed = True
         cb.on_log(f"resuming {paths.name} after epoch {start_epoch}")
     paths.done.unlink(missing_ok=True)
@@ -201,7 +206,7 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
     if cfg.max_batches:
         batches_per_epoch = min(batches_per_epoch, cfg.max_batches)
     for epoch in range(start_epoch, cfg.epochs):
-        row = _train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb)
+        row = _train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst)
         if val_set is not None:
             val = evaluate(model, val_set, cfg, device, seed_offset=1)
             row.update(val_loss=val["loss"], val_acc=val["acc"])
@@ -211,8 +216,11 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
         save_checkpoint(paths.checkpoint, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
             "history": history, "config": cfg.model_dump(mode="json"),
+            **({"dst": dst.state_dict()} if dst is not None else {}),
         })
         write_metrics(paths.dir, history)
+        if dst is not None:
+            write_jsonl(paths.dir / "dst.jsonl", dst.log)
         cb.on_epoch_end(row)
 
     last = history[-1]
@@ -231,7 +239,7 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
 
 def _train_epoch(
     model, optimizer, data: ImageSet, cfg: TrainConfig, device: torch.device,
-    epoch: int, n_batches: int, cb: Callbacks,
+    epoch: int, n_batches: int, cb: Callbacks, dst: DynamicSparsity | None = None,
 ) -> dict[str, Any]:
     model.train()
     gen = _epoch_generator(cfg.seed, epoch, device)
@@ -245,7 +253,8 @@ def _train_epoch(
     for i, (x, y) in enumerate(iterate_batches(data, cfg.batch_size, shuffle=True, generator=gen, device=device)):
         if i >= n_batches:
             break
-        out = model(encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen))
+        x_seq = encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen)
+        out = model(x_seq, record=dst is not None and dst.needs_activity)
         logits = logits_of(out, cfg.loss)
         loss = F.cross_entropy(logits, y)
         layer_rates = list(out.rates)
@@ -254,6 +263,14 @@ def _train_epoch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if dst is not None:
+            dst.observe(x_seq, out.hidden)
+            for r in dst.after_step(optimizer):
+                cb.on_log(
+                    f"dst step {r['step']} layer {r['layer']}: pruned {r['pruned']}, grown {r['grown']}, "
+                    f"sparsity {r['sparsity']:.4f}"
+                    + (f", corr kept {r['corr_kept']:.3f} grown {r['corr_grown']:.3f}" if r.get("corr_grown") is not None else "")
+                )
         with torch.no_grad():
             loss_sum += loss.detach() * len(y)
             correct += (logits.argmax(1) == y).sum()

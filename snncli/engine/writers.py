@@ -44,4 +44,9 @@ def write_metrics(run_dir: Path, history: Sequence[dict[str, Any]]) -> None:
     writer.writeheader()
     writer.writerows(history)
     write_text_atomic(run_dir / "metrics.csv", buf.getvalue())
-    write_text_atomic(run_dir / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+    write_jsonl(run_dir / "metrics.jsonl", history)
+
+
+def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """One JSON object per line, rewritten whole (from state that was checkpointed)."""
+    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))

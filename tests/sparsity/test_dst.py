@@ -1,0 +1,126 @@
+"""Prune and grow rules, and dynamic sparse training end to end."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from snncli.cli.app import app
+from snncli.config import TrainConfig
+from snncli.data import load_dataset
+from snncli.engine.trainer import build_model
+from snncli.sparsity import GROW_RULES, PRUNE_RULES, correlation, rewire
+
+
+def _layer(seed=0, shape=(40, 60), density=0.3):
+    gen = torch.Generator().manual_seed(seed)
+    mask = (torch.rand(shape, generator=gen) < density).float()
+    weight = torch.randn(shape, generator=gen) * mask
+    corr = torch.randn(shape, generator=gen)
+    return weight, mask, corr
+
+
+@pytest.mark.parametrize("prune", sorted(PRUNE_RULES))
+@pytest.mark.parametrize("grow", sorted(GROW_RULES))
+def test_rewire_keeps_the_count_and_swaps_disjoint_sets(prune, grow):
+    weight, mask, corr = _layer()
+    active = int(mask.sum())
+    out = rewire(weight, mask, 0.1, prune, grow, corr, torch.Generator().manual_seed(1))
+    assert int(out.mask.sum()) == active
+    assert out.pruned.numel() == out.grown.numel() == round(0.1 * active)
+    flat_old, flat_new = mask.flatten().bool(), out.mask.flatten().bool()
+    assert flat_old[out.pruned].all() and not flat_new[out.pruned].any()
+    assert not flat_old[out.grown].any() and flat_new[out.grown].all()
+    assert not set(out.pruned.tolist()) & set(out.grown.tolist())
+
+
+def test_set_prunes_the_smallest_magnitudes_and_hebb_grows_the_strongest_correlations():
+    weight, mask, corr = _layer()
+    out = rewire(weight, mask, 0.2, "set", "hebb", corr)
+    active = mask.flatten().bool()
+    mags = weight.abs().flatten()
+    assert mags[out.pruned].max() <= mags[active].sort().values[len(out.pruned)]
+    inactive_corr = corr.flatten()[~active]
+    assert torch.allclose(corr.flatten()[out.grown].sort().values, inactive_corr.topk(len(out.grown)).values.sort().values)
+
+
+def test_hebb_prune_drops_weakest_correlations():
+    weight, mask, corr = _layer(3)
+    out = rewire(weight, mask, 0.1, "hebb", "random", corr, torch.Generator().manual_seed(0))
+    active_corr = corr.flatten()[mask.flatten().bool()]
+    assert torch.allclose(corr.flatten()[out.pruned].sort().values, active_corr.topk(len(out.pruned), largest=False).values.sort().values)
+
+
+def test_random_rules_are_reproducible_with_a_generator():
+    weight, mask, corr = _layer()
+    a = rewire(weight, mask, 0.1, "random", "random", None, torch.Generator().manual_seed(5))
+    b = rewire(weight, mask, 0.1, "random", "random", None, torch.Generator().manual_seed(5))
+    assert torch.equal(a.mask, b.mask)
+    with pytest.raises(ValueError, match="correlation"):
+        rewire(weight, mask, 0.1, "hebb", "hebb", None)
+
+
+def test_correlation_matches_numpy():
+    gen = torch.Generator().manual_seed(0)
+    pre, post = torch.rand(200, 7, generator=gen), torch.rand(200, 5, generator=gen)
+    post[:, 0] = pre[:, 3] * 2 + 0.01 * post[:, 0]
+    ours = correlation(pre, post)
+    ref = np.corrcoef(np.concatenate([post.numpy(), pre.numpy()], axis=1).T)[:5, 5:]
+    np.testing.assert_allclose(ours.numpy(), ref, atol=1e-4)
+    assert ours[0, 3] > 0.99
+
+
+ARGS = ["--dataset", "synthetic", "--model", "index", "--hidden-dim", "128", "--T", "6", "--batch-size", "50",
+        "--enc-scale", "3", "--update-every", "9", "--cp", "hebb", "--cg", "hebb", "--hebb-window", "200", "--json"]
+
+
+def _masks(run_dir: Path):
+    ckpt = torch.load(next(run_dir.glob("*.pth")), weights_only=True)
+    return {k: v for k, v in ckpt["model"].items() if k.endswith("mask")}, ckpt
+
+
+def test_dst_run_rewires_keeps_counts_and_logs(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["dst", *ARGS, "--epochs", "2", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    run_dir = Path(result["run_dir"])
+    assert run_dir.name.endswith("_cphebb_cghebb")
+    log = [json.loads(line) for line in (run_dir / "dst.jsonl").read_text().splitlines()]
+    assert log and {r["layer"] for r in log} == {1, 2, 3}
+    assert all(r["pruned"] == r["grown"] > 0 for r in log)
+    masks, ckpt = _masks(run_dir)
+    # The initial masks: the same configuration, freshly built.
+    cfg = TrainConfig(**ckpt["config"])
+    fresh = build_model(cfg, load_dataset("synthetic").train)
+    for i, layer in enumerate(fresh.layers):
+        new = masks[f"layers.{i}.mask"]
+        assert int(new.sum()) == int(layer.mask.sum())  # count constant
+        assert not torch.equal(new, layer.mask)  # but rewired
+        weight = ckpt["model"][f"layers.{i}.weight"]
+        assert torch.all(weight[new == 0] == 0)  # pruned weights stay zero
+
+
+def test_dst_resume_continues_the_same_schedule(tmp_path):
+    runner = CliRunner()
+    straight = json.loads(runner.invoke(app, ["dst", *ARGS, "--epochs", "3", "--out", str(tmp_path / "a")]).stdout)
+    runner.invoke(app, ["dst", *ARGS, "--epochs", "1", "--out", str(tmp_path / "b")])
+    run_b = tmp_path / "b" / Path(straight["run_dir"]).name
+    (run_b / ".DONE").unlink()
+    resumed = json.loads(runner.invoke(app, ["dst", *ARGS, "--epochs", "3", "--out", str(tmp_path / "b")]).stdout)
+    assert resumed["resumed_from_epoch"] == 1
+    assert resumed["test_loss"] == pytest.approx(straight["test_loss"], abs=1e-6)
+    masks_a, _ = _masks(Path(straight["run_dir"]))
+    masks_b, _ = _masks(run_b)
+    assert all(torch.equal(masks_a[k], masks_b[k]) for k in masks_a)
+    assert (Path(straight["run_dir"]) / "dst.jsonl").read_text() == (run_b / "dst.jsonl").read_text()
+
+
+def test_dense_with_dynamic_sparsity_is_refused(tmp_path):
+    res = CliRunner().invoke(app, ["train", "--dataset", "synthetic", "--model", "dense", "--sparsity", "dynamic",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "needs a sparse model" in res.output
+    assert not any(tmp_path.iterdir())
