@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from . import bench, info, train
+from . import bench, crossval, info, train
 
 app = typer.Typer(
     name="snn",
@@ -16,7 +16,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-for sub in (train, bench, info):
+for sub in (train, crossval, bench, info):
     app.registered_commands += sub.app.registered_commands
 
 

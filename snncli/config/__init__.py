@@ -1,6 +1,7 @@
 """Pydantic models, one per command: every option is validated here before any work starts."""
 
 from .base import ConfigFileError, StrictModel, describe_validation_error, load_config_file
+from .crossval import CrossvalConfig
 from .train import TrainConfig
 
-__all__ = ["ConfigFileError", "StrictModel", "TrainConfig", "describe_validation_error", "load_config_file"]
+__all__ = ["ConfigFileError", "CrossvalConfig", "StrictModel", "TrainConfig", "describe_validation_error", "load_config_file"]

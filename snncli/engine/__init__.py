@@ -1,4 +1,4 @@
-"""The engine: training loop, checkpoints, run folders, devices."""
+"""The engine: training loop, checkpoints, run folders, devices, cross-validation."""
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import DeviceUnavailableError, resolve_device, resolve_precision, seed_everything

@@ -131,13 +131,22 @@ def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path) -> Non
         )
 
 
-def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits | None = None) -> dict[str, Any]:
+def train(
+    cfg: TrainConfig,
+    callbacks: Callbacks | None = None,
+    data: DataSplits | None = None,
+    val: ImageSet | None = None,
+    paths: RunPaths | None = None,
+) -> dict[str, Any]:
     """Train (or resume, or skip) the run that ``cfg`` describes.
 
     Args:
         cfg: validated configuration.
         callbacks: progress hooks.
         data: already-loaded data (tests, cross-validation); loaded from ``cfg`` otherwise.
+        val: the validation set to use instead of holding out ``cfg.val_fraction`` of the
+            training set (cross-validation folds).
+        paths: the run folder to use instead of ``{out}/{run_name}`` (cross-validation folds).
 
     Returns:
         The result dict, also written to ``result.json`` in the run folder.
@@ -147,7 +156,7 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
             (it is left untouched).
     """
     cb = callbacks or Callbacks()
-    paths = run_paths(cfg)
+    paths = paths or run_paths(cfg)
     if paths.done.exists() and paths.result.exists() and not cfg.force:
         # The seed's run names omit e.g. the seed and width: never hand back another setting's result.
         config_file = paths.dir / "config.json"
@@ -163,7 +172,12 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
     if device.type == "cpu":
         keep_freed_memory()
     splits = data or load_dataset(cfg.dataset, cfg.data_root)
-    train_set, val_set = train_val_split(splits.train, cfg.val_fraction, cfg.seed) if cfg.val_fraction > 0 else (splits.train, None)
+    if val is not None:
+        train_set, val_set = splits.train, val
+    elif cfg.val_fraction > 0:
+        train_set, val_set = train_val_split(splits.train, cfg.val_fraction, cfg.seed)
+    else:
+        train_set, val_set = splits.train, None
     train_set, test_set = train_set.to(device), splits.test.to(device)
     val_set = val_set.to(device) if val_set is not None else None
 
@@ -227,7 +241,8 @@ def train(cfg: TrainConfig, callbacks: Callbacks | None = None, data: DataSplits
     result = {
         **info, "status": "finished", "epochs": cfg.epochs,
         "test_acc": last["test_acc"], "test_loss": last["test_loss"],
-        "val_acc": last.get("val_acc"), "best_val_acc": max((r.get("val_acc") or 0.0) for r in history),
+        "val_acc": last.get("val_acc"), "val_loss": last.get("val_loss"),
+        "best_val_acc": max((r.get("val_acc") or 0.0) for r in history),
         "train_acc": last["train_acc"], "samples_per_s": last["samples_per_s"],
         "time_s": sum(r["time_s"] for r in history),
         "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],

@@ -1,0 +1,17 @@
+"""Configuration of ``snn crossval`` beyond the training settings it shares with ``snn train``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .base import StrictModel
+
+
+class CrossvalConfig(StrictModel):
+    """How to split and schedule the folds."""
+
+    k_folds: int = Field(5, ge=2, description="Number of stratified folds.")
+    jobs: int = Field(1, ge=1, description="Folds trained at once, each in its own process.")
+    executor: Literal["local"] = Field("local", description="Where folds run: local processes.")

@@ -1,0 +1,57 @@
+"""`snn crossval` end to end on the synthetic dataset."""
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from snncli.cli.app import app
+
+runner = CliRunner()
+ARGS = ["crossval", "--dataset", "synthetic", "--model", "mlp", "--hidden-dim", "64", "--T", "6",
+        "--batch-size", "32", "--epochs", "1", "--k-folds", "3"]
+NAME = "crossval_synthetic_mlp_p0.15_T6_current_k3"
+
+
+def test_folds_summary_and_skip_on_rerun(tmp_path):
+    res = runner.invoke(app, [*ARGS, "--out", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert [f["fold"] for f in report["folds"]] == [0, 1, 2] and not report["failed"]
+    accs = [f["val_acc"] for f in report["folds"]]
+    assert report["summary"]["val_acc"]["mean"] == pytest.approx(statistics.fmean(accs))
+    assert report["summary"]["val_acc"]["std"] == pytest.approx(statistics.stdev(accs))
+    root = tmp_path / NAME
+    assert json.loads((root / "crossval.json").read_text())["folds"] == report["folds"]
+    assert all((root / f"fold{i}" / ".DONE").exists() for i in range(3))
+    again = json.loads(runner.invoke(app, [*ARGS, "--out", str(tmp_path), "--json"]).stdout)
+    assert [f["status"] for f in again["folds"]] == ["skipped"] * 3
+    assert [f["val_acc"] for f in again["folds"]] == accs
+
+
+def test_parallel_jobs_give_the_same_folds(tmp_path):
+    serial = json.loads(runner.invoke(app, [*ARGS, "--out", str(tmp_path / "a"), "--json"]).stdout)
+    parallel = runner.invoke(app, [*ARGS, "--out", str(tmp_path / "b"), "--jobs", "2", "--json"])
+    assert parallel.exit_code == 0, parallel.output
+    par = json.loads(parallel.stdout)
+    for s, p in zip(serial["folds"], par["folds"]):
+        assert p["fold"] == s["fold"]
+        assert p["val_acc"] == pytest.approx(s["val_acc"], abs=0.02)
+
+
+def test_a_failing_fold_fails_the_command_after_the_others(tmp_path):
+    bad = tmp_path / NAME / "fold1"
+    bad.mkdir(parents=True)
+    (bad / "synthetic_mlp_p0.15_T6_current_fold1.pth").write_bytes(b"garbage")
+    res = runner.invoke(app, [*ARGS, "--out", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "fold 1 failed" in res.output and "unreadable checkpoint" in res.output
+    assert (tmp_path / NAME / "fold0" / ".DONE").exists() and (tmp_path / NAME / "fold2" / ".DONE").exists()
+
+
+def test_bad_fold_count_exits_2(tmp_path):
+    res = runner.invoke(app, [*ARGS[:-2], "--k_folds", "1", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "--k-folds" in res.output
+    assert not any(Path(tmp_path).iterdir())
