@@ -15,5 +15,6 @@ python3 -m venv .venv
 # shellcheck disable=SC1091
 . .venv/bin/activate
 # torch is pinned here (the CPU wheel); the package itself accepts any torch 2.x.
-pip install -q torch==2.13.0 -e ".[dev]"
+# The ray extra lets the test suite run cross-validation folds as Ray tasks.
+pip install -q torch==2.13.0 -e ".[dev,ray]"
 echo "setup: done; activate with: source .venv/bin/activate" >&2

@@ -23,6 +23,8 @@ _EXTRA = {
     "k_folds": Annotated[Optional[int], opt(CrossvalConfig, "k_folds", "--k-folds", "--k_folds", panel=CV)],
     "jobs": Annotated[Optional[int], opt(CrossvalConfig, "jobs", "--jobs", "-j", panel=CV)],
     "executor": Annotated[Optional[str], opt(CrossvalConfig, "executor", panel=CV)],
+    "ray_address": Annotated[Optional[str], opt(CrossvalConfig, "ray_address", "--ray-address", panel=CV)],
+    "cpus_per_fold": Annotated[Optional[int], opt(CrossvalConfig, "cpus_per_fold", "--cpus-per-fold", panel=CV)],
 }
 
 
@@ -32,7 +34,11 @@ def crossval_command(**options: Any) -> None:
     Every `snn train` option is accepted. Finished folds are skipped when the command is re-run;
     a fold that fails is reported (fold and reason) after the others finish, with exit status 1.
 
-    Example: snn crossval --dataset fashionmnist --model mixer --k-folds 5 --epochs 10 --jobs 2
+    Examples:
+
+      snn crossval --dataset fashionmnist --model mixer --k-folds 5 --epochs 10 --jobs 2
+
+      snn crossval --model index --executor ray --ray-address auto    # folds as Ray tasks
     """
     from ..engine.crossval import crossval
 
@@ -48,7 +54,8 @@ def crossval_command(**options: Any) -> None:
             else:
                 stderr.print(f"fold {fold['fold']}: val_acc={fold['val_acc']:.4f} val_loss={fold['val_loss']:.4f} ({fold['status']})")
 
-        report = crossval(cfg, cv.k_folds, cv.jobs, on_fold=progress)
+        report = crossval(cfg, cv.k_folds, cv.jobs, on_fold=progress, executor=cv.executor,
+                          ray_address=cv.ray_address, cpus_per_fold=cv.cpus_per_fold)
     if json_out:
         typer.echo(json.dumps(report, default=str))
     else:

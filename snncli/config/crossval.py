@@ -14,4 +14,10 @@ class CrossvalConfig(StrictModel):
 
     k_folds: int = Field(5, ge=2, description="Number of stratified folds.")
     jobs: int = Field(1, ge=1, description="Folds trained at once, each in its own process.")
-    executor: Literal["local"] = Field("local", description="Where folds run: local processes.")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="Where folds run: local processes, or Ray tasks (pip install 'snncli[ray]')."
+    )
+    ray_address: str | None = Field(
+        None, description="Ray cluster to join (e.g. ray://head:10001 or auto); default: start a local Ray instance."
+    )
+    cpus_per_fold: int = Field(1, ge=1, description="With Ray: CPUs each fold task reserves (and torch threads it uses).")

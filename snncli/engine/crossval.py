@@ -1,4 +1,4 @@
-"""k-fold cross-validation: one resumable training run per fold, run in local processes.
+"""k-fold cross-validation: one resumable training run per fold, in local processes or Ray tasks.
 
 Folds are stratified over the training set (``snncli.data.stratified_kfold``, seeded by the
 run's seed). Fold *i* trains on the other folds and validates on fold *i*, in
@@ -54,26 +54,88 @@ def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class ExecutorUnavailableError(RuntimeError):
+    """The requested executor cannot run here (e.g. Ray is not installed)."""
+
+
+def _failure(fold: int, exc: BaseException) -> dict[str, Any]:
+    return {"fold": fold, "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+            "traceback": "".join(traceback.format_exception(exc))[-2000:]}
+
+
+def _require_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorUnavailableError("--executor ray needs Ray: pip install 'snncli[ray]'") from None
+    return ray
+
+
+def _run_with_ray(
+    cfg_json: str, k: int, address: str | None, cpus: int, on_fold: Callable[[dict[str, Any]], None]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every fold a Ray task; on ``address``'s cluster, or on a local instance started (and stopped) here."""
+    ray = _require_ray()
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    results, failed = [], []
+    try:
+        task = ray.remote(num_cpus=cpus, max_retries=0)(run_fold)
+        refs = {task.remote(cfg_json, fold, k, cpus): fold for fold in range(k)}
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            fold = refs[done[0]]
+            try:
+                results.append(ray.get(done[0]))
+                on_fold(results[-1])
+            except Exception as exc:  # a RayTaskError wraps the fold's own exception
+                cause = getattr(exc, "cause", None) or exc
+                failed.append(_failure(fold, cause))
+                on_fold(failed[-1])
+    finally:
+        if started:
+            ray.shutdown()
+    return results, failed
+
+
 def crossval(
-    cfg: TrainConfig, k: int, jobs: int = 1, on_fold: Callable[[dict[str, Any]], None] = lambda r: None
+    cfg: TrainConfig,
+    k: int,
+    jobs: int = 1,
+    on_fold: Callable[[dict[str, Any]], None] = lambda r: None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    cpus_per_fold: int = 1,
 ) -> dict[str, Any]:
-    """Run all folds (``jobs`` at a time in separate processes when ``jobs > 1``) and write ``crossval.json``.
+    """Run all folds and write ``crossval.json``.
+
+    Folds run one after another (``jobs == 1``), ``jobs`` at a time in local processes, or as
+    Ray tasks (``executor="ray"``) on the cluster at ``ray_address`` or on a local instance.
 
     Returns:
         ``{"folds": [...], "summary": {...}, "failed": [...], "dir": ...}``; a failed fold appears in
         ``failed`` with its error, the others still run.
+
+    Raises:
+        ExecutorUnavailableError: Ray was asked for and is not installed.
     """
+    if executor == "ray":
+        _require_ray()  # before anything is written
     root = crossval_dir(cfg, k)
     root.mkdir(parents=True, exist_ok=True)
     cfg_json = cfg.model_dump_json()
     results, failed = [], []
-    if jobs == 1:
+    if executor == "ray":
+        results, failed = _run_with_ray(cfg_json, k, ray_address, cpus_per_fold, on_fold)
+    elif jobs == 1:
         for fold in range(k):
             try:
                 results.append(run_fold(cfg_json, fold, k))
                 on_fold(results[-1])
             except Exception as exc:  # reported per fold; the command fails at the end
-                failed.append({"fold": fold, "error": f"{type(exc).__name__}: {exc}"})
+                failed.append(_failure(fold, exc))
                 on_fold(failed[-1])
     else:
         threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -84,8 +146,7 @@ def crossval(
                     results.append(future.result())
                     on_fold(results[-1])
                 except Exception as exc:
-                    failed.append({"fold": futures[future], "error": f"{type(exc).__name__}: {exc}",
-                                   "traceback": "".join(traceback.format_exception(exc))[-2000:]})
+                    failed.append(_failure(futures[future], exc))
                     on_fold(failed[-1])
     results.sort(key=lambda r: r["fold"])
     report = {

@@ -55,3 +55,25 @@ def test_bad_fold_count_exits_2(tmp_path):
     res = runner.invoke(app, [*ARGS[:-2], "--k_folds", "1", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "--k-folds" in res.output
     assert not any(Path(tmp_path).iterdir())
+
+
+def test_ray_executor_runs_folds_as_tasks_on_a_local_instance(tmp_path):
+    pytest.importorskip("ray")
+    args = [*ARGS[:-1], "2", "--executor", "ray", "--out", str(tmp_path), "--json"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert [f["fold"] for f in report["folds"]] == [0, 1] and not report["failed"]
+    local = json.loads(runner.invoke(app, [*ARGS[:-1], "2", "--out", str(tmp_path / "local"), "--json"]).stdout)
+    for r, s in zip(report["folds"], local["folds"]):
+        assert r["val_acc"] == pytest.approx(s["val_acc"], abs=0.02)  # same folds, same seed
+
+
+def test_missing_ray_is_a_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    res = runner.invoke(app, [*ARGS, "--executor", "ray", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "pip install 'snncli[ray]'" in res.output
+    assert not any(tmp_path.iterdir())
