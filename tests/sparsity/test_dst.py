@@ -124,3 +124,21 @@ def test_dense_with_dynamic_sparsity_is_refused(tmp_path):
                                    "--out", str(tmp_path)])
     assert res.exit_code == 2 and "needs a sparse model" in res.output
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("model", ["index", "random", "mixer"])
+@pytest.mark.parametrize("cp", sorted(PRUNE_RULES))
+@pytest.mark.parametrize("cg", sorted(GROW_RULES))
+def test_every_rule_pair_trains_every_sparse_model(tmp_path, model, cp, cg):
+    res = CliRunner().invoke(app, [
+        "dst", "--dataset", "synthetic", "--model", model, "--hidden-dim", "32", "--T", "4", "--batch-size", "100",
+        "--epochs", "1", "--max-batches", "6", "--update-every", "2", "--cp", cp, "--cg", cg,
+        "--hebb-window", "100", "--out", str(tmp_path), "--json",
+    ])
+    assert res.exit_code == 0, res.output
+    run_dir = Path(json.loads(res.stdout)["run_dir"])
+    log = [json.loads(line) for line in (run_dir / "dst.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2, 2, 2, 4, 4, 4, 6, 6, 6]
+    for layer in (1, 2, 3):
+        counts = {r["connections"] for r in log if r["layer"] == layer}
+        assert len(counts) == 1  # constant through every update
