@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from . import bench, crossval, info, train
+from . import backbone, bench, crossval, info, train
 
 app = typer.Typer(
     name="snn",
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 for sub in (train, crossval, bench, info):
     app.registered_commands += sub.app.registered_commands
+app.add_typer(backbone.app, name="backbone")
 
 
 def _version(value: bool) -> None:

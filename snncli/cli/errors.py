@@ -27,13 +27,16 @@ def user_errors() -> Iterator[None]:
     """Map the errors a user can cause to one line + exit 2; an interrupt to exit 130."""
     from ..data import DatasetNotFoundError, UnknownDatasetError
     from ..engine import CheckpointError, DeviceUnavailableError
+    from ..engine.backbone import BackboneMissingError
     from ..engine.crossval import ExecutorUnavailableError
 
     try:
         yield
     except ValidationError as exc:
         fail(describe_validation_error(exc))
-    except (ConfigFileError, UnknownDatasetError, DeviceUnavailableError, ExecutorUnavailableError) as exc:
+    except (
+        ConfigFileError, UnknownDatasetError, DeviceUnavailableError, ExecutorUnavailableError, BackboneMissingError
+    ) as exc:
         fail(str(exc))
     except DatasetNotFoundError as exc:
         # Lists every place looked: several lines, on purpose.

@@ -54,6 +54,7 @@ def train_command(
     ] = None,
     hebb_window: Annotated[Optional[int], opt(C, "hebb_window", "--hebb-window", "--hebb_window", panel=DST)] = None,
     use_resnet: Annotated[Optional[bool], opt(C, "use_resnet", "--use-resnet/--no-resnet", "--use_resnet", panel=MODEL)] = None,
+    backbone: Annotated[Optional[Path], opt(C, "backbone", panel=MODEL)] = None,
     beta: Annotated[Optional[float], opt(C, "beta", panel=NEURON)] = None,
     threshold: Annotated[Optional[float], opt(C, "threshold", panel=NEURON)] = None,
     surrogate: Annotated[Optional[str], opt(C, "surrogate", choices=list(SURROGATES), panel=NEURON)] = None,

@@ -2,6 +2,7 @@
 
 from .base import ConfigFileError, StrictModel, describe_validation_error, load_config_file
 from .crossval import CrossvalConfig
+from .backbone import BackboneConfig
 from .train import TrainConfig
 
-__all__ = ["ConfigFileError", "CrossvalConfig", "StrictModel", "TrainConfig", "describe_validation_error", "load_config_file"]
+__all__ = ["BackboneConfig", "ConfigFileError", "CrossvalConfig", "StrictModel", "TrainConfig", "describe_validation_error", "load_config_file"]

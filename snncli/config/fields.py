@@ -24,6 +24,11 @@ def one_of(kind: str, choices: Callable[[], Iterable[str]]) -> AfterValidator:
     return AfterValidator(check)
 
 
+def CIFAR_LIKE() -> list[str]:  # noqa: N802 - reads like the constant it stands for
+    """Datasets of 32x32 colour images, the ones a CIFAR ResNet-32 backbone accepts."""
+    return [d for d in list_datasets() if d.startswith("cifar") or d == "synthetic-cifar"]
+
+
 Device = Literal["auto", "cpu", "cuda", "mps", "directml"]
 Precision = Literal["auto", "fp32", "bf16"]
 ModelName = Annotated[str, one_of("model", list_models)]
@@ -51,3 +56,4 @@ class NetworkSettings(StrictModel):
         if self.hidden_dim is None:
             object.__setattr__(self, "hidden_dim", defaults.get("hidden_dim"))
         return self
+

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from ..models import list_models, model_defaults
-from .fields import DatasetName, Device, NetworkSettings, Precision, SurrogateName
+from .fields import CIFAR_LIKE, DatasetName, Device, NetworkSettings, Precision, SurrogateName
 
 class TrainConfig(NetworkSettings):
     """Every setting of a training run. Flags, config files and sweeps all fill this one model."""
@@ -40,7 +40,8 @@ class TrainConfig(NetworkSettings):
     enforce_sparsity: bool = Field(False, description="Firing-rate regularisation after the warm-up.")
     warmup_epochs: int = Field(10, ge=0, description="Epochs before firing-rate regularisation starts.")
     rate_reg: float = Field(1e-2, ge=0, description="Weight of the firing-rate penalty.")
-    use_resnet: bool = Field(False, description="Frozen ResNet-32 features (CIFAR).")
+    use_resnet: bool = Field(False, description="Feed the SNN frozen ResNet-32 features (CIFAR datasets).")
+    backbone: Path | None = Field(None, description="Trained ResNet-32 for --use-resnet (default: the one `snn backbone train` cached).")
     data_root: Path | None = Field(None, description="Folder with the dataset files.")
     out: Path = Field(Path("runs"), description="Folder that holds run folders.")
     seed: int = Field(42, description="Seed for Python, NumPy and torch.")
@@ -63,8 +64,10 @@ class TrainConfig(NetworkSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainConfig":
-        if self.use_resnet:
-            raise ValueError("use_resnet: the frozen ResNet-32 extractor is not available in this version")
+        if self.use_resnet and self.dataset not in CIFAR_LIKE():
+            raise ValueError(f"use_resnet: the ResNet-32 features need a CIFAR dataset ({', '.join(CIFAR_LIKE())})")
+        if self.backbone is not None and not self.backbone.is_file():
+            raise ValueError(f"backbone: no such file: {self.backbone}")
         if self.sparsity_mode == "dynamic" and "p_inter" not in model_defaults(self.model):
             sparse = [m for m in list_models() if "p_inter" in model_defaults(m)]
             raise ValueError(
@@ -74,8 +77,10 @@ class TrainConfig(NetworkSettings):
         return self
 
     def run_name(self) -> str:
-        """The seed's checkpoint name: ``{dataset}_{model}_p{p_inter}_T{T}_{enc}[_cp{cp}_cg{cg}]``."""
+        """The seed's checkpoint name: ``[resnet_]{dataset}_{model}_p{p_inter}_T{T}_{enc}[_cp{cp}_cg{cg}]``."""
         name = f"{self.dataset}_{self.model}_p{self.p_inter:g}_T{self.T}_{self.enc}"
+        if self.use_resnet:
+            name = "resnet_" + name
         if self.sparsity_mode == "dynamic":
             name += f"_cp{self.cp}_cg{self.cg}"
         return name + ("_snntorch" if self.engine == "snntorch" else "")

@@ -22,6 +22,7 @@ from ..models import SNNOutput, create_model
 from ..models.reference import SnnTorchMLP
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
+from .backbone import resnet_features
 from .dst import DynamicSparsity
 from .writers import write_json, write_jsonl, write_metrics
 
@@ -172,6 +173,9 @@ def train(
     if device.type == "cpu":
         keep_freed_memory()
     splits = data or load_dataset(cfg.dataset, cfg.data_root)
+    backbone_hash = None
+    if cfg.use_resnet:
+        splits, backbone_hash = resnet_features(cfg.dataset, splits, cfg.backbone, device)
     if val is not None:
         train_set, val_set = splits.train, val
     elif cfg.val_fraction > 0:
@@ -212,7 +216,7 @@ def train(
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
         "parameters": n_params, "connections": kept, "sparsity": 1 - kept / total if total else 0.0,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
-        "test_samples": len(test_set), "data_source": splits.source, "resumed_from_epoch": start_epoch if resumed else None,
+        "test_samples": len(test_set), "data_source": splits.source, "backbone_hash": backbone_hash, "resumed_from_epoch": start_epoch if resumed else None,
     }
     cb.on_start(info)
 

@@ -31,7 +31,7 @@ from snncli.data.locations import cache_dir
 EXPECTED = {
     "fashionmnist", "mnist", "cifar10", "cifar100", "cifar10-down-50", "cifar10-random-small-100",
     "cifar10-random-small-500", "cifar10-random-small-gaussian-noise-0.5", "imagenet100", "imagenet1k",
-    "synthetic",
+    "synthetic", "synthetic-cifar",
 }  # fmt: skip
 
 try:

@@ -1,0 +1,31 @@
+"""Configuration of ``snn backbone train``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from .base import StrictModel
+from .fields import CIFAR_LIKE, DatasetName, Device
+
+
+class BackboneConfig(StrictModel):
+    """``snn backbone train``: train the CIFAR ResNet-32 that ``--use-resnet`` freezes."""
+
+    dataset: DatasetName = Field("cifar10", description="CIFAR-shaped dataset to train on.")
+    data_root: Path | None = Field(None, description="Folder with the dataset files.")
+    epochs: int = Field(30, ge=1, description="Training epochs.")
+    batch_size: int = Field(128, ge=1, description="Images per step.")
+    lr: float = Field(0.1, gt=0, description="Peak learning rate (one-cycle schedule, SGD with Nesterov momentum).")
+    device: Device = Field("auto", description="Device.")
+    seed: int = Field(42, description="Seed.")
+    out: Path | None = Field(None, description="Where to store it (default: the user cache, where --use-resnet looks).")
+
+    @model_validator(mode="after")
+    def _cifar_only(self):
+        if self.dataset not in CIFAR_LIKE():
+            raise ValueError(f"dataset: ResNet-32 is for 32x32 colour images ({', '.join(CIFAR_LIKE())})")
+        if self.data_root is not None and not self.data_root.is_dir():
+            raise ValueError(f"data_root: folder does not exist: {self.data_root}")
+        return self
