@@ -93,8 +93,8 @@ class DynamicSparsity:
                 "grown": int(change.grown.numel()), "connections": after,
                 "sparsity": 1.0 - after / layer.mask.numel(),
             }
-            if corr is not None:
-                flat = corr.flatten()
+            if corr is not None:  # strength of coupling, |C|, as the Hebbian rules rank it
+                flat = corr.abs().flatten()
                 record["corr_kept"] = float(flat[kept].mean())
                 record["corr_grown"] = float(flat[change.grown].mean()) if change.grown.numel() else None
             records.append(record)

@@ -7,11 +7,13 @@ Prune rules (which active connections go):
 
 * ``set`` — the smallest ``|w|`` (magnitude pruning, SET: Mocanu et al., 2018, *Nat. Commun.* 9:2383).
 * ``random`` — uniformly at random.
-* ``hebb`` — the weakest pre/post spike correlation :math:`C_{ij}`.
+* ``hebb`` — the weakest pre/post spike correlation, :math:`|C_{ij}|` smallest.
 
 Grow rules (which inactive connections come in; just-pruned ones are not eligible):
 
-* ``hebb`` — the strongest correlation :math:`C_{ij}` (cells that fire together wire together).
+* ``hebb`` — the strongest correlation, :math:`|C_{ij}|` largest (cells that fire together wire
+  together; a strongly anti-correlated pair is strongly coupled too, and the sign of the new
+  weight is left to the gradient, as it starts at zero).
 * ``random`` — uniformly at random (SET's growth).
 
 The correlation of post-synaptic unit *i* and pre-synaptic unit *j* over a window of samples is
@@ -64,13 +66,13 @@ def prune_random(weight, active, k, corr=None, gen=None):
 
 
 def prune_hebb(weight, active, k, corr=None, gen=None):
-    """Active connections whose pre/post correlation is weakest."""
-    return _pick(corr, active, k, largest=False)
+    """Active connections whose pre/post correlation is weakest (smallest ``|C|``)."""
+    return _pick(corr.abs(), active, k, largest=False)
 
 
 def grow_hebb(weight, inactive, k, corr=None, gen=None):
-    """Inactive connections whose pre/post correlation is strongest."""
-    return _pick(corr, inactive, k, largest=True)
+    """Inactive connections whose pre/post correlation is strongest (largest ``|C|``)."""
+    return _pick(corr.abs(), inactive, k, largest=True)
 
 
 def grow_random(weight, inactive, k, corr=None, gen=None):

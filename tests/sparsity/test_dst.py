@@ -43,15 +43,15 @@ def test_set_prunes_the_smallest_magnitudes_and_hebb_grows_the_strongest_correla
     active = mask.flatten().bool()
     mags = weight.abs().flatten()
     assert mags[out.pruned].max() <= mags[active].sort().values[len(out.pruned)]
-    inactive_corr = corr.flatten()[~active]
-    assert torch.allclose(corr.flatten()[out.grown].sort().values, inactive_corr.topk(len(out.grown)).values.sort().values)
+    inactive_corr = corr.abs().flatten()[~active]
+    assert torch.allclose(corr.abs().flatten()[out.grown].sort().values, inactive_corr.topk(len(out.grown)).values.sort().values)
 
 
 def test_hebb_prune_drops_weakest_correlations():
     weight, mask, corr = _layer(3)
     out = rewire(weight, mask, 0.1, "hebb", "random", corr, torch.Generator().manual_seed(0))
-    active_corr = corr.flatten()[mask.flatten().bool()]
-    assert torch.allclose(corr.flatten()[out.pruned].sort().values, active_corr.topk(len(out.pruned), largest=False).values.sort().values)
+    active_corr = corr.abs().flatten()[mask.flatten().bool()]
+    assert torch.allclose(corr.abs().flatten()[out.pruned].sort().values, active_corr.topk(len(out.pruned), largest=False).values.sort().values)
 
 
 def test_random_rules_are_reproducible_with_a_generator():
