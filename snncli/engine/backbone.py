@@ -144,13 +144,15 @@ def resnet_features(
     if cache.is_file():
         try:
             saved = load_checkpoint(cache)
+            if len(saved["train_y"]) != len(splits.train) or len(saved["test_y"]) != len(splits.test):
+                raise CheckpointError(f"{cache}: cached for other splits")
             return DataSplits(
                 train=ImageSet(saved["train_x"], saved["train_y"], list(splits.train.classes), dataset),
                 test=ImageSet(saved["test_x"], saved["test_y"], list(splits.test.classes), dataset),
                 source=f"{splits.source} -> resnet32 {digest} (cached)",
             ), digest
         except CheckpointError:
-            pass  # recompute and overwrite a damaged cache entry
+            pass  # recompute and overwrite a damaged or mismatched cache entry
     model = load_backbone(path, device)
     train, test = _features(model, splits.train, device), _features(model, splits.test, device)
     save_checkpoint(cache, {"train_x": train.x, "train_y": train.y, "test_x": test.x, "test_y": test.y})

@@ -21,6 +21,8 @@ import torch
 
 from ..config import TrainConfig
 from ..data import load_dataset, stratified_kfold
+from .backbone import resnet_features
+from .device import resolve_device
 from .trainer import Callbacks, RunPaths, train
 from .writers import write_json
 
@@ -35,6 +37,8 @@ def run_fold(cfg_json: str, fold: int, k: int, threads: int | None = None) -> di
         torch.set_num_threads(threads)
     cfg = TrainConfig.model_validate_json(cfg_json)
     splits = load_dataset(cfg.dataset, cfg.data_root)
+    if cfg.use_resnet:  # features of the whole dataset (cached), then the folds
+        splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, resolve_device(cfg.device))
     train_idx, val_idx = stratified_kfold(splits.train.y, k, cfg.seed)[fold]
     fold_data = type(splits)(train=splits.train.subset(train_idx), test=splits.test, source=splits.source)
     root = crossval_dir(cfg, k) / f"fold{fold}"

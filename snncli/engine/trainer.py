@@ -144,7 +144,8 @@ def train(
     Args:
         cfg: validated configuration.
         callbacks: progress hooks.
-        data: already-loaded data (tests, cross-validation); loaded from ``cfg`` otherwise.
+        data: already-loaded data (tests, cross-validation), used as given (with ``use_resnet``
+            it must already be the ResNet features); loaded from ``cfg`` otherwise.
         val: the validation set to use instead of holding out ``cfg.val_fraction`` of the
             training set (cross-validation folds).
         paths: the run folder to use instead of ``{out}/{run_name}`` (cross-validation folds).
@@ -172,10 +173,11 @@ def train(
     precision = resolve_precision(cfg.precision, device)
     if device.type == "cpu":
         keep_freed_memory()
-    splits = data or load_dataset(cfg.dataset, cfg.data_root)
-    backbone_hash = None
-    if cfg.use_resnet:
-        splits, backbone_hash = resnet_features(cfg.dataset, splits, cfg.backbone, device)
+    splits, backbone_hash = data, None
+    if splits is None:
+        splits = load_dataset(cfg.dataset, cfg.data_root)
+        if cfg.use_resnet:
+            splits, backbone_hash = resnet_features(cfg.dataset, splits, cfg.backbone, device)
     if val is not None:
         train_set, val_set = splits.train, val
     elif cfg.val_fraction > 0:

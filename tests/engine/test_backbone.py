@@ -67,3 +67,16 @@ def test_backbone_train_then_use_resnet_end_to_end(cache, tmp_path):
     second = json.loads(runner.invoke(app, [*args, "--out", str(tmp_path / "b")]).stdout)
     assert second["data_source"].endswith("(cached)")  # computed once, then read
     assert second["test_acc"] == result["test_acc"]
+
+
+def test_crossval_with_resnet_features_splits_the_features(cache, tmp_path):
+    runner.invoke(app, ["backbone", "train", "--dataset", "synthetic-cifar", "--epochs", "1", "--batch-size", "100"])
+    res = runner.invoke(app, ["crossval", "--dataset", "synthetic-cifar", "--model", "index", "--hidden-dim", "32",
+                              "--T", "4", "--batch-size", "50", "--epochs", "1", "--k-folds", "2", "--use-resnet",
+                              "--out", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert [f["fold"] for f in report["folds"]] == [0, 1] and not report["failed"]
+    fold_results = [json.loads((Path(f["run_dir"]) / "result.json").read_text()) for f in report["folds"]]
+    assert [r["train_samples"] for r in fold_results] == [500, 500]  # 1000 images, two folds
+    assert all(r["name"].startswith("resnet_") for r in fold_results)
