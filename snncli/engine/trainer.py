@@ -218,7 +218,8 @@ def train(
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
         "parameters": n_params, "connections": kept, "sparsity": 1 - kept / total if total else 0.0,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
-        "test_samples": len(test_set), "data_source": splits.source, "backbone_hash": backbone_hash, "resumed_from_epoch": start_epoch if resumed else None,
+        "test_samples": len(test_set), "data_source": splits.source, "backbone_hash": backbone_hash,
+        "resumed_from_epoch": start_epoch if resumed else None,
     }
     cb.on_start(info)
 

@@ -23,13 +23,13 @@ class _SpikeLinear(torch.autograd.Function):
     def forward(ctx, spikes: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         if any(ctx.needs_input_grad):
             ctx.save_for_backward(spikes.to(torch.bool), weight)
+        ctx.spike_dtype = spikes.dtype
         if spikes.dtype == weight.dtype:
             return F.linear(spikes, weight, bias)
         flat = spikes.reshape(-1, spikes.shape[-1])
         out = torch.empty(flat.shape[0], weight.shape[0], dtype=weight.dtype, device=weight.device)
         for i in range(0, flat.shape[0], _SpikeLinear.ROWS):
             out[i : i + _SpikeLinear.ROWS] = F.linear(flat[i : i + _SpikeLinear.ROWS].to(weight.dtype), weight, bias)
-        ctx.spike_dtype = spikes.dtype
         return out.reshape(*spikes.shape[:-1], weight.shape[0])
 
     @staticmethod
@@ -38,7 +38,7 @@ class _SpikeLinear(torch.autograd.Function):
         grad_x = grad_w = grad_b = None
         flat = grad.reshape(-1, grad.shape[-1])
         if ctx.needs_input_grad[0]:
-            grad_x = (grad @ weight).to(getattr(ctx, "spike_dtype", grad.dtype))
+            grad_x = (grad @ weight).to(ctx.spike_dtype)
         if ctx.needs_input_grad[1]:
             rows = packed.reshape(-1, packed.shape[-1])
             # Block products in the gradient's dtype, summed in fp32.

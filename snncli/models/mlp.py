@@ -120,7 +120,7 @@ class SpikingMLP(nn.Module):
                 cur, self.lif, T=T if (constant and i == 0) else None,
                 spike_dtype=torch.bfloat16 if compact else dtypes[i + 1], compact=compact,
             )
-            rates.append(h.float().mean() if h.dtype != torch.float32 else h.mean())
+            rates.append(h.float().mean())  # .float() is a no-op on fp32 spikes
             if record:
                 hidden.append(h)
         return SNNOutput(spikes=h.float(), mem=mem, rates=tuple(rates), hidden=tuple(hidden) if record else None)

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import torch
 
-from .surrogate import SURROGATES, Surrogate, spike, surrogate_grad
+from .surrogate import Surrogate, get_surrogate, spike
 
 
 class LIFParams(NamedTuple):
@@ -54,8 +54,7 @@ class LIFState(NamedTuple):
 
 
 def _surrogate(params: LIFParams) -> tuple[Surrogate, float]:
-    surrogate_grad(params.surrogate)  # readable error for an unknown name
-    spec = SURROGATES[params.surrogate]
+    spec = get_surrogate(params.surrogate)
     return spec, spec.default_slope if params.slope is None else params.slope
 
 

@@ -78,12 +78,17 @@ SURROGATES: dict[str, Surrogate] = {
 }
 
 
-def surrogate_grad(name: str) -> GradFormula:
-    """Look up a surrogate's derivative formula by name."""
+def get_surrogate(name: str) -> Surrogate:
+    """Look up a registered surrogate; an unknown name is a ``ValueError`` listing the choices."""
     try:
-        return SURROGATES[name].grad
+        return SURROGATES[name]
     except KeyError:
         raise ValueError(f"unknown surrogate {name!r}; choose from {', '.join(SURROGATES)}") from None
+
+
+def surrogate_grad(name: str) -> GradFormula:
+    """Look up a surrogate's derivative formula by name."""
+    return get_surrogate(name).grad
 
 
 class _Heaviside(torch.autograd.Function):
@@ -112,7 +117,5 @@ def spike(x: torch.Tensor, surrogate: str = "fast_sigmoid", slope: float | None 
     Returns:
         Spikes (0 or 1) with ``x``'s dtype and shape.
     """
-    spec = SURROGATES.get(surrogate)
-    if spec is None:
-        surrogate_grad(surrogate)  # raises the readable error
+    spec = get_surrogate(surrogate)
     return _Heaviside.apply(x, spec.grad, spec.default_slope if slope is None else slope)
