@@ -1,0 +1,1 @@
+"""Analysis of trained networks: metrics, Hessian spectrum, loss landscape, gradient flow."""

@@ -1,0 +1,1 @@
+"""Adversarial attacks: a registry over torchattacks plus what it lacks, run through the classifier adapter."""

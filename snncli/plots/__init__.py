@@ -1,0 +1,1 @@
+"""Figures: matplotlib only, headless (Agg). Nothing outside this package draws."""

@@ -1,0 +1,45 @@
+"""load_run: the shared way analysis commands rebuild a trained model."""
+
+import pytest
+import torch
+
+from snncli.config import TrainConfig
+from snncli.engine import CheckpointError, find_checkpoint, find_runs, load_run, train
+from snncli.engine.checkpoint import load_checkpoint, save_checkpoint
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    cfg = TrainConfig(dataset="synthetic", model="mlp", hidden_dim=32, T=4, epochs=1, max_batches=3, out=out)
+    res = train(cfg)
+    return out, res
+
+
+def test_load_run_restores_weights_and_config(run_dir):
+    out, res = run_dir
+    loaded = load_run(res["run_dir"])
+    ckpt = load_checkpoint(find_checkpoint(loaded.dir))
+    for k, v in loaded.model.state_dict().items():
+        assert torch.equal(v, ckpt["model"][k]), k
+    assert loaded.cfg.model == "mlp" and loaded.cfg.hidden_dim == 32
+    assert not loaded.model.training
+    assert len(loaded.test) > 0 and loaded.val_acc == pytest.approx(res["val_acc"])
+    assert find_runs(out) == [loaded.dir]
+
+
+def test_load_run_refuses_weights_of_another_shape(run_dir, tmp_path):
+    _, res = run_dir
+    ckpt = load_checkpoint(find_checkpoint(res["run_dir"]))
+    ckpt["config"]["hidden_dim"] = 64
+    bad = tmp_path / "bad.pth"
+    save_checkpoint(bad, {k: v for k, v in ckpt.items() if k != "format"})
+    with pytest.raises(CheckpointError, match="do not fit"):
+        load_run(bad)
+
+
+def test_find_checkpoint_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="no such"):
+        find_checkpoint(tmp_path / "nope")
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        find_checkpoint(tmp_path)
