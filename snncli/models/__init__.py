@@ -2,16 +2,19 @@
 
 from . import mlp as _mlp  # noqa: F401  (registers the MLP family)
 from ._registry import create_model, list_models, model_defaults, register_model
+from .adapter import SNNClassifier
 from .layers import MaskedLinear
-from .mlp import SNNOutput, SpikingMLP, is_time_constant
+from .mlp import SNNOutput, SpikingMLP, is_time_constant, logits_of
 
 __all__ = [
     "MaskedLinear",
+    "SNNClassifier",
     "SNNOutput",
     "SpikingMLP",
     "create_model",
     "is_time_constant",
     "list_models",
+    "logits_of",
     "model_defaults",
     "register_model",
 ]

@@ -38,6 +38,11 @@ class SNNOutput(NamedTuple):
     hidden: tuple[torch.Tensor, ...] | None = None
 
 
+def logits_of(out: SNNOutput, loss_kind: str) -> torch.Tensor:
+    """Class scores ``[B, C]`` from a spiking output: spike counts (``"count"``) or time-summed membrane."""
+    return out.spikes.sum(0) if loss_kind == "count" else out.mem.sum(0)
+
+
 def is_time_constant(x_seq: torch.Tensor) -> bool:
     """True for a ``[T, ...]`` sequence that repeats one step by a stride-0 view (constant-current encoding)."""
     return x_seq.dim() > 1 and x_seq.shape[0] > 1 and x_seq.stride(0) == 0

@@ -1,0 +1,77 @@
+"""``snn analyze``: the whole analysis suite on one run, with a Markdown report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, List, Optional
+
+import typer
+from rich.table import Table
+
+from ..config import AnalyzeConfig
+from ..config.analysis import SUITE_PARTS
+from .analysis_common import (
+    RUN_HELP,
+    Device,
+    Out,
+    Seed,
+    analysis_errors,
+    merge,
+    run_job,
+)
+from .errors import user_errors
+from .options import ConfigFile, JsonOut, opt
+
+app = typer.Typer()
+C = AnalyzeConfig
+
+
+def suite_table(result: dict) -> Table:
+    t = Table(show_header=True, header_style="bold", title=result["report"])
+    t.add_column("part")
+    t.add_column("status")
+    t.add_column("time_s", justify="right")
+    for part, r in result["parts"].items():
+        status = "FAILED: " + r["error"] if r["status"] == "failed" else r["status"]
+        t.add_row(part, status, f"{r.get('time_s', 0):.1f}")
+    return t
+
+
+@app.command("analyze")
+def analyze_command(
+    run: Annotated[Path, typer.Argument(help=RUN_HELP, show_default=False)],
+    skip: Annotated[Optional[List[str]], typer.Option(
+        "--skip", help="Part to leave out (repeatable): visualize, gradflow, attack, hessian, landscape.", show_default=False)] = None,
+    sample_size: Annotated[Optional[int], opt(C, "sample_size", "--sample-size")] = None,
+    eps: Annotated[Optional[List[str]], typer.Option(
+        "--eps", help="Attack budget in pixel units; repeatable; fractions accepted (8/255). "
+        "\\[default: 0 2/255 4/255 8/255]", show_default=False)] = None,
+    steps: Annotated[Optional[int], opt(C, "steps")] = None,
+    batches: Annotated[Optional[int], opt(C, "batches")] = None,
+    resolution: Annotated[Optional[int], opt(C, "resolution")] = None,
+    batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size")] = None,
+    device: Annotated[Optional[str], Device] = None,
+    seed: Annotated[Optional[int], Seed] = None,
+    out: Annotated[Optional[Path], Out] = None,
+    config: ConfigFile = None,
+    json_out: JsonOut = False,
+) -> None:
+    """Run every analysis on a run with small defaults and write analysis/report.md.
+
+    Parts, in order: visualize (all figures), gradflow, attack (PGD, SPSA and random noise), hessian (with per-layer eigenvalues), landscape (2-D, random directions). A part that fails is reported and the others still run; --skip leaves one out (repeatable).
+
+    Examples:
+
+      snn analyze runs/fashionmnist_mixer_p0.15_T50_current
+
+      snn analyze runs/my_run --skip hessian --skip landscape
+    """
+    values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
+    with user_errors(), analysis_errors():
+        from ..engine.analyze import analyze as job
+
+        cfg = C(**merge(values, config))
+        run_job(job, cfg, json_out, suite_table)
+
+
+__all__ = ["SUITE_PARTS", "analyze_command"]

@@ -1,0 +1,88 @@
+"""`snn attack` end to end on a small trained synthetic run."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from trained import trained_run
+from typer.testing import CliRunner
+
+from snncli.cli.app import app
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return trained_run(tmp_path_factory.getbasetemp())
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_help_explains_with_examples():
+    res = invoke("attack", "--help")
+    assert res.exit_code == 0
+    for text in ("--eps", "--top-n", "--sample-size", "--with-spsa", "--eot", "Examples", "gradient masking"):
+        assert text in res.stdout
+
+
+def test_pgd_and_spsa_table_json_and_files(run_dir, tmp_path):
+    out = tmp_path / "out"
+    res = invoke("attack", "pgd", run_dir, "--with-spsa", "--eps", "0", "--eps", "16/255", "--sample-size", "32",
+                 "--steps", "3", "--spsa-samples", "8", "--out", out, "--json")
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    run = result["runs"][0]
+    assert set(run["attacks"]) == {"pgd", "spsa"}
+    pgd = run["attacks"]["pgd"]
+    assert [r["eps"] for r in pgd] == [0.0, 16 / 255] and pgd[0]["n"] == 32
+    assert pgd[1]["accuracy"] <= pgd[0]["accuracy"]
+    assert pgd[0]["accuracy"] == run["attacks"]["spsa"][0]["accuracy"]  # eps 0: the same clean accuracy
+    for name in ("attack_pgd.json", "attack_pgd.csv", "attack_spsa.json", "attack.png"):
+        assert (out / name).stat().st_size > 0, name
+    stored = json.loads((out / "attack_pgd.json").read_text())
+    assert stored["results"] == pgd and stored["gradient_free"] is False
+    assert (out / "attack_pgd.csv").read_text().splitlines()[0].startswith("eps,")
+    table = invoke("attack", "fgsm", run_dir, "--eps", "0", "--eps", "4/255", "--sample-size", "16", "--out", out)
+    assert table.exit_code == 0 and "4/255" in table.stdout and "fgsm" in table.stdout
+
+
+def test_folder_of_runs_with_top_n_picks_the_best_validation_accuracy(run_dir, tmp_path):
+    runs = tmp_path / "runs"
+    for name, val in (("a", 0.2), ("b", 0.9), ("c", 0.5)):
+        dst = runs / name
+        shutil.copytree(run_dir, dst)
+        ckpt = next(dst.glob("*.pth"))
+        state = torch.load(ckpt, weights_only=False)
+        for row in state["history"]:
+            row["val_acc"] = val
+        torch.save(state, ckpt)
+    res = invoke("attack", "noise", runs, "--top-n", "2", "--eps", "0", "--eps", "0.1", "--sample-size", "8",
+                 "--out", tmp_path / "out", "--json")
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert [Path(r["run"]).name for r in result["runs"]] == ["b", "c"]
+    assert (tmp_path / "out" / "attack_noise_runs.png").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nope"], "unknown attack"),
+    (["pgd", "--eps", "2"], "--eps"),
+    (["pgd", "--eps", "x/255"], "--eps"),
+    (["pgd", "--sample-size", "0"], "--sample-size"),
+])
+def test_bad_input_is_one_line_and_exit_2(run_dir, args, message):
+    res = invoke("attack", args[0], run_dir, *args[1:])
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_missing_run_is_exit_2(tmp_path):
+    res = invoke("attack", "pgd", tmp_path / "absent")
+    assert res.exit_code == 2 and "no such run" in res.output
+    (tmp_path / "empty").mkdir()
+    res = invoke("attack", "pgd", tmp_path / "empty")
+    assert res.exit_code == 2 and "no run folders" in res.output

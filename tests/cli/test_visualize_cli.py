@@ -1,0 +1,66 @@
+"""`snn visualize` and `snn analyze` end to end on a small trained run."""
+
+import json
+import re
+
+import pytest
+from trained import trained_run
+from typer.testing import CliRunner
+
+from snncli.cli.app import app
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return trained_run(tmp_path_factory.getbasetemp())
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_visualize_all(run_dir, tmp_path):
+    res = invoke("visualize", "all", run_dir, "--out", tmp_path, "--json")
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.stdout)
+    assert set(r["files"]) == {"curves", "confusion", "weights", "raster", "membrane", "features", "firing"}
+    assert "masks" in r["skipped"]  # a dense model has none
+    for paths in r["files"].values():
+        for p in paths:
+            assert (tmp_path / p.split("/")[-1]).stat().st_size > 0
+    cm = json.loads((tmp_path / "confusion.json").read_text())
+    assert sum(map(sum, cm["matrix"])) == 500 and 0.5 < cm["accuracy"] <= 1
+    assert set(r["firing_rates"]) == {"layer 1", "output"}
+
+
+def test_visualize_masks_of_a_sparse_model(tmp_path_factory, tmp_path):
+    sparse = trained_run(tmp_path_factory.getbasetemp(), model="mixer", epochs=1, groups=2)
+    res = invoke("visualize", "masks,weights", sparse, "--out", tmp_path, "--json")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "masks.png").stat().st_size > 0 and json.loads(res.stdout)["skipped"] == {}
+
+
+def test_visualize_bad_figure(run_dir):
+    res = invoke("visualize", "rasterz", run_dir)
+    assert res.exit_code == 2 and "unknown figure" in res.output
+
+
+def test_analyze_writes_a_report_linking_every_output(run_dir, tmp_path):
+    res = invoke("analyze", run_dir, "--sample-size", "16", "--eps", "0", "--eps", "8/255", "--steps", "2",
+                 "--batches", "1", "--batch-size", "16", "--resolution", "3", "--out", tmp_path, "--json")
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.stdout)
+    assert list(r["parts"]) == ["visualize", "gradflow", "attack", "hessian", "landscape"]
+    assert {v["status"] for v in r["parts"].values()} == {"ok"}, r["parts"]
+    report = (tmp_path / "report.md").read_text()
+    linked = set(re.findall(r"\]\(([^)]+)\)", report))
+    for path in tmp_path.iterdir():
+        if path.suffix in (".png", ".json", ".npz", ".csv") and path.name not in ("visualize.json",):
+            assert path.name in linked, path.name
+    assert all((tmp_path / p).exists() for p in linked)
+    assert "| eps (x/255) |" in report and "Hessian" in report
+    skipped = invoke("analyze", run_dir, "--skip", "hessian", "--skip", "landscape", "--skip", "attack", "--skip", "visualize",
+                     "--batch-size", "16", "--out", tmp_path / "s", "--json")
+    assert skipped.exit_code == 0, skipped.output
+    assert json.loads(skipped.stdout)["parts"]["hessian"] == {"status": "skipped"}
+    assert invoke("analyze", run_dir, "--skip", "everything").exit_code == 2

@@ -1,0 +1,79 @@
+"""Every figure function writes a non-empty PNG and refuses malformed input with a clear ValueError."""
+
+import pytest
+import torch
+
+from snncli.plots import (
+    plot_confusion,
+    plot_curves,
+    plot_firing_rates,
+    plot_layer_rasters,
+    plot_membrane,
+    plot_raster,
+    plot_weight_histograms,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def is_png(path):
+    data = path.read_bytes()
+    return data[:8] == PNG and len(data) > 2000
+
+
+def test_curves_skip_missing_keys(tmp_path):
+    history = [{"epoch": 1, "train_acc": 0.5, "test_acc": 0.4}, {"epoch": 2, "train_acc": 0.7, "test_acc": 0.6}]
+    out = plot_curves(history, tmp_path / "a" / "curves.png")  # val_acc absent: skipped
+    assert out == tmp_path / "a" / "curves.png" and is_png(out)
+    with pytest.raises(ValueError, match="none of"):
+        plot_curves(history, tmp_path / "x.png", keys=("val_acc",))
+    with pytest.raises(ValueError, match="epoch"):
+        plot_curves([{"train_acc": 1.0}], tmp_path / "x.png")
+    with pytest.raises(ValueError, match="empty"):
+        plot_curves([], tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_confusion(tmp_path):
+    cm = torch.tensor([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
+    assert is_png(plot_confusion(cm, ["a", "b", "c"], tmp_path / "cm.png", "test"))
+    assert is_png(plot_confusion(cm, ["a", "b", "c"], tmp_path / "cm_counts.png", "test", normalize=False))
+    with pytest.raises(ValueError, match="class names"):
+        plot_confusion(cm, ["a", "b"], tmp_path / "x.png", "t")
+    with pytest.raises(ValueError, match="square"):
+        plot_confusion(torch.zeros(2, 3), ["a", "b"], tmp_path / "x.png", "t")
+
+
+def test_weight_histograms_compare_and_masks(tmp_path):
+    w = {"fc1": torch.randn(8, 6), "fc2": torch.randn(4, 8)}
+    after = {"fc1": w["fc1"] + 0.1}
+    masks = {"fc1": (torch.rand(8, 6) > 0.5).float()}
+    out = plot_weight_histograms(w, tmp_path / "w.png", compare=after, masks=masks)
+    assert is_png(out)
+    with pytest.raises(ValueError, match="mask of fc1"):
+        plot_weight_histograms(w, tmp_path / "x.png", masks={"fc1": torch.ones(3, 3)})
+    with pytest.raises(ValueError, match="compare"):
+        plot_weight_histograms(w, tmp_path / "x.png", compare={"fc2": torch.ones(2)})
+    with pytest.raises(ValueError, match="no layers"):
+        plot_weight_histograms({}, tmp_path / "x.png")
+
+
+def test_spike_figures(tmp_path):
+    spikes = (torch.rand(20, 1000) < 0.1).float()
+    assert is_png(plot_raster(spikes, tmp_path / "r.png", "raster", max_neurons=100))
+    hidden = [(torch.rand(6, 2, 3, 4) < 0.2).float()[:, 0], (torch.rand(6, 10) < 0.3).float()]
+    assert is_png(plot_layer_rasters(hidden, tmp_path / "layers.png", "layers", names=["conv", "out"]))
+    mem = torch.randn(20, 10).cumsum(0)
+    assert is_png(plot_membrane(mem, tmp_path / "m.png", "membrane", threshold=1.0, labels=list("abcdefghij")))
+    assert is_png(plot_firing_rates({"l1": 0.1, "l2": 0.05, "out": 0.2}, tmp_path / "f.png", "rates"))
+    with pytest.raises(ValueError, match=r"\[T, N\]"):
+        plot_raster(torch.zeros(4, 2, 3), tmp_path / "x.png", "t")
+    with pytest.raises(ValueError, match=r"\[T, N\]"):
+        plot_membrane(torch.zeros(4), tmp_path / "x.png", "t")
+    with pytest.raises(ValueError, match="names"):
+        plot_layer_rasters(hidden, tmp_path / "x.png", "t", names=["one"])
+    with pytest.raises(ValueError, match=r"\[T, \.\.\.\]"):
+        plot_layer_rasters([torch.zeros(5)], tmp_path / "x.png", "t")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        plot_firing_rates({"l1": 3.0}, tmp_path / "x.png", "t")
+    assert not (tmp_path / "x.png").exists()
