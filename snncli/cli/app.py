@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from . import backbone, bench, crossval, info, train
+from . import backbone, bench, crossval, info, plasticity, train
+from . import analyze, attack, gradflow, hessian, landscape, visualize
 
 app = typer.Typer(
     name="snn",
@@ -16,7 +17,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-for sub in (train, crossval, bench, info):
+for sub in (train, crossval, plasticity, bench, info):
+    app.registered_commands += sub.app.registered_commands
+for sub in (attack, hessian, landscape, gradflow, visualize, analyze):
     app.registered_commands += sub.app.registered_commands
 app.add_typer(backbone.app, name="backbone")
 

@@ -70,6 +70,8 @@ def train_command(
     ] = None,
     warmup_epochs: Annotated[Optional[int], opt(C, "warmup_epochs", "--warmup-epochs", "--warmup_epochs", panel=TRAIN)] = None,
     rate_reg: Annotated[Optional[float], opt(C, "rate_reg", "--rate-reg", panel=TRAIN)] = None,
+    alpha_reg: Annotated[Optional[float], opt(C, "alpha_reg", "--alpha-reg", "--alpha_reg", panel=TRAIN)] = None,
+    weight_clip: Annotated[Optional[float], opt(C, "weight_clip", "--weight-clip", "--weight_clip", panel=TRAIN)] = None,
     max_batches: Annotated[Optional[int], opt(C, "max_batches", "--max-batches", panel=TRAIN)] = None,
     out: Annotated[Optional[Path], opt(C, "out", "--out", "-o", panel=RUN)] = None,
     seed: Annotated[Optional[int], opt(C, "seed", panel=RUN)] = None,

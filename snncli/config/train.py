@@ -40,6 +40,12 @@ class TrainConfig(NetworkSettings):
     enforce_sparsity: bool = Field(False, description="Firing-rate regularisation after the warm-up.")
     warmup_epochs: int = Field(10, ge=0, description="Epochs before firing-rate regularisation starts.")
     rate_reg: float = Field(1e-2, ge=0, description="Weight of the firing-rate penalty.")
+    alpha_reg: float = Field(
+        0.0, ge=0, description="Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss."
+    )
+    weight_clip: float | None = Field(
+        None, gt=0, description="Clamp every weight and bias to [-c, c] after each optimizer step (none if unset)."
+    )
     use_resnet: bool = Field(False, description="Feed the SNN frozen ResNet-32 features (CIFAR datasets).")
     backbone: Path | None = Field(None, description="Trained ResNet-32 for --use-resnet (default: the one `snn backbone train` cached).")
     data_root: Path | None = Field(None, description="Folder with the dataset files.")

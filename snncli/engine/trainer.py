@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from ..config import TrainConfig
 from ..data import DataSplits, ImageSet, encode, iterate_batches, load_dataset, train_val_split
-from ..models import SNNOutput, create_model
+from ..models import create_model, logits_of  # logits_of lives in models now; engine re-exports it
 from ..models.reference import SnnTorchMLP
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
@@ -30,7 +30,7 @@ from .writers import write_json, write_jsonl, write_metrics
 IDENTITY_KEYS = (
     "dataset", "model", "hidden_dim", "p_inter", "groups", "T", "enc", "beta", "threshold",
     "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode", "engine",
-    "cp", "cg", "update_every", "prune_fraction", "hebb_window",
+    "cp", "cg", "update_every", "prune_fraction", "hebb_window", "alpha_reg", "weight_clip",
 )
 
 
@@ -64,11 +64,6 @@ class RunPaths:
 def run_paths(cfg: TrainConfig) -> RunPaths:
     name = cfg.run_name()
     return RunPaths(cfg.out / name, name)
-
-
-def logits_of(out: SNNOutput, loss_kind: str) -> torch.Tensor:
-    """Class scores from a spiking output: spike counts, or time-summed membrane."""
-    return out.spikes.sum(0) if loss_kind == "count" else out.mem.sum(0)
 
 
 def build_model(cfg: TrainConfig, data: ImageSet) -> torch.nn.Module:
@@ -123,7 +118,9 @@ def evaluate(
 
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
     current = cfg.model_dump(mode="json")
-    diff = [k for k in IDENTITY_KEYS if stored.get(k) != current.get(k)]
+    # A key the stored config lacks (written before the setting existed) means its default.
+    defaults = {k: f.default for k, f in TrainConfig.model_fields.items()}
+    diff = [k for k in IDENTITY_KEYS if stored.get(k, defaults.get(k)) != current.get(k)]
     if diff:
         k = diff[0]
         raise CheckpointError(
@@ -259,6 +256,24 @@ def train(
     return result
 
 
+def spikes_per_sample(hidden: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    """The seed's spike-activity term: spikes of every layer (output included) over all T steps, per sample.
+
+    ``sum_l sum_t sum_i S_l[t, b, i]`` averaged over the batch ``b``; differentiable through the
+    surrogate. ``alpha_reg`` times this is added to the loss.
+    """
+    batch = hidden[0].shape[1]
+    return sum(h.float().sum() for h in hidden) / batch
+
+
+@torch.no_grad()
+def clip_parameters(model: torch.nn.Module, bound: float) -> None:
+    """Clamp every trainable parameter (weights and biases) to ``[-bound, bound]`` in place."""
+    for p in model.parameters():
+        if p.requires_grad:
+            p.clamp_(-bound, bound)
+
+
 def _train_epoch(
     model, optimizer, data: ImageSet, cfg: TrainConfig, device: torch.device,
     epoch: int, n_batches: int, cb: Callbacks, dst: DynamicSparsity | None = None,
@@ -276,15 +291,19 @@ def _train_epoch(
         if i >= n_batches:
             break
         x_seq = encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen)
-        out = model(x_seq, record=dst is not None and dst.needs_activity)
+        out = model(x_seq, record=(dst is not None and dst.needs_activity) or cfg.alpha_reg > 0)
         logits = logits_of(out, cfg.loss)
         loss = F.cross_entropy(logits, y)
+        if cfg.alpha_reg > 0:
+            loss = loss + cfg.alpha_reg * spikes_per_sample(out.hidden)
         layer_rates = list(out.rates)
         if regularise:
             loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if cfg.weight_clip is not None:
+            clip_parameters(model, cfg.weight_clip)
         if dst is not None:
             dst.observe(x_seq, out.hidden)
             for r in dst.after_step(optimizer):

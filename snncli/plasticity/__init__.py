@@ -1,1 +1,16 @@
-"""Local, unsupervised learning rules (Hebbian, anti-Hebbian, Oja, STDP) as pure functions on tensors."""
+"""Local, unsupervised learning rules (Hebbian, anti-Hebbian, Oja, STDP) as pure functions on tensors,
+and the competitive (winner-take-all) pieces of the STDP-only baseline."""
+
+from .competitive import (
+    assign_classes,
+    normalize_rows,
+    predict_by_assignment,
+    update_thresholds,
+    wta_spikes,
+)
+from .rules import Rule, get_rule, list_rules, register_rule, traces
+
+__all__ = [
+    "Rule", "assign_classes", "get_rule", "list_rules", "normalize_rows", "predict_by_assignment",
+    "register_rule", "traces", "update_thresholds", "wta_spikes",
+]

@@ -1,0 +1,158 @@
+"""Local learning rules: the weight change a layer gets from its own pre- and post-synaptic spikes.
+
+Every rule has the same signature, so the post-training loop and the tests treat them alike::
+
+    rule(pre_seq, post_seq, weight, eta, **params) -> delta_w
+
+with ``pre_seq`` ``[T, B, in]`` (spikes, or the input currents for the first layer), ``post_seq``
+``[T, B, out]`` spikes, ``weight`` ``[out, in]`` and the returned change ``[out, in]`` (the caller
+adds it, then clips). Rules use no labels and no gradients. Rate rules (``hebb``, ``anti-hebb``,
+``oja``) read each sample's firing rates, its spike counts over the window divided by its length,
+``x_j = (1/T) sum_t pre[t, j]`` and ``y_i = (1/T) sum_t post[t, i]`` (in [0, 1] for spikes);
+``stdp`` reads spike timing through exponential traces and is averaged over the T steps likewise.
+Every change is averaged over the batch (``<.>`` below), so ``eta`` depends neither on the batch
+size nor on T: one batch moves a weight by at most about ``eta`` (``stdp``: ``eta`` times the trace
+length ``1 / (1 - exp(-1/tau))``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Protocol
+
+import torch
+
+
+class Rule(Protocol):
+    def __call__(
+        self, pre_seq: torch.Tensor, post_seq: torch.Tensor, weight: torch.Tensor, eta: float, **params: float
+    ) -> torch.Tensor: ...
+
+
+_RULES: dict[str, Rule] = {}
+
+
+def register_rule(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """Register ``fn`` under its name, with ``_`` spelled ``-`` (``anti_hebb`` is ``"anti-hebb"``)."""
+    name = fn.__name__.replace("_", "-")
+    if name in _RULES:
+        raise ValueError(f"plasticity rule {name!r} is already registered")
+    _RULES[name] = fn
+    return fn
+
+
+def list_rules() -> list[str]:
+    """Names of all registered rules, sorted."""
+    return sorted(_RULES)
+
+
+def get_rule(name: str) -> Rule:
+    """The rule registered as ``name``.
+
+    Raises:
+        ValueError: unknown name (the message lists the registered ones).
+    """
+    try:
+        return _RULES[name]
+    except KeyError:
+        raise ValueError(f"unknown plasticity rule {name!r}; choose from {', '.join(list_rules())}") from None
+
+
+def _rates(seq: torch.Tensor) -> torch.Tensor:
+    """Per-sample firing rate over the window (spike count / T): ``[T, B, N] -> [B, N]`` in fp32."""
+    return seq.float().mean(0)
+
+
+def _correlation(pre_seq: torch.Tensor, post_seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    x, y = _rates(pre_seq), _rates(post_seq)
+    return y.t() @ x / x.shape[0], x, y
+
+
+@register_rule
+def hebb(pre_seq: torch.Tensor, post_seq: torch.Tensor, weight: torch.Tensor, eta: float) -> torch.Tensor:
+    """Plain Hebbian rule on firing rates: cells that fire together wire together.
+
+    ``dW_ij = eta * <y_i x_j>``. Rates are non-negative, so every change is a potentiation;
+    nothing bounds the weights but the clipping the caller applies.
+
+    Reference: D. O. Hebb, *The Organization of Behavior*, Wiley, 1949.
+    """
+    corr, _, _ = _correlation(pre_seq, post_seq)
+    return eta * corr
+
+
+@register_rule
+def anti_hebb(pre_seq: torch.Tensor, post_seq: torch.Tensor, weight: torch.Tensor, eta: float) -> torch.Tensor:
+    """Anti-Hebbian rule on firing rates: correlated pairs are weakened.
+
+    ``dW_ij = -eta * <y_i x_j>`` — the Hebbian change with the opposite sign, a decorrelating
+    (novelty-filter) rule.
+
+    Reference: P. Földiák, "Forming sparse representations by local anti-Hebbian learning",
+    *Biological Cybernetics* 64:165-170, 1990.
+    """
+    corr, _, _ = _correlation(pre_seq, post_seq)
+    return -eta * corr
+
+
+@register_rule
+def oja(pre_seq: torch.Tensor, post_seq: torch.Tensor, weight: torch.Tensor, eta: float) -> torch.Tensor:
+    """Oja's rule on firing rates: Hebbian growth with a decay that bounds each neuron's weight norm.
+
+    ``dW_ij = eta * <y_i (x_j - y_i W_ij)> = eta * (<y_i x_j> - <y_i^2> W_ij)``. For a linear
+    neuron ``y = w . x`` and small ``eta``, ``|w|`` converges to 1 (along the first principal
+    component of ``x``).
+
+    Reference: E. Oja, "Simplified neuron model as a principal component analyzer",
+    *Journal of Mathematical Biology* 15:267-273, 1982.
+    """
+    corr, _, y = _correlation(pre_seq, post_seq)
+    y2 = (y * y).mean(0)
+    return eta * (corr - y2[:, None] * weight)
+
+
+def traces(seq: torch.Tensor, decay: float) -> torch.Tensor:
+    """Exponential spike traces ``z[t] = decay * z[t-1] + s[t]`` (``z[-1] = 0``) over ``[T, ...]``.
+
+    Computed as one product with the causal kernel ``K[t, s] = decay^(t-s)`` (``s <= t``) instead of
+    a loop over steps.
+    """
+    T = seq.shape[0]
+    steps = torch.arange(T, device=seq.device, dtype=torch.float32)
+    lag = steps[:, None] - steps[None, :]
+    kernel = torch.where(lag >= 0, decay ** lag.clamp(min=0), torch.zeros_like(lag))
+    return (kernel @ seq.float().reshape(T, -1)).reshape(seq.shape)
+
+
+@register_rule
+def stdp(
+    pre_seq: torch.Tensor, post_seq: torch.Tensor, weight: torch.Tensor, eta: float,
+    tau: float = 5.0, a_plus: float = 1.0, a_minus: float = 1.05,
+) -> torch.Tensor:
+    """Pair-based spike-timing-dependent plasticity with exponential traces over the T steps.
+
+    With ``lambda = exp(-1/tau)`` (``tau`` in time steps), pre trace ``x[t] = lambda x[t-1] + pre[t]``
+    and post trace ``y[t] = lambda y[t-1] + post[t]``::
+
+        dW_ij = eta * < (1/T) sum_t  a_plus * post_i[t] * x_j[t]  -  a_minus * lambda * y_i[t-1] * pre_j[t] >
+
+    A pre spike ``d >= 0`` steps before a post spike potentiates by ``a_plus * lambda^d``; a post
+    spike ``d >= 1`` steps before a pre spike depresses by ``a_minus * lambda^d``. Spikes in the
+    same step count as pre-before-post: in these feed-forward networks the input of step ``t``
+    drives the spike of step ``t``. ``a_minus > a_plus`` (Song et al.) keeps uncorrelated
+    activity from growing the weights.
+
+    Reference: G.-q. Bi and M.-m. Poo, "Synaptic modifications in cultured hippocampal neurons",
+    *J. Neuroscience* 18:10464-10472, 1998; trace form: S. Song, K. D. Miller and L. F. Abbott,
+    "Competitive Hebbian learning through spike-timing-dependent synaptic plasticity",
+    *Nature Neuroscience* 3:919-926, 2000.
+    """
+    decay = math.exp(-1.0 / tau)
+    pre, post = pre_seq.float(), post_seq.float()
+    T, batch, n_in, n_out = pre.shape[0], pre.shape[1], pre.shape[-1], post.shape[-1]
+    change = a_plus * (post.reshape(-1, n_out).t() @ traces(pre, decay).reshape(-1, n_in))
+    if a_minus:
+        y_before = decay * torch.cat([torch.zeros_like(post[:1]), traces(post, decay)[:-1]])  # lambda y[t-1], y[-1] = 0
+        change -= a_minus * (y_before.reshape(-1, n_out).t() @ pre.reshape(-1, n_in))
+    return eta * change / (batch * T)
