@@ -29,13 +29,15 @@ def user_errors() -> Iterator[None]:
     from ..engine import CheckpointError, DeviceUnavailableError
     from ..engine.backbone import BackboneMissingError
     from ..engine.crossval import ExecutorUnavailableError
+    from ..engine.trainer import InputMismatchError
 
     try:
         yield
     except ValidationError as exc:
         fail(describe_validation_error(exc))
     except (
-        ConfigFileError, UnknownDatasetError, DeviceUnavailableError, ExecutorUnavailableError, BackboneMissingError
+        ConfigFileError, UnknownDatasetError, DeviceUnavailableError, ExecutorUnavailableError, BackboneMissingError,
+        InputMismatchError,
     ) as exc:
         fail(str(exc))
     except DatasetNotFoundError as exc:

@@ -3,6 +3,8 @@
 from .base import ConfigFileError, StrictModel, describe_validation_error, load_config_file
 from .crossval import CrossvalConfig
 from .backbone import BackboneConfig
+from .seedformat import from_seed_format, is_seed_format
 from .train import TrainConfig
 
-__all__ = ["BackboneConfig", "ConfigFileError", "CrossvalConfig", "StrictModel", "TrainConfig", "describe_validation_error", "load_config_file"]
+__all__ = ["BackboneConfig", "ConfigFileError", "CrossvalConfig", "StrictModel", "TrainConfig", "describe_validation_error",
+           "from_seed_format", "is_seed_format", "load_config_file"]

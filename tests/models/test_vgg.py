@@ -48,7 +48,7 @@ def test_seed_layout_of_vgg11():
     convs = [m for m in model.features if isinstance(m, torch.nn.Sequential)]
     assert [c[0].out_channels for c in convs] == [64, 128, 256, 256, 512, 512, 512, 512]
     assert len(flex_layers(model)) == 5 and all(f.kernel_size == 2 and f.stride == 2 for f in flex_layers(model))
-    assert [l.out_features for l in model.hidden] == [1024, 1024] and model.readout.out_features == 10
+    assert [lin.out_features for lin in model.hidden] == [1024, 1024] and model.readout.out_features == 10
     plain = create_model("vgg11")
     assert not flex_layers(plain) and isinstance(plain.features[1], torch.nn.Conv2d) and plain.features[1].stride == (2, 2)
 
