@@ -79,6 +79,24 @@ def test_stbp_changes_gradients_not_the_forward_pass():
     assert not torch.allclose(grads[0], grads[1])
 
 
+@pytest.mark.parametrize("stbp", [True, False])
+def test_flex_snn_fits_a_batch(stbp):
+    """Learning, cheaply: a few Adam steps drive the training loss of one batch well down, with and without STBP."""
+    torch.manual_seed(0)
+    model = create_model("vgg6", **TINY, spiking=True, use_flex=True, use_stbp=stbp, dropout=0.0)
+    x = torch.rand(16, 3, 32, 32)
+    y = torch.arange(16) % 5
+    opt = torch.optim.Adam(model.parameters(), 1e-2)
+    losses = []
+    for _ in range(12):
+        loss = F.cross_entropy(model(x.expand(3, *x.shape)).mem.sum(0), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0], losses
+
+
 @pytest.mark.parametrize("spiking", [False, True])
 def test_flex_network_is_twice_differentiable(spiking):
     """A Hessian-vector product (what the hessian tools compute) through a Flex network in fp32."""
