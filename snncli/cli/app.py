@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from . import backbone, bench, crossval, info, train
+from . import backbone, bench, crossval, info, sweep, train
 
 app = typer.Typer(
     name="snn",
@@ -19,6 +19,7 @@ app = typer.Typer(
 for sub in (train, crossval, bench, info):
     app.registered_commands += sub.app.registered_commands
 app.add_typer(backbone.app, name="backbone")
+app.add_typer(sweep.app, name="sweep")
 
 
 def _version(value: bool) -> None:

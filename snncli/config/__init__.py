@@ -4,7 +4,8 @@ from .base import ConfigFileError, StrictModel, describe_validation_error, load_
 from .crossval import CrossvalConfig
 from .backbone import BackboneConfig
 from .seedformat import from_seed_format, is_seed_format
+from .sweep import SummaryConfig, SweepConfig, load_grid_file, parse_grid_option
 from .train import TrainConfig
 
-__all__ = ["BackboneConfig", "ConfigFileError", "CrossvalConfig", "StrictModel", "TrainConfig", "describe_validation_error",
-           "from_seed_format", "is_seed_format", "load_config_file"]
+__all__ = ["BackboneConfig", "ConfigFileError", "CrossvalConfig", "StrictModel", "SummaryConfig", "SweepConfig", "TrainConfig", "describe_validation_error",
+           "from_seed_format", "is_seed_format", "load_config_file", "load_grid_file", "parse_grid_option"]
