@@ -12,7 +12,14 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ..config import SummaryConfig, SweepConfig, from_seed_format, load_config_file, load_grid_file, parse_grid_option
+from ..config import (
+    SummaryConfig,
+    SweepConfig,
+    from_seed_format,
+    load_config_file,
+    load_grid_file,
+    parse_grid_option,
+)
 from ..config.base import ConfigFileError
 from .errors import EXIT_FAILED, user_errors
 from .options import collect, opt
@@ -101,8 +108,8 @@ def _points_table(report: dict[str, Any]) -> Table:
     for col in (*axes, "status", "test_acc", "val_acc"):
         table.add_column(col)
     for p in report["points"]:
-        acc = lambda k: f"{p[k]:.4f}" if isinstance(p.get(k), float) else "-"  # noqa: E731
-        table.add_row(*(str(p.get(a, "")) for a in axes), p["status"], acc("test_acc"), acc("val_acc"))
+        accs = [f"{p[k]:.4f}" if isinstance(p.get(k), float) else "-" for k in ("test_acc", "val_acc")]
+        table.add_row(*(str(p.get(a, "")) for a in axes), p["status"], *accs)
     return table
 
 

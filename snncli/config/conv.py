@@ -78,7 +78,7 @@ class ConvNetSettings(StrictModel):
 
     @model_validator(mode="after")
     def _conv_consistent(self):
-        model = getattr(self, "model")
+        model = self.model  # a field of the config this mixes into
         conv = is_conv_model(model)
         defaults = model_defaults(model)
         if not conv:

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import matplotlib
 
 matplotlib.use("Agg")  # headless: figures go to files only
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def accuracy_bars(
@@ -25,7 +25,9 @@ def accuracy_bars(
     Missing combinations (invalid or unfinished points) leave a gap; each bar is labelled with
     its value. Written to ``path`` (PNG, or any format matplotlib infers from the suffix).
     """
-    label = lambda r, keys: ", ".join(f"{k}={r.get(k)}" for k in keys) or "all"  # noqa: E731
+    def label(r: dict[str, Any], keys: Sequence[str]) -> str:
+        return ", ".join(f"{k}={r.get(k)}" for k in keys) or "all"
+
     groups = list(dict.fromkeys(label(r, group_keys) for r in rows))
     hues = list(dict.fromkeys(str(r.get(hue_key)) for r in rows)) if hue_key else [""]
     values: dict[tuple[str, str], float] = {}

@@ -1,7 +1,6 @@
 """`snn sweep` and `snn sweep summarize` end to end: grid expansion, invalid points, resume, failures, parallel, chart."""
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

@@ -4,7 +4,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from snncli.models.flex import Flex2D, flex_epoch_stats, hard_sigmoid, make_mask, match_channels
+from snncli.models.flex import (
+    Flex2D,
+    flex_epoch_stats,
+    hard_sigmoid,
+    make_mask,
+    match_channels,
+)
 
 
 def test_hard_sigmoid_forward_and_slope_backward():

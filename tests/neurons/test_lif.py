@@ -139,7 +139,7 @@ def test_space_only_gradient_drops_exactly_the_temporal_term(constant):
     grads, spikes = [], []
     for through_time in (True, False):
         a = cur.clone().requires_grad_()
-        spk, mem = lif_sequence(a, LIFParams(beta, 1.0, through_time=through_time), T=9 if constant else None)
+        spk, _ = lif_sequence(a, LIFParams(beta, 1.0, through_time=through_time), T=9 if constant else None)
         (spk * w).sum().backward()
         grads.append(a.grad)
         spikes.append(spk)
