@@ -172,5 +172,7 @@ def summarize_command(
     for row in summary["rows"]:
         table.add_row(*("-" if row.get(c) is None else f"{row[c]:.4f}" if isinstance(row[c], float) else str(row[c])
                         for c in shown))
-    Console().print(table)
+    console = Console()
+    # Piped output defaults to 80 columns, which would fold every cell of a wide table.
+    Console(width=max(console.width, 160) if not console.is_terminal else None).print(table)
     stderr.print(f"wrote {csv_path} and {png_path}")

@@ -83,7 +83,10 @@ def logits_of(out: SNNOutput, loss_kind: str) -> torch.Tensor:
 def build_model(cfg: TrainConfig, data: ImageSet) -> torch.nn.Module:
     """The run's network: every setting whose name is a parameter of the registered variant is passed on."""
     settings = cfg.model_dump(include=set(model_defaults(cfg.model)) - {"in_shape", "num_classes"})
-    model = create_model(cfg.model, in_shape=data.shape, num_classes=data.num_classes, mask_seed=cfg.seed, **settings)
+    try:
+        model = create_model(cfg.model, in_shape=data.shape, num_classes=data.num_classes, mask_seed=cfg.seed, **settings)
+    except ValueError as exc:  # the data does not fit the network (e.g. too small for its downsamplings)
+        raise InputMismatchError(f"--model: {cfg.model} on {data.name}: {exc}") from None
     return SnnTorchMLP(model) if cfg.engine == "snntorch" else model
 
 

@@ -83,6 +83,7 @@ def test_vgg6_flex_snn_stbp_learns_synthetic_cifar(tmp_path):
     (["--engine", "snntorch"], "--engine: the snnTorch reference engine runs the MLPs only"),
     (["--in-shape", "3,28,28"], "--in-shape: synthetic-cifar images are (3, 32, 32)"),
     (["--num-classes", "100"], "--num-classes: synthetic-cifar has 10 classes"),
+    (["--model", "vgg11", "--dataset", "synthetic"], "--model: vgg11 on synthetic: input (1, 28, 28) is too small"),
 ])
 def test_bad_conv_settings_exit_2_with_one_line(tmp_path, args, needle):
     base = ["--model", "vgg6"] if "--model" not in args else []
