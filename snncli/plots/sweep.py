@@ -26,7 +26,9 @@ def accuracy_bars(
     its value. Written to ``path`` (PNG, or any format matplotlib infers from the suffix).
     """
     def label(r: dict[str, Any], keys: Sequence[str]) -> str:
-        return ", ".join(f"{k}={r.get(k)}" for k in keys) or "all"
+        if len(keys) == 1:
+            return f"{keys[0]}={r.get(keys[0])}"
+        return "\n".join(str(r.get(k)) for k in keys) or "all"  # values, one line per setting (named in the x label)
 
     groups = list(dict.fromkeys(label(r, group_keys) for r in rows))
     hues = list(dict.fromkeys(str(r.get(hue_key)) for r in rows)) if hue_key else [""]
@@ -36,7 +38,8 @@ def accuracy_bars(
         if v is not None and not (isinstance(v, float) and math.isnan(v)):
             values[(label(r, group_keys), str(r.get(hue_key)) if hue_key else "")] = float(v)
     width = 0.8 / max(len(hues), 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) * max(1, len(hues)) ** 0.5 + 2), 4.5))
+    n_bars = len(groups) * len(hues)
+    fig, ax = plt.subplots(figsize=(min(18.0, max(6.0, 0.32 * n_bars + 3)), 4.5 + 0.25 * len(group_keys)))
     cmap = plt.get_cmap("tab10")
     for j, hue in enumerate(hues):
         xs, ys = [], []
@@ -45,10 +48,12 @@ def accuracy_bars(
                 xs.append(i - 0.4 + width * (j + 0.5))
                 ys.append(values[(group, hue)])
         bars = ax.bar(xs, ys, width * 0.95, label=f"{hue_key}={hue}" if hue_key else None, color=cmap(j % 10))
-        ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=7, padding=1)
+        ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=6 if n_bars > 12 else 7, padding=1)
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels(groups, rotation=20 if len(groups) > 3 else 0, ha="right" if len(groups) > 3 else "center", fontsize=8)
+    ax.set_xticklabels(groups, fontsize=7 if len(groups) > 6 else 8)
     ax.set_ylabel(value_key.replace("_", " "))
+    if len(group_keys) > 1:
+        ax.set_xlabel(" / ".join(group_keys) + "  (top to bottom)", fontsize=8)
     ax.set_ylim(0, max([1.0, *values.values()]) * 1.08)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
