@@ -36,12 +36,20 @@ class _RunByDefault(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(cls=_RunByDefault, help="Train a grid of settings (`snn sweep [GRID_FILE] --grid K=V1,V2 ...`), or summarise one (`snn sweep summarize DIR`).")
+app = typer.Typer(
+    cls=_RunByDefault,
+    help="Train a grid of settings (`snn sweep [GRID_FILE] --grid K=V1,V2 ...`), or summarise one (`snn sweep summarize DIR`).",
+)
 SW = "Sweep"
 
 _EXTRA = {
-    "grid_file": Annotated[Optional[Path], typer.Argument(help="JSON/YAML/TOML file: {\"base\": {settings}, \"grid\": {setting: \\[values]}}.", show_default=False)],
-    "grid": Annotated[Optional[List[str]], typer.Option("--grid", "-g", help="An axis KEY=V1,V2,... (repeatable; adds to or replaces the file's axes).", rich_help_panel=SW, show_default=False)],
+    "grid_file": Annotated[Optional[Path], typer.Argument(
+        help="JSON/YAML/TOML file: {\"base\": {settings}, \"grid\": {setting: \\[values]}}.", show_default=False,
+    )],
+    "grid": Annotated[Optional[List[str]], typer.Option(
+        "--grid", "-g", help="An axis KEY=V1,V2,... (repeatable; adds to or replaces the file's axes).",
+        rich_help_panel=SW, show_default=False,
+    )],
     "jobs": Annotated[Optional[int], opt(SweepConfig, "jobs", "--jobs", "-j", panel=SW)],
     "executor": Annotated[Optional[str], opt(SweepConfig, "executor", panel=SW)],
     "ray_address": Annotated[Optional[str], opt(SweepConfig, "ray_address", "--ray-address", panel=SW)],
@@ -78,7 +86,8 @@ def sweep_command(**options: Any) -> None:
             axes[key] = values
         file_values = from_seed_format(load_config_file(config)) if config else {}
         base = collect({k: v for k, v in options.items() if v is not None}, {**base, **file_values})
-        sweep = SweepConfig(grid=axes, **{k: extra[k] for k in ("jobs", "executor", "ray_address", "cpus_per_run") if extra[k] is not None})
+        scheduling = {k: extra[k] for k in ("jobs", "executor", "ray_address", "cpus_per_run") if extra[k] is not None}
+        sweep = SweepConfig(grid=axes, **scheduling)
         base = {k: str(v) if isinstance(v, Path) else v for k, v in base.items()}
 
         def progress(row: dict[str, Any]) -> None:
@@ -126,7 +135,9 @@ app.command("run")(sweep_command)
 @app.command("summarize")
 def summarize_command(
     dir: Annotated[Path, typer.Argument(help="Folder holding the runs (a sweep's --out).", show_default=False)],
-    x: Annotated[Optional[List[str]], typer.Option("--x", help="Setting(s) that make the chart's groups (repeatable).", show_default=False)] = None,
+    x: Annotated[Optional[List[str]], typer.Option(
+        "--x", help="Setting(s) that make the chart's groups (repeatable).", show_default=False,
+    )] = None,
     hue: Annotated[Optional[str], typer.Option("--hue", help="Setting that colours the bars in a group.", show_default=False)] = None,
     metric: Annotated[Optional[str], opt(SummaryConfig, "metric")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")] = False,

@@ -28,19 +28,52 @@ def conv_models() -> list[str]:
 class ConvNetSettings(StrictModel):
     """Network mode, Flex layers, and the CIFAR-style training recipe (conv models)."""
 
-    spiking: bool | None = Field(None, description="LIF neurons over T steps (true) or a ReLU ANN (false); conv models (default false). MLPs always spike.")
-    use_stbp: bool | None = Field(None, description="Spatio-temporal backpropagation (true) or gradients through space only (false); needs spiking (default: true when spiking).")
-    use_flex: bool = Field(False, description="Downsampling layers are Flex layers (conv or max-pool per unit); conv models.")
-    masking_mechanism: MaskingName = Field("SIGMOID_HARD", description="Flex mask: hard sigmoid, sigmoid, straight-through step, or NONE (plain conv).")
-    logits_mechanism: Literal["THRESHOLD"] = Field("THRESHOLD", description="Flex logits: pooled input minus a learned threshold per unit.")
+    spiking: bool | None = Field(
+        None,
+        description="LIF neurons over T steps (true) or a ReLU ANN (false); conv models (default false). MLPs always spike.",
+    )
+    use_stbp: bool | None = Field(
+        None,
+        description="Spatio-temporal backpropagation (true) or gradients through space only (false); needs spiking (default: true when spiking).",
+    )
+    use_flex: bool = Field(
+        False,
+        description="Downsampling layers are Flex layers (conv or max-pool per unit); conv models.",
+    )
+    masking_mechanism: MaskingName = Field(
+        "SIGMOID_HARD",
+        description="Flex mask: hard sigmoid, sigmoid, straight-through step, or NONE (plain conv).",
+    )
+    logits_mechanism: Literal["THRESHOLD"] = Field(
+        "THRESHOLD",
+        description="Flex logits: pooled input minus a learned threshold per unit.",
+    )
     logits_use_batchnorm: bool = Field(True, description="Batch-normalise the Flex logits.")
-    conv_pool_ratio: tuple[float, float] = Field((1.0, 1.0), description="Initial conv:pool routing of Flex units, as a:b (e.g. 2:1).")
-    dropout: float | None = Field(None, ge=0, lt=1, description="Classifier dropout (model default if unset: 0.5 vgg11/16, 0.2 vgg6).")
+    conv_pool_ratio: tuple[float, float] = Field(
+        (1.0, 1.0),
+        description="Initial conv:pool routing of Flex units, as a:b (e.g. 2:1).",
+    )
+    dropout: float | None = Field(
+        None, ge=0, lt=1,
+        description="Classifier dropout (model default if unset: 0.5 vgg11/16, 0.2 vgg6).",
+    )
     width: float | None = Field(None, gt=0, description="Channel multiplier of conv models (1 = the seed's widths).")
-    in_shape: tuple[int, int, int] | None = Field(None, description="Input (C, H, W) the network expects; 1-channel images are repeated to 3 channels (the seed's in_dimensions).")
-    num_classes: int | None = Field(None, ge=2, description="Classes the dataset must have (the seed's num_classes; checked, not imposed).")
-    augment: Literal["none", "crop-flip"] | None = Field(None, description="Training augmentation on the device: random 4-pixel-padded crop + horizontal flip (default for CIFAR-shaped data) or none.")
-    lr_schedule: Literal["none", "cosine", "step"] = Field("none", description="Learning-rate schedule over the epochs (cosine to 0, or x lr_gamma every lr_step epochs).")
+    in_shape: tuple[int, int, int] | None = Field(
+        None,
+        description="Input (C, H, W) the network expects; 1-channel images are repeated to 3 channels (the seed's in_dimensions).",
+    )
+    num_classes: int | None = Field(
+        None, ge=2,
+        description="Classes the dataset must have (the seed's num_classes; checked, not imposed).",
+    )
+    augment: Literal["none", "crop-flip"] | None = Field(
+        None,
+        description="Training augmentation on the device: random 4-pixel-padded crop + horizontal flip (default for CIFAR-shaped data) or none.",
+    )
+    lr_schedule: Literal["none", "cosine", "step"] = Field(
+        "none",
+        description="Learning-rate schedule over the epochs (cosine to 0, or x lr_gamma every lr_step epochs).",
+    )
     lr_step: int = Field(30, ge=1, description="Epochs between decays of the step schedule.")
     lr_gamma: float = Field(0.1, gt=0, le=1, description="Decay factor of the step schedule.")
     amp: bool = Field(True, description="Mixed precision (bf16 autocast) on CUDA; ignored on other devices.")

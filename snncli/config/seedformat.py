@@ -25,7 +25,10 @@ RENAMED = {
     "use_STBP": "use_stbp",
     "mask_type": "masking_mechanism",
 }
-NETWORKS = {"vgg6": "vgg6", "vgg11": "vgg11", "vgg16": "vgg16", "simpleconvnet": "simple_conv", "simple_conv": "simple_conv", "simpleconv": "simple_conv"}
+NETWORKS = {
+    "vgg6": "vgg6", "vgg11": "vgg11", "vgg16": "vgg16",
+    "simpleconvnet": "simple_conv", "simple_conv": "simple_conv", "simpleconv": "simple_conv",
+}
 
 
 def is_seed_format(values: dict[str, Any]) -> bool:
