@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from . import backbone, bench, crossval, info, plasticity, train
+from . import backbone, bench, crossval, info, plasticity, sweep, train
 from . import analyze, attack, gradflow, hessian, landscape, visualize
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ for sub in (train, crossval, plasticity, bench, info):
 for sub in (attack, hessian, landscape, gradflow, visualize, analyze):
     app.registered_commands += sub.app.registered_commands
 app.add_typer(backbone.app, name="backbone")
+app.add_typer(sweep.app, name="sweep")
 
 
 def _version(value: bool) -> None:

@@ -31,6 +31,7 @@ def user_errors() -> Iterator[None]:
     from ..engine.crossval import ExecutorUnavailableError
     from ..engine.analyze import AnalysisInputError
     from ..engine.plasticity import PlasticityInputError
+    from ..engine.trainer import InputMismatchError
 
     try:
         yield
@@ -38,7 +39,7 @@ def user_errors() -> Iterator[None]:
         fail(describe_validation_error(exc))
     except (
         ConfigFileError, UnknownDatasetError, DeviceUnavailableError, ExecutorUnavailableError, BackboneMissingError,
-        PlasticityInputError, AnalysisInputError,
+        PlasticityInputError, AnalysisInputError, InputMismatchError,
     ) as exc:
         fail(str(exc))
     except DatasetNotFoundError as exc:

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from ..config import TrainConfig, load_config_file
+from ..config import TrainConfig, from_seed_format, load_config_file
 from ..data import ENCODINGS, list_datasets
 from ..models import list_models
 from ..neurons import SURROGATES
@@ -22,11 +22,13 @@ app = typer.Typer()
 C = TrainConfig
 DATA, MODEL, NEURON, TRAIN, RUN = "Data and encoding", "Model", "Neurons", "Training", "Run"
 DST = "Dynamic sparse training (--sparsity dynamic, or snn dst)"
+CONV = "Conv networks (vgg6/11/16, simple_conv; PlasticFlex)"
+BOOL = "BOOL"  # true/false, yes/no, 1/0: the seed's `--spiking true` spelling
 
 
 def train_options_to_config(values: dict, config: Path | None) -> TrainConfig:
-    """Merge a config file and the flags given into a validated :class:`TrainConfig`."""
-    file_values = load_config_file(config) if config else {}
+    """Merge a config file (ours, or a PlasticFlex seed config) and the flags given into a validated :class:`TrainConfig`."""
+    file_values = from_seed_format(load_config_file(config)) if config else {}
     return TrainConfig(**collect(values, file_values))
 
 
@@ -55,12 +57,40 @@ def train_command(
     hebb_window: Annotated[Optional[int], opt(C, "hebb_window", "--hebb-window", "--hebb_window", panel=DST)] = None,
     use_resnet: Annotated[Optional[bool], opt(C, "use_resnet", "--use-resnet/--no-resnet", "--use_resnet", panel=MODEL)] = None,
     backbone: Annotated[Optional[Path], opt(C, "backbone", panel=MODEL)] = None,
-    beta: Annotated[Optional[float], opt(C, "beta", panel=NEURON)] = None,
-    threshold: Annotated[Optional[float], opt(C, "threshold", panel=NEURON)] = None,
+    beta: Annotated[Optional[float], opt(C, "beta", "--beta", "--spiking-decay", "--spiking_decay", panel=NEURON)] = None,
+    threshold: Annotated[
+        Optional[float], opt(C, "threshold", "--threshold", "--spiking-threshold", "--spiking_threshold", panel=NEURON)
+    ] = None,
+    spiking: Annotated[Optional[str], opt(C, "spiking", metavar=BOOL, panel=CONV)] = None,
+    use_stbp: Annotated[Optional[str], opt(C, "use_stbp", "--use-stbp", "--use_stbp", metavar=BOOL, panel=CONV)] = None,
+    use_flex: Annotated[Optional[bool], opt(C, "use_flex", "--use-flex/--no-flex", "--use_flex", panel=CONV)] = None,
+    masking_mechanism: Annotated[
+        Optional[str], opt(C, "masking_mechanism", "--masking-mechanism", "--masking_mechanism", "--mask", panel=CONV)
+    ] = None,
+    logits_mechanism: Annotated[
+        Optional[str], opt(C, "logits_mechanism", "--logits-mechanism", "--logits_mechanism", panel=CONV)
+    ] = None,
+    logits_use_batchnorm: Annotated[Optional[bool], opt(
+        C, "logits_use_batchnorm", "--logits-use-batchnorm/--no-logits-batchnorm", "--logits_use_batchnorm", panel=CONV
+    )] = None,
+    conv_pool_ratio: Annotated[
+        Optional[str], opt(C, "conv_pool_ratio", "--conv-pool-ratio", "--conv_pool_ratio", metavar="A:B", panel=CONV)
+    ] = None,
+    dropout: Annotated[Optional[float], opt(C, "dropout", panel=CONV)] = None,
+    width: Annotated[Optional[float], opt(C, "width", panel=CONV)] = None,
+    in_shape: Annotated[
+        Optional[str], opt(C, "in_shape", "--in-shape", "--in_dimensions", metavar="C,H,W", panel=CONV)
+    ] = None,
+    num_classes: Annotated[Optional[int], opt(C, "num_classes", "--num-classes", "--num_classes", panel=CONV)] = None,
     surrogate: Annotated[Optional[str], opt(C, "surrogate", choices=list(SURROGATES), panel=NEURON)] = None,
     epochs: Annotated[Optional[int], opt(C, "epochs", panel=TRAIN)] = None,
     batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size", "--batch_size", "-b", panel=TRAIN)] = None,
-    lr: Annotated[Optional[float], opt(C, "lr", "--lr", "--learning-rate", panel=TRAIN)] = None,
+    lr: Annotated[Optional[float], opt(C, "lr", "--lr", "--learning-rate", "--learning_rate", panel=TRAIN)] = None,
+    lr_schedule: Annotated[Optional[str], opt(C, "lr_schedule", "--lr-schedule", panel=TRAIN)] = None,
+    lr_step: Annotated[Optional[int], opt(C, "lr_step", "--lr-step", panel=TRAIN)] = None,
+    lr_gamma: Annotated[Optional[float], opt(C, "lr_gamma", "--lr-gamma", panel=TRAIN)] = None,
+    augment: Annotated[Optional[str], opt(C, "augment", panel=TRAIN)] = None,
+    amp: Annotated[Optional[bool], opt(C, "amp", "--amp/--no-amp", panel=TRAIN)] = None,
     optimizer: Annotated[Optional[str], opt(C, "optimizer", panel=TRAIN)] = None,
     momentum: Annotated[Optional[float], opt(C, "momentum", panel=TRAIN)] = None,
     weight_decay: Annotated[Optional[float], opt(C, "weight_decay", "--weight-decay", panel=TRAIN)] = None,
@@ -91,6 +121,11 @@ def train_command(
       snn train --model mixer --p-inter 0.15 --json | jq .test_acc
 
       snn train --config run.yaml --epochs 5                 # flags override the file
+
+      snn train --model vgg11 --dataset cifar10 --use-flex --spiking true --use-stbp true \\
+          --optimizer sgd --lr 0.1 --lr-schedule cosine          # Flex VGG-11 SNN (PlasticFlex)
+
+      snn train --config configs/plasticflex_example.json     # a PlasticFlex seed config, as is
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
     with user_errors():

@@ -4,8 +4,13 @@ from .analysis import AnalyzeConfig, AttackConfig, GradflowConfig, HessianConfig
 from .base import ConfigFileError, StrictModel, describe_validation_error, load_config_file
 from .crossval import CrossvalConfig
 from .backbone import BackboneConfig
+from .seedformat import from_seed_format, is_seed_format
+from .sweep import SummaryConfig, SweepConfig, load_grid_file, parse_grid_option
 from .train import TrainConfig
 
 __all__ = [
-    "AnalyzeConfig", "AttackConfig", "GradflowConfig", "HessianConfig", "LandscapeConfig", "VisualizeConfig",
-    "BackboneConfig", "ConfigFileError", "CrossvalConfig", "StrictModel", "TrainConfig", "describe_validation_error", "load_config_file"]
+    "AnalyzeConfig", "AttackConfig", "BackboneConfig", "ConfigFileError", "CrossvalConfig", "GradflowConfig",
+    "HessianConfig", "LandscapeConfig", "StrictModel", "SummaryConfig", "SweepConfig", "TrainConfig", "VisualizeConfig",
+    "describe_validation_error", "from_seed_format", "is_seed_format", "load_config_file", "load_grid_file",
+    "parse_grid_option",
+]

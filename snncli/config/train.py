@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..models import list_models, model_defaults
+from ..models import is_conv_model, list_models, model_defaults
+from .conv import ConvNetSettings
 from .fields import CIFAR_LIKE, DatasetName, Device, NetworkSettings, Precision, SurrogateName
 
-class TrainConfig(NetworkSettings):
+
+class TrainConfig(NetworkSettings, ConvNetSettings):
     """Every setting of a training run. Flags, config files and sweeps all fill this one model."""
 
     dataset: DatasetName = Field("fashionmnist", description="Dataset name.")
@@ -22,11 +24,15 @@ class TrainConfig(NetworkSettings):
     weight_decay: float = Field(0.0, ge=0, description="L2 weight decay.")
     enc_scale: float = Field(1.0, description="Encoding scale: input = pixel * scale + bias.")
     enc_bias: float = Field(0.0, description="Encoding bias.")
-    beta: float = Field(0.9, gt=0, le=1, description="Membrane decay per step.")
+    beta: float | None = Field(
+        None, gt=0, le=1, description="Membrane decay per step (model default if unset: 0.9 MLPs, 0.95 conv models)."
+    )
     threshold: float = Field(1.0, gt=0, description="Firing threshold.")
-    surrogate: SurrogateName = Field("fast_sigmoid", description="Surrogate gradient.")
-    loss: Literal["count", "membrane"] = Field(
-        "count", description="Cross-entropy on output spike counts, or on time-summed membrane."
+    surrogate: SurrogateName | None = Field(
+        None, description="Surrogate gradient (model default if unset: fast_sigmoid MLPs, atan conv models)."
+    )
+    loss: Literal["count", "membrane"] | None = Field(
+        None, description="Cross-entropy on output spike counts, or on time-summed membrane (default: membrane for conv models, count for MLPs)."
     )
     val_fraction: float = Field(0.1, ge=0, lt=1, description="Share of the training set held out for validation.")
     sparsity_mode: Literal["static", "dynamic"] = Field(
@@ -70,10 +76,24 @@ class TrainConfig(NetworkSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainConfig":
+        conv = is_conv_model(self.model)
+        model_beta = model_defaults(self.model).get("beta", 0.9)
+        defaults = {
+            "beta": model_beta,
+            "surrogate": model_defaults(self.model).get("surrogate", "fast_sigmoid"),
+            "loss": "membrane" if conv else "count",
+            "augment": "crop-flip" if self.dataset in CIFAR_LIKE() else "none",
+        }
+        for key, value in defaults.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)  # bypass validate_assignment (it would recurse)
         if self.use_resnet and self.dataset not in CIFAR_LIKE():
             raise ValueError(f"use_resnet: the ResNet-32 features need a CIFAR dataset ({', '.join(CIFAR_LIKE())})")
         if self.backbone is not None and not self.backbone.is_file():
             raise ValueError(f"backbone: no such file: {self.backbone}")
+        spiking = self.spiking if self.spiking is not None else model_defaults(self.model).get("spiking", True)
+        if self.alpha_reg > 0 and not spiking:
+            raise ValueError("alpha_reg: the spike-activity penalty needs a spiking network (--spiking true)")
         if self.sparsity_mode == "dynamic" and "p_inter" not in model_defaults(self.model):
             sparse = [m for m in list_models() if "p_inter" in model_defaults(m)]
             raise ValueError(
@@ -83,10 +103,29 @@ class TrainConfig(NetworkSettings):
         return self
 
     def run_name(self) -> str:
-        """The seed's checkpoint name: ``[resnet_]{dataset}_{model}_p{p_inter}_T{T}_{enc}[_cp{cp}_cg{cg}]``."""
+        """The seeds' run names.
+
+        MLPs (G2G seed): ``[resnet_]{dataset}_{model}_p{p_inter}_T{T}_{enc}[_cp{cp}_cg{cg}]``.
+        Conv models (PlasticFlex seed): ``{dataset}_{model}_{ANN|SNN}_{STBP|NoSTBP}_{FLEX|NoFLEX}``,
+        then ``_T{T}`` for an SNN, ``_{mask}_r{a}-{b}`` with Flex, ``_w{width}`` below full width.
+        """
+        if is_conv_model(self.model):
+            return self._conv_run_name()
         name = f"{self.dataset}_{self.model}_p{self.p_inter:g}_T{self.T}_{self.enc}"
         if self.use_resnet:
             name = "resnet_" + name
         if self.sparsity_mode == "dynamic":
             name += f"_cp{self.cp}_cg{self.cg}"
         return name + ("_snntorch" if self.engine == "snntorch" else "")
+
+    def _conv_run_name(self) -> str:
+        parts = [self.dataset, self.model, "SNN" if self.spiking else "ANN",
+                 "STBP" if self.use_stbp else "NoSTBP", "FLEX" if self.use_flex else "NoFLEX"]
+        if self.spiking:
+            parts.append(f"T{self.T}")
+        if self.use_flex:
+            a, b = self.conv_pool_ratio
+            parts += [self.masking_mechanism.lower(), f"r{a:g}-{b:g}"]
+        if self.width != 1.0:
+            parts.append(f"w{self.width:g}")
+        return "_".join(parts)

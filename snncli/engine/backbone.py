@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from ..data import DataSplits, ImageSet, cache_dir, iterate_batches, load_dataset
 from ..models.resnet import FEATURES, ResNet32
+from .augment import random_crop_flip
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import resolve_device, seed_everything
 
@@ -41,19 +42,8 @@ def file_hash(path: Path) -> str:
 
 
 def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Random 4-pixel-padded crop and horizontal flip, per sample, on x's device."""
-    n, _, h, w = x.shape
-    padded = F.pad(x, (4, 4, 4, 4), mode="reflect")
-    dx = torch.randint(0, 9, (n,), generator=gen, device=x.device)
-    dy = torch.randint(0, 9, (n,), generator=gen, device=x.device)
-    rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-    batch = torch.arange(n, device=x.device)[:, None, None, None]
-    chan = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
-    out = padded[batch, chan, rows, cols]
-    flip = torch.rand(n, generator=gen, device=x.device) < 0.5
-    out[flip] = out[flip].flip(-1)
-    return out
+    """Random 4-pixel reflect-padded crop and horizontal flip, per sample, on x's device."""
+    return random_crop_flip(x, gen, pad=4, mode="reflect")
 
 
 def train_backbone(

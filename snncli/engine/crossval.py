@@ -9,11 +9,7 @@ command is re-run. A fold that fails does not stop the others: its error is repo
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
-import os
 import statistics
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +19,7 @@ from ..config import TrainConfig
 from ..data import load_dataset, stratified_kfold
 from .backbone import resnet_features
 from .device import resolve_device
+from .executors import ExecutorUnavailableError, require_ray, run_tasks
 from .trainer import Callbacks, RunPaths, train
 from .writers import write_json
 
@@ -58,52 +55,6 @@ def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-class ExecutorUnavailableError(RuntimeError):
-    """The requested executor cannot run here (e.g. Ray is not installed)."""
-
-
-def _failure(fold: int, exc: BaseException) -> dict[str, Any]:
-    return {"fold": fold, "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
-            "traceback": "".join(traceback.format_exception(exc))[-2000:]}
-
-
-def _require_ray():
-    try:
-        import ray
-    except ImportError:
-        raise ExecutorUnavailableError("--executor ray needs Ray: pip install 'snncli[ray]'") from None
-    return ray
-
-
-def _run_with_ray(
-    cfg_json: str, k: int, address: str | None, cpus: int, on_fold: Callable[[dict[str, Any]], None]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every fold a Ray task; on ``address``'s cluster, or on a local instance started (and stopped) here."""
-    ray = _require_ray()
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    results, failed = [], []
-    try:
-        task = ray.remote(num_cpus=cpus, max_retries=0)(run_fold)
-        refs = {task.remote(cfg_json, fold, k, cpus): fold for fold in range(k)}
-        pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            fold = refs[done[0]]
-            try:
-                results.append(ray.get(done[0]))
-                on_fold(results[-1])
-            except Exception as exc:  # a RayTaskError wraps the fold's own exception
-                cause = getattr(exc, "cause", None) or exc
-                failed.append(_failure(fold, cause))
-                on_fold(failed[-1])
-    finally:
-        if started:
-            ray.shutdown()
-    return results, failed
-
-
 def crossval(
     cfg: TrainConfig,
     k: int,
@@ -126,32 +77,20 @@ def crossval(
         ExecutorUnavailableError: Ray was asked for and is not installed.
     """
     if executor == "ray":
-        _require_ray()  # before anything is written
+        require_ray()  # before anything is written
     root = crossval_dir(cfg, k)
     root.mkdir(parents=True, exist_ok=True)
     cfg_json = cfg.model_dump_json()
-    results, failed = [], []
-    if executor == "ray":
-        results, failed = _run_with_ray(cfg_json, k, ray_address, cpus_per_fold, on_fold)
-    elif jobs == 1:
-        for fold in range(k):
-            try:
-                results.append(run_fold(cfg_json, fold, k))
-                on_fold(results[-1])
-            except Exception as exc:  # reported per fold; the command fails at the end
-                failed.append(_failure(fold, exc))
-                on_fold(failed[-1])
-    else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(run_fold, cfg_json, fold, k, threads): fold for fold in range(k)}
-            for future in as_completed(futures):
-                try:
-                    results.append(future.result())
-                    on_fold(results[-1])
-                except Exception as exc:
-                    failed.append(_failure(futures[future], exc))
-                    on_fold(failed[-1])
+
+    def done(fold, result, failure):
+        on_fold(result if failure is None else {"fold": fold, **failure})
+
+    done_folds, failures = run_tasks(
+        run_fold, {fold: (cfg_json, fold, k) for fold in range(k)}, jobs=jobs, executor=executor,
+        ray_address=ray_address, cpus_per_task=cpus_per_fold, on_done=done,
+    )
+    results = list(done_folds.values())
+    failed = [{"fold": fold, **f} for fold, f in failures.items()]
     results.sort(key=lambda r: r["fold"])
     report = {
         "dir": str(root), "k_folds": k, "config": cfg.model_dump(mode="json"),
@@ -159,3 +98,6 @@ def crossval(
     }
     write_json(root / "crossval.json", report)
     return report
+
+
+__all__ = ["ExecutorUnavailableError", "crossval", "crossval_dir", "run_fold", "summarise"]

@@ -13,7 +13,7 @@ from ..config import TrainConfig
 from ..data import ImageSet, load_dataset
 from .backbone import resnet_features
 from .checkpoint import CheckpointError, load_checkpoint
-from .trainer import build_model
+from .trainer import build_model, fit_input
 
 
 @dataclass
@@ -119,6 +119,7 @@ def load_run(
             # The SNN of a --use-resnet run reads backbone features, not images.
             splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, torch.device(device))
         data = splits.test
+    data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
     model = build_model(cfg, data)
     try:
         model.load_state_dict(ckpt["model"])

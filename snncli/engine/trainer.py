@@ -6,6 +6,8 @@ come back as a dict and into the run folder.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import math
 import time
@@ -18,8 +20,9 @@ import torch.nn.functional as F
 
 from ..config import TrainConfig
 from ..data import DataSplits, ImageSet, encode, iterate_batches, load_dataset, train_val_split
-from ..models import create_model, logits_of  # logits_of lives in models now; engine re-exports it
+from ..models import create_model, flex_epoch_stats, is_conv_model, logits_of, model_defaults
 from ..models.reference import SnnTorchMLP
+from .augment import random_crop_flip
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
 from .backbone import resnet_features
@@ -31,7 +34,13 @@ IDENTITY_KEYS = (
     "dataset", "model", "hidden_dim", "p_inter", "groups", "T", "enc", "beta", "threshold",
     "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode", "engine",
     "cp", "cg", "update_every", "prune_fraction", "hebb_window", "alpha_reg", "weight_clip",
+    "spiking", "use_stbp", "use_flex", "masking_mechanism", "logits_mechanism", "logits_use_batchnorm",
+    "conv_pool_ratio", "width", "dropout", "in_shape",
 )
+
+
+class InputMismatchError(ValueError):
+    """The dataset does not fit the configured input shape or class count."""
 
 
 @dataclass
@@ -67,12 +76,54 @@ def run_paths(cfg: TrainConfig) -> RunPaths:
 
 
 def build_model(cfg: TrainConfig, data: ImageSet) -> torch.nn.Module:
-    model = create_model(
-        cfg.model, in_shape=data.shape, num_classes=data.num_classes, hidden_dim=cfg.hidden_dim,
-        T=cfg.T, beta=cfg.beta, threshold=cfg.threshold, surrogate=cfg.surrogate,
-        groups=cfg.groups, p_inter=cfg.p_inter, mask_seed=cfg.seed,
-    )
+    """The run's network: every setting whose name is a parameter of the registered variant is passed on."""
+    settings = cfg.model_dump(include=set(model_defaults(cfg.model)) - {"in_shape", "num_classes"})
+    try:
+        model = create_model(cfg.model, in_shape=data.shape, num_classes=data.num_classes, mask_seed=cfg.seed, **settings)
+    except ValueError as exc:  # the data does not fit the network (e.g. too small for its downsamplings)
+        raise InputMismatchError(f"--model: {cfg.model} on {data.name}: {exc}") from None
     return SnnTorchMLP(model) if cfg.engine == "snntorch" else model
+
+
+def fit_input(data: ImageSet, cfg: TrainConfig) -> ImageSet:
+    """``data`` shaped as the run expects: grey images repeated to ``in_shape``'s 3 channels (a view).
+
+    Raises:
+        InputMismatchError: height/width or class count differ from ``in_shape``/``num_classes``.
+    """
+    if cfg.num_classes is not None and data.num_classes != cfg.num_classes:
+        raise InputMismatchError(f"--num-classes: {data.name} has {data.num_classes} classes, the config says {cfg.num_classes}")
+    if cfg.in_shape is None or tuple(cfg.in_shape) == data.shape:
+        return data
+    c, h, w = cfg.in_shape
+    if (h, w) != data.shape[1:] or data.shape[0] not in (1, c):
+        raise InputMismatchError(
+            f"--in-shape: {data.name} images are {data.shape}, the network expects {tuple(cfg.in_shape)} "
+            "(only 1 channel can be repeated to more)"
+        )
+    return dataclasses.replace(data, x=data.x.expand(-1, c, -1, -1))
+
+
+def lr_at(cfg: TrainConfig, epoch: int) -> float:
+    """Learning rate of ``epoch`` (0-based) under ``cfg.lr_schedule``; a pure function, so resuming needs no state."""
+    if cfg.lr_schedule == "cosine":
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * epoch / cfg.epochs))
+    if cfg.lr_schedule == "step":
+        return cfg.lr * cfg.lr_gamma ** (epoch // cfg.lr_step)
+    return cfg.lr
+
+
+def _autocast(cfg: TrainConfig, device: torch.device):
+    # Conv models only (the MLPs choose their own product precision). bf16 needs no loss scaling,
+    # and the LIF state stays fp32 inside lif_sequence.
+    if cfg.amp and device.type == "cuda" and is_conv_model(cfg.model):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _stack_rates(rates: tuple[torch.Tensor, ...], device: torch.device) -> torch.Tensor:
+    """Per-layer firing rates as one tensor (empty for ANNs, which have none)."""
+    return torch.stack([r.float() for r in rates]) if rates else torch.zeros(0, device=device)
 
 
 def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
@@ -100,11 +151,12 @@ def evaluate(
     rates = None
     n = 0
     for x, y in iterate_batches(data, max(cfg.batch_size, 512), shuffle=False, device=device):
-        out = model(encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen))
-        logits = logits_of(out, cfg.loss)
+        with _autocast(cfg, device):
+            out = model(encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen))
+        logits = logits_of(out, cfg.loss).float()
         loss_sum += F.cross_entropy(logits, y, reduction="sum")
         correct += (logits.argmax(1) == y).sum()
-        batch_rates = torch.stack(out.rates) * len(y)
+        batch_rates = _stack_rates(out.rates, device) * len(y)
         rates = batch_rates if rates is None else rates + batch_rates
         n += len(y)
     if n == 0:
@@ -118,8 +170,8 @@ def evaluate(
 
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
     current = cfg.model_dump(mode="json")
-    # A key the stored config lacks (written before the setting existed) means its default.
-    defaults = {k: f.default for k, f in TrainConfig.model_fields.items()}
+    # A key the stored config lacks predates that setting: the run used its default (as JSON).
+    defaults = json.loads(json.dumps({k: f.default for k, f in TrainConfig.model_fields.items()}, default=str))
     diff = [k for k in IDENTITY_KEYS if stored.get(k, defaults.get(k)) != current.get(k)]
     if diff:
         k = diff[0]
@@ -181,15 +233,15 @@ def train(
         train_set, val_set = train_val_split(splits.train, cfg.val_fraction, cfg.seed)
     else:
         train_set, val_set = splits.train, None
-    train_set, test_set = train_set.to(device), splits.test.to(device)
-    val_set = val_set.to(device) if val_set is not None else None
+    train_set, test_set = fit_input(train_set, cfg).to(device), fit_input(splits.test, cfg).to(device)
+    val_set = fit_input(val_set, cfg).to(device) if val_set is not None else None
 
     seed_everything(cfg.seed)
     model = build_model(cfg, train_set).to(device)
     if hasattr(model, "set_precision"):
         model.set_precision(precision)
-    else:
-        precision = "fp32"  # the snnTorch reference has a single, fp32 path
+    else:  # the snnTorch reference and the conv models: fp32 (conv models: bf16 autocast on CUDA with --amp)
+        precision = "bf16-autocast" if cfg.amp and device.type == "cuda" and is_conv_model(cfg.model) else "fp32"
     optimizer = build_optimizer(cfg, model)
     dst = DynamicSparsity(model, cfg, device) if cfg.sparsity_mode == "dynamic" else None
 
@@ -280,6 +332,8 @@ def _train_epoch(
 ) -> dict[str, Any]:
     model.train()
     gen = _epoch_generator(cfg.seed, epoch, device)
+    for group in optimizer.param_groups:
+        group["lr"] = lr_at(cfg, epoch)
     regularise = cfg.enforce_sparsity and epoch >= cfg.warmup_epochs
     cb.on_epoch_start(epoch, n_batches)
     loss_sum = torch.zeros((), device=device)
@@ -290,9 +344,12 @@ def _train_epoch(
     for i, (x, y) in enumerate(iterate_batches(data, cfg.batch_size, shuffle=True, generator=gen, device=device)):
         if i >= n_batches:
             break
+        if cfg.augment == "crop-flip":
+            x = random_crop_flip(x, gen)
         x_seq = encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen)
-        out = model(x_seq, record=(dst is not None and dst.needs_activity) or cfg.alpha_reg > 0)
-        logits = logits_of(out, cfg.loss)
+        with _autocast(cfg, device):
+            out = model(x_seq, record=(dst is not None and dst.needs_activity) or cfg.alpha_reg > 0)
+        logits = logits_of(out, cfg.loss).float()
         loss = F.cross_entropy(logits, y)
         if cfg.alpha_reg > 0:
             loss = loss + cfg.alpha_reg * spikes_per_sample(out.hidden)
@@ -315,7 +372,7 @@ def _train_epoch(
         with torch.no_grad():
             loss_sum += loss.detach() * len(y)
             correct += (logits.argmax(1) == y).sum()
-            r = torch.stack(layer_rates).detach() * len(y)
+            r = _stack_rates(tuple(layer_rates), device).detach() * len(y)
             rates = r if rates is None else rates + r
         seen += len(y)
         # One host sync per batch is negligible on CPU; on CUDA report every 20 batches.
@@ -328,6 +385,7 @@ def _train_epoch(
         "train_loss": loss_sum.item() / max(seen, 1),
         "train_acc": correct.item() / max(seen, 1),
         **{f"rate_l{i + 1}": r for i, r in enumerate(per_layer)},
+        **flex_epoch_stats(model),
         "time_s": round(elapsed, 3),
         "samples_per_s": round(seen / elapsed, 2) if elapsed > 0 else None,
         "lr": optimizer.param_groups[0]["lr"],

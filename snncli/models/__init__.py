@@ -1,12 +1,21 @@
 """Models: a registry of spiking networks (``create_model``/``list_models``) and what they share."""
 
 from . import mlp as _mlp  # noqa: F401  (registers the MLP family)
+from . import vgg as _vgg  # noqa: F401  (registers the conv family)
 from ._registry import create_model, list_models, model_defaults, register_model
 from .adapter import SNNClassifier
+from .flex import MASKINGS, Flex2D, flex_epoch_stats, flex_layers
 from .layers import MaskedLinear
 from .mlp import SNNOutput, SpikingMLP, is_time_constant, logits_of
+from .vgg import ConvNet, is_conv_model
 
 __all__ = [
+    "MASKINGS",
+    "ConvNet",
+    "Flex2D",
+    "flex_epoch_stats",
+    "flex_layers",
+    "is_conv_model",
     "MaskedLinear",
     "SNNClassifier",
     "SNNOutput",

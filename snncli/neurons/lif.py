@@ -10,6 +10,11 @@ with :math:`U_{-1} = 0`, :math:`S_{-1} = 0`. The reset term is treated as a cons
 backward pass (snnTorch detaches it), so the only path through time is the leak
 :math:`\partial U_t / \partial U_{t-1} = \beta`, and the surrogate replaces :math:`H'`.
 
+``LIFParams.through_time=False`` also detaches :math:`U_{t-1}`: the forward pass is unchanged,
+but gradients flow through space only (each step's current gets ``dL/dS_t H'(U_t - theta)``
+and nothing from later steps). That is PlasticFlex's non-STBP variant; the default is
+spatio-temporal backpropagation (STBP, Wu et al. 2018, i.e. BPTT).
+
 Two implementations that agree to floating-point rounding:
 
 * :func:`lif_step`: one step, plain autograd. The readable reference, and what the
@@ -39,12 +44,15 @@ class LIFParams(NamedTuple):
         threshold: firing threshold, in the units of the input current.
         surrogate: name of the surrogate derivative (see ``snncli.neurons.surrogate``).
         slope: surrogate steepness; ``None`` takes the surrogate's default.
+        through_time: backpropagate through the membrane's leak (STBP/BPTT); ``False`` detaches
+            the previous membrane, leaving the gradient through space only.
     """
 
     beta: float = 0.9
     threshold: float = 1.0
     surrogate: str = "fast_sigmoid"
     slope: float | None = None
+    through_time: bool = True
 
 
 class LIFState(NamedTuple):
@@ -75,7 +83,8 @@ def lif_step(
         mem = cur  # from rest: beta * 0 + I_0, and no reset
     else:
         reset = (state.mem > params.threshold).to(cur.dtype)  # detached, as in snnTorch
-        mem = params.beta * state.mem + cur - params.threshold * reset
+        prev = state.mem if params.through_time else state.mem.detach()
+        mem = params.beta * prev + cur - params.threshold * reset
     spk = spike(mem - params.threshold, params.surrogate, params.slope)
     return spk, LIFState(mem)
 
@@ -137,10 +146,10 @@ class _LIFSequenceCompact(torch.autograd.Function):
     """First-order LIF sequence that saves only the bf16 surrogate factor and returns only spikes."""
 
     @staticmethod
-    def forward(ctx, cur_seq, T: int, constant: bool, spec, slope, beta, threshold, spike_dtype):
+    def forward(ctx, cur_seq, T: int, constant: bool, spec, slope, beta, threshold, spike_dtype, grad_beta):
         spk_seq, factor = _scan_forward_compact(cur_seq, T, constant, beta, threshold, spike_dtype, spec, slope)
         ctx.save_for_backward(factor)
-        ctx.beta, ctx.constant, ctx.in_dtype = beta, constant, cur_seq.dtype
+        ctx.beta, ctx.constant, ctx.in_dtype = grad_beta, constant, cur_seq.dtype
         return spk_seq
 
     @staticmethod
@@ -148,7 +157,7 @@ class _LIFSequenceCompact(torch.autograd.Function):
         if torch.is_grad_enabled():
             raise RuntimeError("second derivatives through a LIF layer need its exact state: run with precision fp32")
         (factor,) = ctx.saved_tensors
-        return _scan_backward_chunked(grad_spk, factor, ctx.beta, ctx.constant, ctx.in_dtype), *(None,) * 7
+        return _scan_backward_chunked(grad_spk, factor, ctx.beta, ctx.constant, ctx.in_dtype), *(None,) * 8
 
 
 def _scan_backward_chunked(
@@ -218,7 +227,7 @@ def _scan_backward_traced(grad_spk, grad_mem, mem_seq, spec: Surrogate, slope, b
 
 class _LIFSequence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, cur_seq, T: int, constant: bool, spec, slope, beta, threshold, spike_dtype):
+    def forward(ctx, cur_seq, T: int, constant: bool, spec, slope, beta, threshold, spike_dtype, grad_beta):
         ctx.set_materialize_grads(False)  # an unused mem_seq then costs no zero tensor in backward
         # The state is kept in at least fp32 even when the currents come from a bf16 matmul.
         state_dtype = torch.promote_types(cur_seq.dtype, torch.float32)
@@ -226,7 +235,7 @@ class _LIFSequence(torch.autograd.Function):
         if spike_dtype is not None and spike_dtype != state_dtype:
             spk_seq = spk_seq.to(spike_dtype)
         ctx.save_for_backward(mem_seq)
-        ctx.params = (spec, slope, beta, threshold)
+        ctx.params = (spec, slope, grad_beta, threshold)  # backward's leak: 0 without STBP
         ctx.constant = constant
         ctx.in_dtype = cur_seq.dtype
         return spk_seq, mem_seq
@@ -239,7 +248,7 @@ class _LIFSequence(torch.autograd.Function):
             g = _scan_backward_traced(grad_spk, grad_mem, saved, spec, slope, beta, threshold, ctx.constant)
         else:
             g = _scan_backward(grad_spk, grad_mem, spec.grad_(saved - threshold, slope), beta, ctx.constant)
-        return g.to(ctx.in_dtype), None, None, None, None, None, None, None
+        return g.to(ctx.in_dtype), None, None, None, None, None, None, None, None
 
 
 def lif_sequence(
@@ -273,9 +282,10 @@ def lif_sequence(
     steps = T if constant else cur_seq.shape[0]
     spec, slope = _surrogate(params)
     args = (cur_seq, steps, constant, spec, slope, float(params.beta), float(params.threshold))
+    grad_beta = float(params.beta) if params.through_time else 0.0
     if compact:
-        return _LIFSequenceCompact.apply(*args, spike_dtype or torch.float32), None
-    return _LIFSequence.apply(*args, spike_dtype)
+        return _LIFSequenceCompact.apply(*args, spike_dtype or torch.float32, grad_beta), None
+    return _LIFSequence.apply(*args, spike_dtype, grad_beta)
 
 
 def lif_loop(

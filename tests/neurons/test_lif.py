@@ -125,3 +125,48 @@ def test_compact_mode_matches_exact_up_to_bf16_factor(constant):
     with pytest.raises(RuntimeError, match="precision fp32"):
         x = cur.clone().requires_grad_()
         (g,) = torch.autograd.grad((lif_sequence(x, LIFParams(), T=T, compact=True)[0] * w).sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize("constant", [False, True])
+def test_space_only_gradient_drops_exactly_the_temporal_term(constant):
+    """Without STBP each step keeps only its own term: G_t(space) = G_t(STBP) - beta * G_{t+1}(STBP)."""
+    gen = torch.Generator().manual_seed(3)
+    beta = 0.8
+    cur = torch.randn(9, 4, 11, generator=gen) * 0.8 + 0.5
+    if constant:
+        cur = cur[0]
+    w = torch.randn(9, 4, 11, generator=gen)
+    grads, spikes = [], []
+    for through_time in (True, False):
+        a = cur.clone().requires_grad_()
+        spk, _ = lif_sequence(a, LIFParams(beta, 1.0, through_time=through_time), T=9 if constant else None)
+        (spk * w).sum().backward()
+        grads.append(a.grad)
+        spikes.append(spk)
+    assert torch.equal(spikes[0], spikes[1])  # the forward pass is the same
+    assert 0.05 < spikes[0].mean() < 0.95
+    if constant:  # the step currents are one tensor: compare with the per-step reference below
+        assert not torch.allclose(grads[0], grads[1])
+        ref = cur.clone().requires_grad_()
+        r_spk, _ = lif_loop(ref, LIFParams(beta, 1.0, through_time=False), T=9)
+        (r_spk * w).sum().backward()
+        torch.testing.assert_close(grads[1], ref.grad, rtol=1e-4, atol=1e-4)
+        return
+    stbp, space = grads
+    torch.testing.assert_close(space[:-1], stbp[:-1] - beta * stbp[1:], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(space[-1], stbp[-1])
+    assert (stbp[:-1] - space[:-1]).abs().max() > 1e-3  # the temporal term was really there
+
+
+def test_space_only_gradient_matches_the_detached_step_loop_and_is_twice_differentiable():
+    gen = torch.Generator().manual_seed(4)
+    cur = torch.randn(7, 3, 5, generator=gen) * 0.8 + 0.5
+    params = LIFParams(0.9, 1.0, through_time=False)
+    a, b = cur.clone().requires_grad_(), cur.clone().requires_grad_()
+    w = torch.randn(7, 3, 5, generator=gen)
+    (g_a,) = torch.autograd.grad((lif_sequence(a, params)[0] * w).sum(), a, create_graph=True)
+    (g_b,) = torch.autograd.grad((lif_loop(b, params)[0] * w).sum(), b, create_graph=True)
+    torch.testing.assert_close(g_a, g_b, rtol=1e-5, atol=1e-6)
+    (h_a,) = torch.autograd.grad((g_a**2).sum(), a)
+    (h_b,) = torch.autograd.grad((g_b**2).sum(), b)
+    torch.testing.assert_close(h_a, h_b, rtol=1e-4, atol=1e-5)

@@ -1,0 +1,42 @@
+"""On-device crop + flip, and the epoch-wise learning-rate schedules."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from snncli.config import TrainConfig
+from snncli.engine.augment import random_crop_flip
+from snncli.engine.trainer import lr_at
+
+
+def test_crop_flip_cuts_windows_of_the_padded_image_and_mirrors_about_half():
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).view(2, 3, 8, 8).repeat(100, 1, 1, 1)
+    out = random_crop_flip(x, torch.Generator().manual_seed(0), pad=2)
+    assert out.shape == x.shape
+    padded = F.pad(x, (2, 2, 2, 2))
+    flipped = 0
+    for i in range(len(x)):
+        windows = [padded[i, :, r : r + 8, c : c + 8] for r in range(5) for c in range(5)]
+        plain = any(torch.equal(out[i], w) for w in windows)
+        mirrored = any(torch.equal(out[i].flip(-1), w) for w in windows)
+        assert plain or mirrored
+        flipped += mirrored and not plain
+    assert 60 < flipped < 140
+    again = random_crop_flip(x, torch.Generator().manual_seed(0), pad=2)
+    assert torch.equal(out, again)  # drawn from the generator only: resumable
+
+
+def test_lr_schedules():
+    cos = TrainConfig(lr=0.1, epochs=4, lr_schedule="cosine")
+    assert [round(lr_at(cos, e), 6) for e in range(4)] == [0.1, round(0.05 * (1 + math.cos(math.pi / 4)), 6), 0.05,
+                                                           round(0.05 * (1 + math.cos(3 * math.pi / 4)), 6)]
+    step = TrainConfig(lr=0.1, epochs=10, lr_schedule="step", lr_step=3, lr_gamma=0.5)
+    assert [lr_at(step, e) for e in (0, 2, 3, 6, 9)] == pytest.approx([0.1, 0.1, 0.05, 0.025, 0.0125])
+    assert lr_at(TrainConfig(lr=0.1), 7) == 0.1
+
+
+def test_augmentation_defaults_to_crop_flip_for_cifar_shaped_data_only():
+    assert TrainConfig(dataset="synthetic-cifar", model="vgg6").augment == "crop-flip"
+    assert TrainConfig(dataset="synthetic").augment == "none"
