@@ -20,6 +20,7 @@ from ..config import load_config_file
 from ..config.plasticity import PlasticityConfig
 from ..data import ENCODINGS, list_datasets
 from ..plasticity import list_rules
+from ..neurons import SURROGATES
 from .errors import user_errors
 from .options import ConfigFile, JsonOut, collect, opt
 from .progress import TrainProgress, result_table, stderr
@@ -86,6 +87,7 @@ def plasticity_command(
     hidden_dim: Annotated[Optional[int], opt(P, "hidden_dim", "--hidden-dim", "--hidden_dim", panel=BASE)] = None,
     T: Annotated[Optional[int], opt(P, "T", "--T", "-T", panel=BASE)] = None,
     beta: Annotated[Optional[float], opt(P, "beta", panel=BASE)] = None,
+    surrogate: Annotated[Optional[str], opt(P, "surrogate", choices=list(SURROGATES), panel=BASE)] = None,
     enc: Annotated[Optional[str], opt(P, "enc", choices=ENCODINGS, panel=BASE)] = None,
     epochs: Annotated[Optional[int], opt(P, "epochs", panel=BASE)] = None,
     batch_size: Annotated[Optional[int], opt(P, "batch_size", "--batch-size", "--batch_size", "-b", panel=BASE)] = None,

@@ -5,9 +5,15 @@ an ``analysis/`` folder beside it (or ``--out``)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from ..attacks import DEFAULT_EPS, list_attacks
 from .base import StrictModel
@@ -28,6 +34,21 @@ def _fraction(v):
         except (ValueError, ZeroDivisionError):
             raise ValueError(f"not a number or fraction: {v!r}") from None
     return v
+
+
+def _budgets(v: list[float]) -> list[float]:
+    bad = [e for e in v if not 0 <= e <= 1]
+    if bad:
+        raise ValueError(f"eps must lie in [0, 1] (pixel units; 8/255 = 0.0314), got {bad[0]}")
+    return sorted(set(v))
+
+
+#: L-inf budgets: numbers or fractions like ``8/255``, each in [0, 1]; sorted, repeats dropped.
+EpsList = Annotated[
+    list[float],
+    BeforeValidator(lambda v: [_fraction(e) for e in v] if isinstance(v, (list, tuple)) else v),
+    AfterValidator(_budgets),
+]
 
 
 def _exists(v: Path) -> Path:
@@ -57,7 +78,7 @@ class AttackConfig(AnalysisSettings):
     attacks: list[str] = Field(..., min_length=1, description="Attacks to run ('all': " + ", ".join(ALL_ATTACKS) + ").")
     runs: list[Path] = Field(..., min_length=1, description="Run folders, checkpoints, or folders of runs.")
     top_n: int | None = Field(None, ge=1, description="Attack only the N runs with the best validation accuracy.")
-    eps: list[float] = Field(list(DEFAULT_EPS), min_length=1, description="L-inf budgets in pixel units (1/255 = one grey level).")
+    eps: EpsList = Field(list(DEFAULT_EPS), min_length=1, description="L-inf budgets in pixel units (1/255 = one grey level).")
     steps: int = Field(10, ge=1, description="Iterations of iterative attacks (PGD, APGD, CW, Jitter, SPSA).")
     alpha: float | None = Field(None, gt=0, description="Step size (default 2.5 * eps / steps).")
     sample_size: int = Field(128, ge=1, description="Test samples attacked (drawn with --seed).")
@@ -78,19 +99,6 @@ class AttackConfig(AnalysisSettings):
                 if name not in names:
                     names.append(name)
         return names
-
-    @field_validator("eps", mode="before")
-    @classmethod
-    def _fractions(cls, v):
-        return [_fraction(e) for e in v] if isinstance(v, (list, tuple)) else v
-
-    @field_validator("eps")
-    @classmethod
-    def _eps_range(cls, v: list[float]) -> list[float]:
-        bad = [e for e in v if not 0 <= e <= 1]
-        if bad:
-            raise ValueError(f"eps must lie in [0, 1] (pixel units; 8/255 = 0.0314), got {bad[0]}")
-        return sorted(set(v))
 
     @field_validator("runs")
     @classmethod
@@ -172,16 +180,11 @@ class AnalyzeConfig(SingleRunSettings):
 
     skip: list[str] = Field(default_factory=list, description="Parts to leave out: " + ", ".join(SUITE_PARTS) + ".")
     sample_size: int = Field(32, ge=1, description="Samples attacked.")
-    eps: list[float] = Field([0.0, 2 / 255, 4 / 255, 8 / 255], min_length=1, description="Attack budgets.")
+    eps: EpsList = Field([0.0, 2 / 255, 4 / 255, 8 / 255], min_length=1, description="Attack budgets.")
     steps: int = Field(5, ge=1, description="Attack iterations (PGD, SPSA).")
     batches: int = Field(1, ge=1, description="Batches for Hessian, landscape and gradient flow.")
     resolution: int = Field(7, ge=3, description="Landscape grid points per direction (odd).")
     batch_size: int = Field(64, ge=1, description="Samples per batch.")
-
-    @field_validator("eps", mode="before")
-    @classmethod
-    def _fractions(cls, v):
-        return [_fraction(e) for e in v] if isinstance(v, (list, tuple)) else v
 
     @field_validator("skip")
     @classmethod

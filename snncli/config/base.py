@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -66,7 +66,11 @@ def describe_validation_error(exc: ValidationError) -> str:
     if not loc and named:  # a cross-field check that names the option it is about
         option, msg = "--" + named.group(1).replace("_", "-"), named.group(2)
     value = err.get("input")
-    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+    if isinstance(value, PurePath):
+        value = str(value)
+    # A message that already quotes the value says it once.
+    repeated = value is not None and str(value) in msg
+    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) and not repeated else ""
     more = len(exc.errors()) - 1
     tail = f" [+{more} more]" if more else ""
     return f"{option}: {msg}{shown}{tail}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Callable, Iterable, Literal
+from pathlib import Path
+from typing import Annotated, Callable, Iterable, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -29,6 +30,14 @@ def CIFAR_LIKE() -> list[str]:  # noqa: N802 - reads like the constant it stands
     return [d for d in list_datasets() if d.startswith("cifar") or d == "synthetic-cifar"]
 
 
+def _existing_dir(v):
+    if v is not None and not v.is_dir():
+        raise ValueError(f"folder does not exist: {v}")
+    return v
+
+
+#: An optional folder that must exist when given (``--data-root``).
+ExistingDir = Annotated[Optional[Path], AfterValidator(_existing_dir)]
 Device = Literal["auto", "cpu", "cuda", "mps", "directml"]
 Precision = Literal["auto", "fp32", "bf16"]
 ModelName = Annotated[str, one_of("model", list_models)]

@@ -10,7 +10,14 @@ from pydantic import Field, field_validator
 
 from ..plasticity import list_rules
 from .base import StrictModel
-from .fields import DatasetName, Device, EncodingName, one_of
+from .fields import (
+    DatasetName,
+    Device,
+    EncodingName,
+    ExistingDir,
+    SurrogateName,
+    one_of,
+)
 from .train import TrainConfig
 
 RuleName = Annotated[str, one_of("plasticity rule", list_rules)]
@@ -21,10 +28,13 @@ class PlasticityConfig(StrictModel):
 
     # The supervised baseline: an ordinary `snn train` run of the `mlp` model.
     dataset: DatasetName = Field("fashionmnist", description="Dataset name.")
-    data_root: Path | None = Field(None, description="Folder with the dataset files.")
+    data_root: ExistingDir = Field(None, description="Folder with the dataset files.")
     hidden_dim: int = Field(512, ge=1, description="Hidden LIF neurons (784-hidden-classes).")
     T: int = Field(25, ge=1, description="Time steps per input.")
     beta: float = Field(0.9, gt=0, le=1, description="Membrane decay per step.")
+    surrogate: SurrogateName = Field(
+        "atan", description="Surrogate gradient of the baseline (atan: snnTorch Leaky's default, as in the seed)."
+    )
     enc: EncodingName = Field("current", description="Input spike encoding.")
     epochs: int = Field(10, ge=1, description="Supervised training epochs of the baseline.")
     batch_size: int = Field(128, ge=1, description="Samples per step (training and post-training).")
@@ -59,18 +69,11 @@ class PlasticityConfig(StrictModel):
             raise ValueError("every eta must be > 0")
         return list(dict.fromkeys(v))  # a repeated value is one run
 
-    @field_validator("data_root")
-    @classmethod
-    def _root_exists(cls, v: Path | None) -> Path | None:
-        if v is not None and not v.is_dir():
-            raise ValueError(f"folder does not exist: {v}")
-        return v
-
     def train_config(self) -> TrainConfig:
         """The supervised baseline as an `snn train` setting (model ``mlp``, Adam, loss on spike counts)."""
         return TrainConfig(
             dataset=self.dataset, data_root=self.data_root, model="mlp", hidden_dim=self.hidden_dim, T=self.T,
-            beta=self.beta, enc=self.enc, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+            beta=self.beta, surrogate=self.surrogate, enc=self.enc, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
             optimizer="adam", loss="count", alpha_reg=self.alpha_reg, weight_clip=self.weight_clip,
             val_fraction=self.val_fraction, out=self.out, seed=self.seed, device=self.device,
             max_batches=self.max_batches, force=self.force,

@@ -5,11 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from ..models import is_conv_model, list_models, model_defaults
 from .conv import ConvNetSettings
-from .fields import CIFAR_LIKE, DatasetName, Device, NetworkSettings, Precision, SurrogateName
+from .fields import (
+    CIFAR_LIKE,
+    DatasetName,
+    Device,
+    ExistingDir,
+    NetworkSettings,
+    Precision,
+    SurrogateName,
+)
 
 
 class TrainConfig(NetworkSettings, ConvNetSettings):
@@ -54,7 +62,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     )
     use_resnet: bool = Field(False, description="Feed the SNN frozen ResNet-32 features (CIFAR datasets).")
     backbone: Path | None = Field(None, description="Trained ResNet-32 for --use-resnet (default: the one `snn backbone train` cached).")
-    data_root: Path | None = Field(None, description="Folder with the dataset files.")
+    data_root: ExistingDir = Field(None, description="Folder with the dataset files.")
     out: Path = Field(Path("runs"), description="Folder that holds run folders.")
     seed: int = Field(42, description="Seed for Python, NumPy and torch.")
     device: Device = Field("auto", description="auto picks CUDA, then MPS, then DirectML, then CPU.")
@@ -66,13 +74,6 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     )
     force: bool = Field(False, description="Re-run a finished run instead of skipping it.")
     max_batches: int | None = Field(None, ge=1, description="Stop each epoch after this many batches (smoke runs).")
-
-    @field_validator("data_root")
-    @classmethod
-    def _root_exists(cls, v: Path | None) -> Path | None:
-        if v is not None and not v.is_dir():
-            raise ValueError(f"folder does not exist: {v}")
-        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainConfig":
