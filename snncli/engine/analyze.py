@@ -468,11 +468,13 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
         elif what == "masks":
             masks = connectivity_masks(run.model)
             recorded()  # a forward pass, so routing layers hold their latest masks
-            masks.update({f"{k} (routing)": v for k, v in routing_masks(run.model).items()})
+            routing = routing_masks(run.model)
+            masks.update({f"{k} (routing)": v for k, v in routing.items()})
             if not masks:
                 skipped[what] = "dense model: no connectivity or routing masks"
                 continue
-            out.append(plots.plot_masks(masks, folder / "masks.png", title=f"Connectivity (G2G) and routing masks\n{name}"))
+            kinds = [k for k, present in (("G2G connectivity", len(masks) > len(routing)), ("Flex routing", routing)) if present]
+            out.append(plots.plot_masks(masks, folder / "masks.png", title=f"{' and '.join(kinds)} masks\n{name}"))
         files[what] = [str(p) for p in out]
     for what, why in skipped.items():
         cb.on_log(f"{what}: skipped ({why})")
