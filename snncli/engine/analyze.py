@@ -9,8 +9,6 @@ loses only the item in progress. The returned dict is what ``--json`` prints.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import resource
@@ -52,7 +50,7 @@ from ..models import SNNClassifier
 from .checkpoint import CheckpointError, load_checkpoint
 from .device import resolve_device, resolve_precision
 from .runs import LoadedRun, find_checkpoint, find_runs, load_run
-from .writers import write_json, write_text_atomic
+from .writers import write_csv, write_json, write_text_atomic
 
 
 class AnalysisInputError(ValueError):
@@ -113,17 +111,6 @@ def _rel(path: Path, folder: Path) -> str:
         return str(path)
 
 
-def _write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    fields: list[str] = []
-    for r in rows:
-        fields += [k for k in r if k not in fields]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields)
-    w.writeheader()
-    w.writerows(rows)
-    write_text_atomic(path, buf.getvalue())
-
-
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -174,7 +161,7 @@ def _row_writer(rows: list, settings: dict, json_path: Path, csv_path: Path, lab
     def save(row: dict[str, Any]) -> None:
         rows.append(row)
         write_json(json_path, {**settings, "results": rows})
-        _write_csv(csv_path, rows)
+        write_csv(csv_path, rows)
         cb.on_log(f"  {settings['attack']:7s} eps={row['eps_255']:g}/255  accuracy={row['accuracy']:.4f}  ({row['time_s']:.1f}s)")
         cb.on_progress(label, len(rows), total)
 
@@ -373,7 +360,7 @@ def gradflow(cfg: GradflowConfig, callbacks: AnalysisCallbacks | None = None) ->
                               thresholds=res["thresholds"])
     out = {"run": str(run.dir), **res, "time_s": round(time.perf_counter() - start, 2),
            "files": [str(folder / "gradflow.json"), str(folder / "gradflow.csv"), str(plot)]}
-    _write_csv(folder / "gradflow.csv", [{k: v for k, v in r.items() if k != "shape"} for r in res["layers"]])
+    write_csv(folder / "gradflow.csv", [{k: v for k, v in r.items() if k != "shape"} for r in res["layers"]])
     write_json(folder / "gradflow.json", out)
     return out
 

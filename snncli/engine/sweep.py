@@ -22,7 +22,7 @@ from ..config import ConfigFileError, TrainConfig, describe_validation_error
 from .executors import require_ray, run_tasks
 from .runs import find_runs
 from .trainer import Callbacks, run_paths, train
-from .writers import write_json, write_text_atomic
+from .writers import write_csv, write_json
 
 #: Result fields a sweep point reports (and the summary table shows).
 RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir")
@@ -195,11 +195,4 @@ def summarize(folder: Path) -> dict[str, Any]:
 
 
 def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
-    import csv
-    import io
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=summary["columns"])
-    writer.writeheader()
-    writer.writerows(summary["rows"])
-    write_text_atomic(path, buf.getvalue())
+    write_csv(path, summary["rows"], summary["columns"])

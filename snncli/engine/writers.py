@@ -36,15 +36,21 @@ def write_metrics(run_dir: Path, history: Sequence[dict[str, Any]]) -> None:
     """
     if not history:
         return
-    fields: list[str] = []
-    for row in history:
-        fields += [k for k in row if k not in fields]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(history)
-    write_text_atomic(run_dir / "metrics.csv", buf.getvalue())
+    write_csv(run_dir / "metrics.csv", history)
     write_jsonl(run_dir / "metrics.jsonl", history)
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> None:
+    """Rows as CSV, written atomically; ``columns`` default to every key in order of first appearance."""
+    if columns is None:
+        columns = []
+        for row in rows:
+            columns += [k for k in row if k not in columns]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, buf.getvalue())
 
 
 def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
