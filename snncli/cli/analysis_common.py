@@ -76,6 +76,18 @@ class AnalysisProgress:
             self.progress = None
 
 
+def run_command(job: str, model, values: dict, config: Optional[Path], json_out: bool, table=None) -> dict:
+    """The body of every analysis command: validate ``values`` (over ``--config``) into ``model``,
+    run ``engine.analyze.<job>``, report. Bad input and unusable runs exit 2 with one line."""
+    from .errors import user_errors
+
+    with user_errors(), analysis_errors():
+        from ..engine import analyze  # torch-heavy: imported only when a command runs
+
+        cfg = model(**merge(values, config))
+        return run_job(getattr(analyze, job), cfg, json_out, table)
+
+
 def run_job(job, cfg, json_out: bool, table=None) -> dict:
     """Run ``job(cfg, callbacks)``, then print ``--json`` or ``table(result)`` (a rich renderable)."""
     progress = AnalysisProgress()

@@ -15,11 +15,8 @@ from .analysis_common import (
     Device,
     Out,
     Seed,
-    analysis_errors,
-    merge,
-    run_job,
+    run_command,
 )
-from .errors import user_errors
 from .options import ConfigFile, JsonOut, opt
 
 app = typer.Typer()
@@ -67,11 +64,7 @@ def analyze_command(
       snn analyze runs/my_run --skip hessian --skip landscape
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    with user_errors(), analysis_errors():
-        from ..engine.analyze import analyze as job
-
-        cfg = C(**merge(values, config))
-        run_job(job, cfg, json_out, suite_table)
+    run_command("analyze", C, values, config, json_out, suite_table)
 
 
 __all__ = ["SUITE_PARTS", "analyze_command"]

@@ -10,8 +10,7 @@ from rich.table import Table
 
 from ..attacks import list_attacks
 from ..config import AttackConfig
-from .analysis_common import Device, Out, Seed, analysis_errors, merge, run_job
-from .errors import user_errors
+from .analysis_common import Device, Out, Seed, run_command
 from .options import ConfigFile, JsonOut, opt
 
 app = typer.Typer()
@@ -73,8 +72,4 @@ def attack_command(
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out", "attack")}
     values["attacks"] = [a.strip() for a in attack.split(",") if a.strip()]
-    with user_errors(), analysis_errors():
-        from ..engine.analyze import attack as job
-
-        cfg = C(**merge(values, config))
-        run_job(job, cfg, json_out, attack_table)
+    run_command("attack", C, values, config, json_out, attack_table)

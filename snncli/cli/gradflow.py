@@ -14,11 +14,8 @@ from .analysis_common import (
     Device,
     Out,
     Seed,
-    analysis_errors,
-    merge,
-    run_job,
+    run_command,
 )
-from .errors import user_errors
 from .options import ConfigFile, JsonOut, opt
 
 app = typer.Typer()
@@ -59,8 +56,4 @@ def gradflow_command(
       snn gradflow runs/my_run --batches 8 --json | jq .vanishing
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    with user_errors(), analysis_errors():
-        from ..engine.analyze import gradflow as job
-
-        cfg = C(**merge(values, config))
-        run_job(job, cfg, json_out, gradflow_table)
+    run_command("gradflow", C, values, config, json_out, gradflow_table)

@@ -13,12 +13,9 @@ from .analysis_common import (
     Device,
     Out,
     Seed,
-    analysis_errors,
     files_table,
-    merge,
-    run_job,
+    run_command,
 )
-from .errors import user_errors
 from .options import ConfigFile, JsonOut, opt
 
 app = typer.Typer()
@@ -54,14 +51,10 @@ def hessian_command(
       snn hessian runs/my_run --batches 4 --top-k 5 --per-layer --json | jq .eigenvalues
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    with user_errors(), analysis_errors():
-        from ..engine.analyze import hessian as job
-
-        cfg = C(**merge(values, config))
-        run_job(job, cfg, json_out, lambda r: files_table(r, [
-            ("top eigenvalues", ", ".join(f"{e:.5g}" for e in r.get("eigenvalues", []))),
-            ("trace", r.get("trace")),
-            ("Lanczos extremes", ", ".join(f"{e:.5g}" for e in r.get("lanczos_extremes", []))), ("loss", r["loss"]), ("parameters", r["parameters"]),
-            *[(f"top eigenvalue {k}", v) for k, v in (r.get("per_layer") or {}).items()],
-            ("time_s", r["time_s"]), ("peak_rss_mb", r["peak_rss_mb"]),
-        ]))
+    run_command("hessian", C, values, config, json_out, lambda r: files_table(r, [
+        ("top eigenvalues", ", ".join(f"{e:.5g}" for e in r.get("eigenvalues", []))),
+        ("trace", r.get("trace")),
+        ("Lanczos extremes", ", ".join(f"{e:.5g}" for e in r.get("lanczos_extremes", []))), ("loss", r["loss"]), ("parameters", r["parameters"]),
+        *[(f"top eigenvalue {k}", v) for k, v in (r.get("per_layer") or {}).items()],
+        ("time_s", r["time_s"]), ("peak_rss_mb", r["peak_rss_mb"]),
+    ]))

@@ -13,12 +13,9 @@ from .analysis_common import (
     Device,
     Out,
     Seed,
-    analysis_errors,
     files_table,
-    merge,
-    run_job,
+    run_command,
 )
-from .errors import user_errors
 from .options import ConfigFile, JsonOut, opt
 
 app = typer.Typer()
@@ -52,11 +49,7 @@ def landscape_command(
       snn landscape runs/my_run --directions hessian --dims 1 --range 0.5 --resolution 21
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    with user_errors(), analysis_errors():
-        from ..engine.analyze import landscape as job
-
-        cfg = C(**merge(values, config))
-        run_job(job, cfg, json_out, lambda r: files_table(r, [
-            ("centre loss", r["centre_loss"]), ("model loss", r["model_loss"]), ("centre accuracy", r["centre_accuracy"]),
-            ("min loss", r["min_loss"]), ("max loss", r["max_loss"]), ("time_s", r["time_s"]),
-        ]))
+    run_command("landscape", C, values, config, json_out, lambda r: files_table(r, [
+        ("centre loss", r["centre_loss"]), ("model loss", r["model_loss"]), ("centre accuracy", r["centre_accuracy"]),
+        ("min loss", r["min_loss"]), ("max loss", r["max_loss"]), ("time_s", r["time_s"]),
+    ]))

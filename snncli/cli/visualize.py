@@ -14,12 +14,9 @@ from .analysis_common import (
     Device,
     Out,
     Seed,
-    analysis_errors,
     files_table,
-    merge,
-    run_job,
+    run_command,
 )
-from .errors import user_errors
 from .options import ConfigFile, JsonOut, opt
 
 app = typer.Typer()
@@ -52,12 +49,8 @@ def visualize_command(
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out", "what")}
     values["what"] = [w.strip() for w in what.split(",") if w.strip()]
-    with user_errors(), analysis_errors():
-        from ..engine.analyze import visualize as job
-
-        cfg = C(**merge(values, config))
-        run_job(job, cfg, json_out, lambda r: files_table(r, [
-            *[(f"skipped {k}", v) for k, v in r["skipped"].items()],
-            *[(f"firing rate {k}", v) for k, v in (r.get("firing_rates") or {}).items()],
-            ("test accuracy", (r.get("confusion") or {}).get("accuracy")),
-        ]))
+    run_command("visualize", C, values, config, json_out, lambda r: files_table(r, [
+        *[(f"skipped {k}", v) for k, v in r["skipped"].items()],
+        *[(f"firing rate {k}", v) for k, v in (r.get("firing_rates") or {}).items()],
+        ("test accuracy", (r.get("confusion") or {}).get("accuracy")),
+    ]))

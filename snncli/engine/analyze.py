@@ -91,6 +91,13 @@ def _adapter(run: LoadedRun, seed: int, eot: int = 1) -> SNNClassifier:
     return SNNClassifier.from_run(run.model, run.cfg, eot=eot, seed=seed)
 
 
+def _prepare(cfg, callbacks: AnalysisCallbacks | None):
+    """What every single-run job starts with: callbacks, device, the opened run, its output folder."""
+    device = resolve_device(cfg.device)
+    run = _open(cfg.run, device)
+    return callbacks or AnalysisCallbacks(), device, run, _out_dir(run, cfg.out)
+
+
 def _sample(run: LoadedRun, n: int, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` test samples in a seeded random order (all classes mixed), on ``device``."""
     gen = torch.Generator().manual_seed(seed)
@@ -227,11 +234,8 @@ def hessian(cfg: HessianConfig, callbacks: AnalysisCallbacks | None = None) -> d
     """``snn hessian``: top eigenvalues, trace, spectral density (and per layer) at the trained weights."""
     from ..plots import plot_layer_eigenvalues, plot_spectral_density
 
-    cb = callbacks or AnalysisCallbacks()
-    device = resolve_device(cfg.device)
-    run = _open(cfg.run, device)
+    cb, device, run, folder = _prepare(cfg, callbacks)
     _fp32(run)
-    folder = _out_dir(run, cfg.out)
     clf = _adapter(run, cfg.seed)
     data = FixedBatches(_batches(run, cfg.batches, cfg.batch_size, cfg.seed, device), clf, cfg.seed)
     loss, acc = loss_and_accuracy(clf, data)
@@ -291,10 +295,7 @@ def landscape(cfg: LandscapeConfig, callbacks: AnalysisCallbacks | None = None) 
         plot_landscape_surface,
     )
 
-    cb = callbacks or AnalysisCallbacks()
-    device = resolve_device(cfg.device)
-    run = _open(cfg.run, device)
-    folder = _out_dir(run, cfg.out)
+    cb, device, run, folder = _prepare(cfg, callbacks)
     clf = _adapter(run, cfg.seed)
     data = FixedBatches(_batches(run, cfg.batches, cfg.batch_size, cfg.seed, device), clf, cfg.seed)
     params = [p for p in clf.parameters() if p.requires_grad]
@@ -347,10 +348,7 @@ def gradflow(cfg: GradflowConfig, callbacks: AnalysisCallbacks | None = None) ->
     """``snn gradflow``: gradient magnitude of every parameter tensor, flagged, plotted."""
     from ..plots import plot_gradient_flow
 
-    cb = callbacks or AnalysisCallbacks()
-    device = resolve_device(cfg.device)
-    run = _open(cfg.run, device)
-    folder = _out_dir(run, cfg.out)
+    cb, device, run, folder = _prepare(cfg, callbacks)
     clf = _adapter(run, cfg.seed)
     batches = _batches(run, cfg.batches, cfg.batch_size, cfg.seed, device)
     start = time.perf_counter()
@@ -372,10 +370,7 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
     """``snn visualize``: the figures named in ``cfg.what``, each written as soon as it is drawn."""
     from .. import plots
 
-    cb = callbacks or AnalysisCallbacks()
-    device = resolve_device(cfg.device)
-    run = _open(cfg.run, device)
-    folder = _out_dir(run, cfg.out)
+    cb, device, run, folder = _prepare(cfg, callbacks)
     clf = _adapter(run, cfg.seed)
     name = run.checkpoint.stem
     classes = list(run.test.classes)
@@ -486,10 +481,7 @@ def analyze(cfg: AnalyzeConfig, callbacks: AnalysisCallbacks | None = None) -> d
     A part that fails is reported (its error in the report and the result) and the others
     still run; the report is rewritten after every part.
     """
-    cb = callbacks or AnalysisCallbacks()
-    device = resolve_device(cfg.device)
-    run = _open(cfg.run, device)
-    folder = _out_dir(run, cfg.out)
+    cb, device, run, folder = _prepare(cfg, callbacks)
     common = dict(run=cfg.run, device=cfg.device, seed=cfg.seed, out=folder)
     jobs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("visualize", lambda: visualize(VisualizeConfig(**common, what=["all"], batch_size=cfg.batch_size, eval_samples=2000), cb)),
