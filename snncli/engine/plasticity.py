@@ -43,7 +43,7 @@ from ..plasticity.rules import stdp
 from .checkpoint import CheckpointError
 from .device import resolve_device, seed_everything
 from .runs import load_run
-from .trainer import Callbacks, RunPaths, clip_parameters, train
+from .trainer import Callbacks, RunPaths, clip_parameters, epoch_generator, train
 from .writers import write_json, write_text_atomic
 
 BASELINE_STATE = "supervised_snn_baseline_state_dict.pt"
@@ -78,7 +78,7 @@ def eta_tag(eta: float) -> str:
 def evaluate_classifier(model: torch.nn.Module, data: ImageSet, tcfg: TrainConfig, device: torch.device) -> dict[str, Any]:
     """Test accuracy, confusion matrix and per-class metrics (scikit-learn's definitions)."""
     model.eval()
-    gen = torch.Generator(device=device).manual_seed(tcfg.seed * 100_003 + 10_002)
+    gen = epoch_generator(tcfg.seed, 10_002, device)  # the encodings trainer.evaluate uses on the test set
     preds, targets = [], []
     for x, y in iterate_batches(data, 1000, shuffle=False, device=device):
         out = model(encode(x, tcfg.T, tcfg.enc, tcfg.enc_scale, tcfg.enc_bias, generator=gen))

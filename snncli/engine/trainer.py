@@ -113,10 +113,14 @@ def lr_at(cfg: TrainConfig, epoch: int) -> float:
     return cfg.lr
 
 
+def _uses_autocast(cfg: TrainConfig, device: torch.device) -> bool:
+    # Conv models only (the MLPs choose their own product precision).
+    return cfg.amp and device.type == "cuda" and is_conv_model(cfg.model)
+
+
 def _autocast(cfg: TrainConfig, device: torch.device):
-    # Conv models only (the MLPs choose their own product precision). bf16 needs no loss scaling,
-    # and the LIF state stays fp32 inside lif_sequence.
-    if cfg.amp and device.type == "cuda" and is_conv_model(cfg.model):
+    # bf16 needs no loss scaling, and the LIF state stays fp32 inside lif_sequence.
+    if _uses_autocast(cfg, device):
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -133,7 +137,7 @@ def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opt
     return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def _epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
     # One generator per epoch, derived from (seed, epoch): a resumed run draws the same
     # shuffles and rate-coded spikes as an uninterrupted one without saving RNG state.
     return torch.Generator(device=device).manual_seed(seed * 100_003 + epoch)
@@ -145,7 +149,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Loss, accuracy and per-layer firing rate of ``model`` on ``data`` (no gradients)."""
     model.eval()
-    gen = _epoch_generator(cfg.seed, 10_000 + seed_offset, device)
+    gen = epoch_generator(cfg.seed, 10_000 + seed_offset, device)
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     rates = None
@@ -241,7 +245,7 @@ def train(
     if hasattr(model, "set_precision"):
         model.set_precision(precision)
     else:  # the snnTorch reference and the conv models: fp32 (conv models: bf16 autocast on CUDA with --amp)
-        precision = "bf16-autocast" if cfg.amp and device.type == "cuda" and is_conv_model(cfg.model) else "fp32"
+        precision = "bf16-autocast" if _uses_autocast(cfg, device) else "fp32"
     optimizer = build_optimizer(cfg, model)
     dst = DynamicSparsity(model, cfg, device) if cfg.sparsity_mode == "dynamic" else None
 
@@ -331,7 +335,7 @@ def _train_epoch(
     epoch: int, n_batches: int, cb: Callbacks, dst: DynamicSparsity | None = None,
 ) -> dict[str, Any]:
     model.train()
-    gen = _epoch_generator(cfg.seed, epoch, device)
+    gen = epoch_generator(cfg.seed, epoch, device)
     for group in optimizer.param_groups:
         group["lr"] = lr_at(cfg, epoch)
     regularise = cfg.enforce_sparsity and epoch >= cfg.warmup_epochs
