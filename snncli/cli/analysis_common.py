@@ -31,7 +31,10 @@ RUN_HELP = "Run folder (runs/<name>/) or checkpoint (.pth) written by snn train.
 
 @contextmanager
 def analysis_errors() -> Iterator[None]:
-    """Unreadable runs and unusable settings: one line, exit 2 (no traceback, nothing to resume)."""
+    """Unreadable runs and unusable settings: one line, exit 2 (no traceback, nothing to resume).
+
+    Inside :func:`user_errors`, it answers first: a checkpoint error here needs no ``--force`` hint.
+    """
     from ..engine import CheckpointError
     from ..engine.analyze import AnalysisInputError
 

@@ -29,7 +29,6 @@ def user_errors() -> Iterator[None]:
     from ..engine import CheckpointError, DeviceUnavailableError
     from ..engine.backbone import BackboneMissingError
     from ..engine.crossval import ExecutorUnavailableError
-    from ..engine.analyze import AnalysisInputError
     from ..engine.plasticity import PlasticityInputError
     from ..engine.trainer import InputMismatchError
 
@@ -39,7 +38,7 @@ def user_errors() -> Iterator[None]:
         fail(describe_validation_error(exc))
     except (
         ConfigFileError, UnknownDatasetError, DeviceUnavailableError, ExecutorUnavailableError, BackboneMissingError,
-        PlasticityInputError, AnalysisInputError, InputMismatchError,
+        PlasticityInputError, InputMismatchError,
     ) as exc:
         fail(str(exc))
     except DatasetNotFoundError as exc:
