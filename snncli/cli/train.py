@@ -109,6 +109,7 @@ def train_command(
     precision: Annotated[Optional[str], opt(C, "precision", panel=RUN)] = None,
     engine: Annotated[Optional[str], opt(C, "engine", panel=RUN)] = None,
     force: Annotated[Optional[bool], opt(C, "force", "--force/--no-force", panel=RUN)] = None,
+    threads: Annotated[Optional[int], opt(C, "threads", panel=RUN)] = None,
     config: ConfigFile = None,
     json_out: JsonOut = False,
 ) -> None:

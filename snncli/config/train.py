@@ -73,6 +73,11 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         "snn", description="snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks)."
     )
     force: bool = Field(False, description="Re-run a finished run instead of skipping it.")
+    threads: int | None = Field(
+        None, ge=1, le=1024,
+        description="torch CPU threads for this run (default: all cores; crossval/sweep workers: cores / jobs). "
+        "Float sums depend on it: the same --threads gives the same numbers serially and with --jobs.",
+    )
     max_batches: int | None = Field(None, ge=1, description="Stop each epoch after this many batches (smoke runs).")
 
     @model_validator(mode="after")

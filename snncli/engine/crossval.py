@@ -13,8 +13,6 @@ import statistics
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
-
 from ..config import TrainConfig
 from ..data import load_dataset, stratified_kfold
 from .backbone import resnet_features
@@ -30,9 +28,9 @@ def crossval_dir(cfg: TrainConfig, k: int) -> Path:
 
 def run_fold(cfg_json: str, fold: int, k: int, threads: int | None = None) -> dict[str, Any]:
     """Train fold ``fold`` of ``k`` (also the entry point of worker processes)."""
-    if threads:
-        torch.set_num_threads(threads)
     cfg = TrainConfig.model_validate_json(cfg_json)
+    if cfg.threads is None and threads:  # recorded in the fold's config.json
+        cfg = cfg.model_copy(update={"threads": threads})
     splits = load_dataset(cfg.dataset, cfg.data_root)
     if cfg.use_resnet:  # features of the whole dataset (cached), then the folds
         splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, resolve_device(cfg.device))

@@ -49,8 +49,9 @@ def run_tasks(
 ) -> tuple[dict[Hashable, dict[str, Any]], dict[Hashable, dict[str, str]]]:
     """Run ``fn(*args, threads=...)`` for every ``key: args`` of ``tasks``.
 
-    ``jobs == 1``: one after another in this process (``threads=None``: torch's default).
-    ``jobs > 1``: that many spawned processes, each with ``cpu_count // jobs`` torch threads.
+    ``jobs == 1``: one after another in this process; ``jobs > 1``: that many spawned processes.
+    Both pass ``threads=cpu_count // jobs``, which ``fn`` uses unless its config names a thread
+    count: results depend on the thread count (float summation order), never on where a task ran.
     ``executor="ray"``: Ray tasks reserving ``cpus_per_task`` CPUs each, on the cluster at
     ``ray_address`` or on a local instance started (and stopped) here. ``fn`` must be importable
     by module path (workers import it), and ``args`` picklable.
@@ -92,9 +93,10 @@ def run_tasks(
             if started:
                 ray.shutdown()
     elif jobs == 1 or len(tasks) <= 1:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
         for key, args in tasks.items():
             try:
-                finish(key, fn(*args, threads=None))
+                finish(key, fn(*args, threads=threads))
             except Exception as exc:  # reported per task; the caller decides the exit status
                 finish(key, exc=exc)
     else:

@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-import torch
 from pydantic import ValidationError
 
 from ..config import ConfigFileError, TrainConfig, describe_validation_error
@@ -73,9 +72,10 @@ def plan(base: dict[str, Any], axes: dict[str, list[Any]]) -> list[dict[str, Any
 
 def run_point(cfg_json: str, threads: int | None = None) -> dict[str, Any]:
     """Train one point (also the entry point of worker processes and Ray tasks)."""
-    if threads:
-        torch.set_num_threads(threads)
-    result = train(TrainConfig.model_validate_json(cfg_json), Callbacks())
+    cfg = TrainConfig.model_validate_json(cfg_json)
+    if cfg.threads is None and threads:  # recorded in the point's config.json
+        cfg = cfg.model_copy(update={"threads": threads})
+    result = train(cfg, Callbacks())
     return {k: result.get(k) for k in RESULT_KEYS}
 
 

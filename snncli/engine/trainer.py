@@ -222,6 +222,8 @@ def train(
         cb.on_log(f"{paths.dir} is finished (.DONE); skipping (use --force to re-run)")
         return result
 
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
     precision = resolve_precision(cfg.precision, device)
     if device.type == "cpu":
