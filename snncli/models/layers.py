@@ -8,6 +8,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..neurons import events as event_kernels
+
 
 class _SpikeLinear(torch.autograd.Function):
     """``F.linear`` for a binary input that saves the input as bool (1 byte instead of 2 or 4).
@@ -51,6 +53,43 @@ class _SpikeLinear(torch.autograd.Function):
         return grad_x, grad_w, grad_b
 
 
+class _EventLinear(torch.autograd.Function):
+    """Event-driven ``F.linear`` for a spike input: only the inputs that fired are summed.
+
+    Forward: every output row is the bias plus the weight columns of the inputs active in that row
+    (no product with a zero). Weight gradient: every input sums the output-gradient rows of the
+    steps it fired at. Both sum in fp32 in a fixed order; the result is rounded once to ``out_dtype``
+    (the dense path's dtype), so the two paths agree to floating-point rounding. The input gradient
+    stays a dense product (the output gradient is dense). Saves the spike lists, ``4 * events``
+    bytes, instead of the spikes. First order only.
+    """
+
+    @staticmethod
+    def forward(ctx, spikes, weight, bias, out_dtype):
+        flat = spikes.reshape(-1, spikes.shape[-1])
+        rowptr, idx = event_kernels.events(flat)
+        w = weight.detach().to(out_dtype)
+        out = event_kernels.events_matmul(rowptr, idx, w, bias, out_dtype)
+        ctx.save_for_backward(rowptr, idx, weight)
+        ctx.spike_shape, ctx.spike_dtype, ctx.bias_dtype = spikes.shape, spikes.dtype, bias.dtype
+        return out.reshape(*spikes.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        if torch.is_grad_enabled():
+            raise RuntimeError("second derivatives through an event-driven layer: run with precision fp32")
+        rowptr, idx, weight = ctx.saved_tensors
+        flat = grad.reshape(-1, grad.shape[-1])
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (flat @ weight.to(flat.dtype)).to(ctx.spike_dtype).reshape(ctx.spike_shape)
+        if ctx.needs_input_grad[1]:
+            grad_w = event_kernels.events_weight_grad(rowptr, idx, ctx.spike_shape[-1], flat).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_b = flat.sum(0, dtype=torch.float32).to(ctx.bias_dtype)
+        return grad_x, grad_w, grad_b, None
+
+
 class MaskedLinear(nn.Module):
     """A linear layer with an optional fixed connectivity mask and a low-precision product.
 
@@ -85,7 +124,9 @@ class MaskedLinear(nn.Module):
     def effective_weight(self) -> torch.Tensor:
         return self.weight if self.mask is None else self.weight * self.mask
 
-    def forward(self, x: torch.Tensor, dtype: torch.dtype | None = None, binary: bool = False) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, dtype: torch.dtype | None = None, binary: bool = False, events: bool = False
+    ) -> torch.Tensor:
         """Apply the layer over any leading dims (``[T, B, in]`` is one matmul over T*B rows).
 
         Args:
@@ -93,8 +134,13 @@ class MaskedLinear(nn.Module):
             dtype: compute the product in this dtype (bfloat16 is used only for binary spike
                 inputs, which it represents exactly; accumulation is fp32 inside the kernel).
             binary: ``x`` holds only 0 and 1; it is then saved for backward as bool.
+            events: ``x`` is binary and sparse: sum only the weights of the inputs that fired
+                (event-driven forward and weight gradient, fp32 sums, result in ``dtype``); CPU with
+                the native kernels only, else the dense product runs.
         """
         w, b = self.effective_weight(), self.bias
+        if events and binary and event_kernels.available(x):
+            return _EventLinear.apply(x, w, b, dtype or w.dtype)
         if dtype is not None and dtype != w.dtype:
             x, w, b = x.to(dtype), w.to(dtype), b.to(dtype)
         if binary and (torch.is_grad_enabled() or x.dtype != w.dtype):
