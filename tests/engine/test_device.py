@@ -29,3 +29,16 @@ def test_precision_auto_is_explicit_choice():
     cpu = torch.device("cpu")
     assert resolve_precision("fp32", cpu) == "fp32"
     assert resolve_precision("auto", cpu) in ("fp32", "bf16")
+
+
+def test_seeding_is_deterministic_without_nan_fills():
+    import torch
+
+    from snncli.engine.device import seed_everything
+
+    seed_everything(3)
+    a = torch.rand(4)
+    seed_everything(3)
+    assert torch.equal(a, torch.rand(4))
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.utils.deterministic.fill_uninitialized_memory is False
