@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .fields import Device, NetworkSettings, Precision
 
@@ -26,3 +26,18 @@ class BenchConfig(NetworkSettings):
     allocator: Literal["caching", "system"] = Field(
         "caching", description="caching: keep freed memory for reuse (as `snn train` does), for both implementations."
     )
+    hidden_layers: int | None = Field(
+        None, ge=1, le=16, description="Hidden layers of width --hidden-dim (MLP models; model default if unset)."
+    )
+    against: list[Literal["spikingjelly", "norse"]] = Field(
+        default_factory=list,
+        description="Also run these libraries' idiomatic twins (comma-separated; optional extras: pip install spikingjelly norse).",
+    )
+    interleave: bool = Field(True, description="Alternate the implementations repeat by repeat, so load changes hit all alike.")
+
+    @field_validator("against", mode="before")
+    @classmethod
+    def _split(cls, v):
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
+        return v
