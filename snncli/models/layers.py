@@ -40,17 +40,31 @@ class _SpikeLinear(torch.autograd.Function):
         grad_x = grad_w = grad_b = None
         flat = grad.reshape(-1, grad.shape[-1])
         if ctx.needs_input_grad[0]:
-            grad_x = (grad @ weight).to(ctx.spike_dtype)
+            grad_x = _input_grad(flat, weight, ctx.spike_dtype).reshape(*grad.shape[:-1], weight.shape[1])
         if ctx.needs_input_grad[1]:
             rows = packed.reshape(-1, packed.shape[-1])
-            # Block products in the gradient's dtype, summed in fp32.
-            grad_w = torch.zeros_like(weight, dtype=torch.float32)
-            for i in range(0, rows.shape[0], _SpikeLinear.ROWS):
-                grad_w += flat[i : i + _SpikeLinear.ROWS].t() @ rows[i : i + _SpikeLinear.ROWS].to(grad.dtype)
+            if grad.dtype == torch.float32:  # fp32 block products summed in fp32: no [R, in] fp32 copy
+                grad_w = torch.zeros_like(weight, dtype=torch.float32)
+                for i in range(0, rows.shape[0], _SpikeLinear.ROWS):
+                    grad_w.addmm_(flat[i : i + _SpikeLinear.ROWS].t(), rows[i : i + _SpikeLinear.ROWS].float())
+            else:  # one product: the kernel accumulates all rows in fp32 and rounds once
+                grad_w = flat.t() @ rows.to(grad.dtype)
             grad_w = grad_w.to(weight.dtype)
         if ctx.needs_input_grad[2]:
-            grad_b = flat.sum(0)
+            grad_b = flat.sum(0, dtype=torch.float32).to(weight.dtype)
         return grad_x, grad_w, grad_b
+
+
+def _input_grad(flat_grad: torch.Tensor, weight: torch.Tensor, out_dtype: torch.dtype) -> torch.Tensor:
+    """``flat_grad @ weight`` in ``out_dtype``; when that is narrower than the product, a block of rows
+    at a time, so no full-size temporary of the wider dtype is made."""
+    weight = weight.to(flat_grad.dtype)
+    if out_dtype == flat_grad.dtype:
+        return flat_grad @ weight
+    out = torch.empty(flat_grad.shape[0], weight.shape[1], dtype=out_dtype, device=flat_grad.device)
+    for i in range(0, flat_grad.shape[0], _SpikeLinear.ROWS):
+        out[i : i + _SpikeLinear.ROWS] = flat_grad[i : i + _SpikeLinear.ROWS] @ weight
+    return out
 
 
 class _EventLinear(torch.autograd.Function):
@@ -82,7 +96,7 @@ class _EventLinear(torch.autograd.Function):
         flat = grad.reshape(-1, grad.shape[-1])
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_x = (flat @ weight.to(flat.dtype)).to(ctx.spike_dtype).reshape(ctx.spike_shape)
+            grad_x = _input_grad(flat, weight, ctx.spike_dtype).reshape(ctx.spike_shape)
         if ctx.needs_input_grad[1]:
             grad_w = event_kernels.events_weight_grad(rowptr, idx, ctx.spike_shape[-1], flat).to(weight.dtype)
         if ctx.needs_input_grad[2]:
