@@ -168,16 +168,18 @@ def _coef_tensor(c) -> torch.Tensor:
     return torch.tensor([float(c)], dtype=torch.float32)
 
 
-def usable(cur_seq: torch.Tensor, row_shape: torch.Size, *coefs) -> bool:
-    """Whether the kernels can run this scan (CPU, fp32/bf16, contiguous, scalar or per-neuron coefficients)."""
-    if cur_seq.device.type != "cpu" or cur_seq.dtype not in (torch.float32, torch.bfloat16):
-        return False
-    if not cur_seq.is_contiguous():
+def layout_ok(cur_seq: torch.Tensor, row_shape: torch.Size, *coefs) -> bool:
+    """Whether a fused scan handles this input: fp32/bf16, contiguous, coefficients scalar or per
+    neuron of the trailing dims (one layout for all of them). The Triton kernels share the rule."""
+    if cur_seq.dtype not in (torch.float32, torch.bfloat16) or not cur_seq.is_contiguous():
         return False
     sizes = {neurons_per_row(c, row_shape) for c in coefs if c is not None}
-    if None in sizes or len(sizes - {1}) > 1:  # per-neuron coefficients must share one layout
-        return False
-    return library() is not None
+    return None not in sizes and len(sizes - {1}) <= 1
+
+
+def usable(cur_seq: torch.Tensor, row_shape: torch.Size, *coefs) -> bool:
+    """Whether these kernels can run this scan (a CPU tensor, :func:`layout_ok`, the library built)."""
+    return cur_seq.device.type == "cpu" and layout_ok(cur_seq, row_shape, *coefs) and library() is not None
 
 
 def surrogate_constants(name: str, slope: float) -> tuple[int, float, float]:

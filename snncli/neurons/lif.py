@@ -258,12 +258,35 @@ def _tensor_or_none(c: Coefficient) -> torch.Tensor | None:
     return c if isinstance(c, torch.Tensor) else None
 
 
-#: Use the one-pass C scans where they apply (see ``_native``); tests switch this off to compare.
+#: Use the fused one-pass scans where they apply: C on CPU (``_native``), Triton on CUDA
+#: (``_triton``); tests switch this off to compare with the PyTorch loops.
 NATIVE = True
+#: Tests set this to ``"triton"`` to run the Triton kernels on CPU tensors under TRITON_INTERPRET=1.
+BACKEND_OVERRIDE: str | None = None
+_triton_module = None
 
 
-def _native_ok(cur_seq: torch.Tensor, row_shape, surrogate: str, *coefs) -> bool:
-    return NATIVE and surrogate in _native.SURROGATE_IDS and _native.usable(cur_seq, row_shape, *coefs)
+def _triton():
+    """The Triton kernels module, or ``None`` where Triton cannot be imported."""
+    global _triton_module
+    if _triton_module is None:
+        try:
+            from . import _triton as module
+        except ImportError:
+            module = False
+        _triton_module = module
+    return _triton_module or None
+
+
+def _scan_backend(cur_seq: torch.Tensor, row_shape, surrogate: str, *coefs):
+    """The fused-scan module for this input (``_native`` or ``_triton``), or ``None``: PyTorch loops."""
+    if not NATIVE or surrogate not in _native.SURROGATE_IDS or not _native.layout_ok(cur_seq, row_shape, *coefs):
+        return None
+    if BACKEND_OVERRIDE == "triton" or cur_seq.device.type == "cuda":
+        return _triton()
+    if cur_seq.device.type == "cpu" and _native.library() is not None:
+        return _native
+    return None
 
 
 class _LIFSequenceCompact(torch.autograd.Function):
@@ -273,9 +296,10 @@ class _LIFSequenceCompact(torch.autograd.Function):
     def forward(ctx, cur_seq, beta, threshold, T: int, constant: bool, surrogate, slope, spike_dtype, through_time):
         need_beta, need_threshold = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
         row_shape = cur_seq.shape if constant else cur_seq.shape[1:]
-        ctx.native = _native_ok(cur_seq, row_shape, surrogate, beta, threshold) and spike_dtype in _native.DTYPES
-        if ctx.native:
-            spk_seq, _, factor, mem_keep, spk_keep = _native.scan_forward(
+        backend = _scan_backend(cur_seq, row_shape, surrogate, beta, threshold)
+        ctx.backend = backend if spike_dtype in _native.DTYPES else None
+        if ctx.backend is not None:
+            spk_seq, _, factor, mem_keep, spk_keep = ctx.backend.scan_forward(
                 cur_seq, T, constant, beta, threshold, spike_dtype=spike_dtype, exact=False,
                 surrogate=_native.surrogate_constants(surrogate, slope), keep_mem=need_beta, keep_spikes=need_threshold,
             )
@@ -301,8 +325,8 @@ class _LIFSequenceCompact(torch.autograd.Function):
         params = _ParamGrads(
             beta_t if ctx.needs_input_grad[1] else None, threshold_t if ctx.needs_input_grad[2] else None
         )
-        if ctx.native and grad_spk.device.type == "cpu":
-            grad_cur, d_beta, d_threshold = _native.scan_backward(
+        if ctx.backend is not None:
+            grad_cur, d_beta, d_threshold = ctx.backend.scan_backward(
                 grad_spk, None, T=factor.shape[0], row_shape=ctx.row_shape, constant=ctx.constant,
                 out_dtype=ctx.in_dtype, leak=beta if ctx.through_time else None, threshold=ctx.coefs[1],
                 surrogate=_native.surrogate_constants(*ctx.surrogate), factor=factor, mem_keep=mem_keep,
@@ -407,9 +431,11 @@ class _LIFSequence(torch.autograd.Function):
         # The state is kept in at least fp32 even when the currents come from a bf16 matmul.
         state_dtype = torch.promote_types(cur_seq.dtype, torch.float32)
         row_shape = cur_seq.shape if constant else cur_seq.shape[1:]
-        ctx.native = state_dtype == torch.float32 and _native_ok(cur_seq, row_shape, surrogate, beta, threshold)
-        if ctx.native and (spike_dtype or state_dtype) in _native.DTYPES:
-            spk_seq, mem_seq, *_ = _native.scan_forward(
+        backend = _scan_backend(cur_seq, row_shape, surrogate, beta, threshold)
+        ok = state_dtype == torch.float32 and (spike_dtype or state_dtype) in _native.DTYPES
+        ctx.backend = backend if ok else None
+        if ctx.backend is not None:
+            spk_seq, mem_seq, *_ = ctx.backend.scan_forward(
                 cur_seq, T, constant, beta, threshold, spike_dtype=spike_dtype or state_dtype, exact=True,
                 surrogate=_native.surrogate_constants(surrogate, slope),
             )
@@ -435,8 +461,8 @@ class _LIFSequence(torch.autograd.Function):
         params = _ParamGrads(
             beta_t if ctx.needs_input_grad[1] else None, threshold_t if ctx.needs_input_grad[2] else None
         )
-        if ctx.native and not torch.is_grad_enabled() and saved.device.type == "cpu":
-            grad_cur, d_beta, d_threshold = _native.scan_backward(
+        if ctx.backend is not None and not torch.is_grad_enabled():
+            grad_cur, d_beta, d_threshold = ctx.backend.scan_backward(
                 grad_spk, grad_mem, T=saved.shape[0], row_shape=ctx.row_shape, constant=ctx.constant,
                 out_dtype=ctx.in_dtype, leak=beta if through_time else None, threshold=threshold,
                 surrogate=_native.surrogate_constants(surrogate, slope), mem=saved,
