@@ -35,6 +35,7 @@ from ..models.peers import PEERS, peer_installed
 from ..models.reference import SnnTorchMLP
 from ..neurons import _native
 from .device import keep_freed_memory, resolve_device, return_freed_memory, resolve_precision, seed_everything
+from .graphs import graphed_step
 from .trainer import logits_of
 
 IMPLEMENTATIONS = ("snn", "reference")
@@ -98,7 +99,24 @@ def _setup(cfg: BenchConfig, impl: str, device: torch.device) -> _Setup:
     gen = torch.Generator().manual_seed(cfg.seed)
     x = torch.rand(cfg.batch_size, 1, 28, 28, generator=gen).to(device)
     y = torch.randint(0, 10, (cfg.batch_size,), generator=gen).to(device)
-    return _Setup(model, torch.optim.Adam(model.parameters(), lr=1e-3), x, y)
+    # On CUDA the snn step is replayed as a CUDA graph: the optimizer must be capturable.
+    capturable = device.type == "cuda" and impl == "snn"
+    return _Setup(model, torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable), x, y)
+
+
+def _graphed_snn_step(s: _Setup, cfg: BenchConfig, gen: torch.Generator) -> tuple[Callable[[], Any], str]:
+    """snn's training step as a CUDA graph (encoding outside: one encoded batch replayed)."""
+    x_seq = encode(s.x, cfg.T, cfg.enc, generator=gen)
+
+    def step(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        loss = F.cross_entropy(logits_of(s.model(xb), "count"), yb)
+        s.optimizer.zero_grad(set_to_none=False)
+        loss.backward()
+        s.optimizer.step()
+        return loss.detach()
+
+    run, how = graphed_step(step, x_seq, s.y)
+    return partial(run, x_seq, s.y), how
 
 
 def _train_step(s: _Setup, cfg: BenchConfig, gen: torch.Generator) -> torch.Tensor:
@@ -264,6 +282,7 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
         torch.set_num_threads(cfg.threads)
     impls = list(IMPLEMENTATIONS if cfg.reference else IMPLEMENTATIONS[:1]) + list(cfg.against)
     load_before = load_average()
+    step_kind = "eager"
     setups: dict[str, _Setup] = {}
     first_loss: dict[str, float] = {}
     train_steps, infer_steps = {}, {}
@@ -274,6 +293,9 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
         first_loss[impl] = _train_step(s, cfg, gen).item()
         train_steps[impl] = partial(_train_step, s, cfg, gen)
         infer_steps[impl] = partial(_infer_step, s, cfg, gen)
+        if impl == "snn" and device.type == "cuda":
+            train_steps[impl], step_kind = _graphed_snn_step(s, cfg, gen)
+            on_log(f"snn training step: {step_kind}")
     on_log("training throughput: " + ", ".join(impls) + (" in turn" if cfg.interleave else ""))
     train = _throughputs(train_steps, cfg, device)
     on_log("inference throughput")
@@ -304,7 +326,8 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "caching_allocator": allocator,
-        "native_kernels": _native.status(),
+        "native_kernels": _native.status() if device.type == "cpu" else "n/a (Triton kernels on CUDA)",
+        "snn_train_step": step_kind,
         "snn_rates": rates,
         "snn_event_layers": events,
         "semantics": {p: PEERS[p].semantics for p in cfg.against},

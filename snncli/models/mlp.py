@@ -135,7 +135,11 @@ class SpikingMLP(nn.Module):
         dtypes = self.product_dtypes + [None]
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            events = i > 0 and self.event_max_rate is not None and rates[-1].item() < self.event_max_rate
+            # (CPU only: the rate is read on the host, which would be a sync per layer on a GPU)
+            events = (
+                i > 0 and self.event_max_rate is not None and h.device.type == "cpu"
+                and rates[-1].item() < self.event_max_rate
+            )
             self.last_event_layers[i] = events
             cur = layer(h, dtypes[i], binary=self.compact and i > 0, events=events)
             # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
