@@ -43,6 +43,7 @@ def bench_command(
     hidden_layers: Annotated[Optional[int], opt(B, "hidden_layers", "--hidden-layers", "--hidden_layers")] = None,
     against: Annotated[Optional[str], opt(B, "against")] = None,
     interleave: Annotated[Optional[bool], opt(B, "interleave", "--interleave/--no-interleave")] = None,
+    weights: Annotated[Optional[str], opt(B, "weights")] = None,
     config: ConfigFile = None,
     json_out: JsonOut = False,
 ) -> None:

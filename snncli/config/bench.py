@@ -34,6 +34,9 @@ class BenchConfig(NetworkSettings):
         description="Also run these libraries' idiomatic twins (comma-separated; optional extras: pip install spikingjelly norse).",
     )
     interleave: bool = Field(True, description="Alternate the implementations repeat by repeat, so load changes hit all alike.")
+    weights: str | None = Field(
+        None, description="State dict (torch.save) of a trained network of this shape: bench at its firing rates."
+    )
 
     @field_validator("against", mode="before")
     @classmethod

@@ -58,7 +58,7 @@ class _Setup:
     y: torch.Tensor
 
 
-def _deepen(model: SpikingMLP, cfg: BenchConfig) -> SpikingMLP:
+def _deepen(model: SpikingMLP, cfg: BenchConfig, learn_beta: bool = False, learn_threshold: bool = False) -> SpikingMLP:
     """``model`` with ``cfg.hidden_layers`` hidden layers of its hidden width, for builders without
     that option. G2G masks are drawn per layer at ``cfg.p_inter`` with index grouping: the cost of
     a masked product depends on its density, not on which groups it joins."""
@@ -70,7 +70,7 @@ def _deepen(model: SpikingMLP, cfg: BenchConfig) -> SpikingMLP:
         gen = torch.Generator().manual_seed(cfg.seed)
         pops = [assign_groups(n, cfg.groups, "index", depth, gen) for depth, n in enumerate(sizes)]
         masks = [g2g_mask(pre, post, cfg.p_inter, gen) for pre, post in zip(pops[:-1], pops[1:])]
-    return SpikingMLP(sizes, masks, model.lif, model.T)
+    return SpikingMLP(sizes, masks, model.lif, model.T, learn_beta=learn_beta, learn_threshold=learn_threshold)
 
 
 def _build(cfg: BenchConfig) -> SpikingMLP:
@@ -80,9 +80,25 @@ def _build(cfg: BenchConfig) -> SpikingMLP:
     )
     if cfg.hidden_layers is not None and "hidden_layers" in model_defaults(cfg.model):
         return create_model(cfg.model, **kwargs, hidden_layers=cfg.hidden_layers)
+    state = None
+    if cfg.weights:
+        try:
+            state = torch.load(cfg.weights, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError) as exc:
+            raise BenchInputError(f"--weights {cfg.weights}: cannot read a state dict ({exc})") from None
+        state = state.get("model", state) if isinstance(state, dict) else state
+        # a network trained with learned neurons carries their values: build it the same way
+        kwargs["learn_beta"] = any(k.endswith(".beta") for k in state)
+        kwargs["learn_threshold"] = any(k.endswith(".threshold") for k in state)
     model = create_model(cfg.model, **kwargs)
     if cfg.hidden_layers is not None and isinstance(model, SpikingMLP) and cfg.hidden_layers != len(model.layers) - 1:
-        model = _deepen(model, cfg)
+        model = _deepen(model, cfg, kwargs.get("learn_beta", False), kwargs.get("learn_threshold", False))
+    if state is not None:
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as exc:
+            first = str(exc).splitlines()[0]
+            raise BenchInputError(f"--weights {cfg.weights}: does not fit this network ({first})") from None
     return model
 
 

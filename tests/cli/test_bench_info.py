@@ -77,3 +77,24 @@ def test_info_reports_versions_device_and_data_paths():
     info = json.loads(res.stdout)
     assert info["packages"]["torch"] and info["device"] in ("cpu", "cuda", "mps") or info["device"]
     assert any("fashion-mnist" in p for p in info["data_search_paths"]["fashionmnist"])
+
+
+def test_bench_with_trained_weights(tmp_path):
+    import torch
+
+    from snncli.models import create_model
+
+    model = create_model("dense", in_shape=(1, 28, 28), num_classes=10, hidden_dim=32, learn_beta=True,
+                         learn_threshold=True)
+    with torch.no_grad():
+        model.neurons[0].threshold.fill_(0.5)
+    torch.save(model.state_dict(), tmp_path / "w.pt")
+    args = ["bench", "--model", "dense", "--hidden-dim", "32", "--T", "3", "--batch-size", "4", "--repeats", "1",
+            "--steps", "1", "--no-memory", "--json"]
+    res = runner.invoke(app, [*args, "--weights", str(tmp_path / "w.pt")])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["first_step_loss_diff"] < 1e-4  # snnTorch got the learned values too
+    wrong = runner.invoke(app, [*args[:4], "64", *args[5:], "--weights", str(tmp_path / "w.pt")])
+    assert wrong.exit_code == 2 and "does not fit this network" in wrong.output
+    missing = runner.invoke(app, [*args, "--weights", str(tmp_path / "nope.pt")])
+    assert missing.exit_code == 2 and "cannot read a state dict" in missing.output
