@@ -26,6 +26,11 @@ Two implementations that agree to floating-point rounding:
   ``compact=True`` it keeps only two membrane rows and saves the surrogate derivative in
   bf16, backward runs a few steps at a time; first order only.
 
+Both fused paths run as one pass over time per block of neurons where they can: C kernels on
+CPU (``_kernels.c`` via ``_native``, built on first use), Triton kernels on CUDA (``_triton``);
+elsewhere (no compiler, other devices, float64) as the PyTorch loops below, with the same results
+up to floating-point rounding.
+
 ``beta`` and ``threshold`` may be tensors (learnable, one per layer or per neuron): both paths
 and :func:`lif_step` return their gradients, ``dL/dbeta = sum_t G_t U_{t-1}`` and
 ``dL/dtheta = -sum_t dL/dS_t H'(U_t - theta) - sum_t G_t S_{t-1}``, with beta clamped to [0, 1]
