@@ -66,7 +66,9 @@ def run_job(job: Callable[..., dict], make_config: Callable[[], Any], json_out: 
     if json_out:
         typer.echo(json.dumps(result, default=str))
     elif show is not None:
-        Console().print(show(result))
+        shown = show(result)  # a renderable, or None when ``show`` printed itself
+        if shown is not None:
+            Console().print(shown)
     return result
 
 

@@ -9,8 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig
-from .errors import user_errors
+from ..config import SummaryConfig, SweepConfig, TrainConfig
 from .generate import command, given, options
 from .options import with_config_file
 from .progress import stderr
@@ -83,7 +82,7 @@ def _points_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def summarize_command(config=None, json_out: bool = False, **values: Any) -> None:
+def summarize_command(json_out: bool = False, **values: Any) -> None:
     """Summarise every run below DIR: table, DIR/summary.csv, and the accuracy chart DIR/summary.png.
 
     One row per run: the settings that differ between runs, final accuracies, and for Flex runs
@@ -96,29 +95,13 @@ def summarize_command(config=None, json_out: bool = False, **values: Any) -> Non
 
       snn sweep summarize sweeps/pf --x spiking --x use_stbp --hue masking_mechanism
     """
-    from ..jobs.sweep import summarize, write_summary_csv
-    from ..plots.sweep import accuracy_bars
+    from ..jobs.sweep import summarize_sweep  # torch: imported when the command runs
 
-    with user_errors():
-        cfg = SummaryConfig(**given(values))
-        summary = summarize(cfg.dir)
-        if not summary["rows"]:
-            raise ConfigFileError(f"{cfg.dir}: no runs (folders with config.json and a checkpoint) below it")
-        settings = summary["settings"]
-        for key in [*(cfg.x or []), *([cfg.hue] if cfg.hue else [])]:
-            if key not in summary["columns"]:
-                raise ConfigFileError(f"--x/--hue: {key!r} is not a setting that varies here ({', '.join(settings) or 'none'})")
-        hue_key = cfg.hue or (settings[-1] if settings else None)
-        group_keys = cfg.x if cfg.x is not None else [k for k in settings if k != hue_key]
-    csv_path, png_path = cfg.dir / "summary.csv", cfg.dir / "summary.png"
-    write_summary_csv(summary, csv_path)
-    title = f"{cfg.metric.replace('_', ' ')} across the grid ({cfg.dir.name})"
-    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title)
-    summary.update(csv=str(csv_path), figure=str(png_path))
-    if json_out:
-        typer.echo(__import__("json").dumps(summary, default=str))
-        return
-    table = Table(title=f"{len(summary['rows'])} runs in {cfg.dir} (run folders: summary.csv)")
+    run_job(summarize_sweep, lambda: SummaryConfig(**given(values)), json_out, _print_summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"{len(summary['rows'])} runs in {summary['dir']} (run folders: summary.csv)")
     shown = [c for c in summary["columns"] if c != "run"]
     for col in shown:
         table.add_column(col)
@@ -128,7 +111,6 @@ def summarize_command(config=None, json_out: bool = False, **values: Any) -> Non
     console = Console()
     # Piped output defaults to 80 columns, which would fold every cell of a wide table.
     Console(width=max(console.width, 160) if not console.is_terminal else None).print(table)
-    stderr.print(f"wrote {csv_path} and {png_path}")
 
 
 command(app, "run", sweep_command, options(SweepConfig) + options(TrainConfig), models=[SweepConfig, TrainConfig])

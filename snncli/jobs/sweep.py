@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 
 from pydantic import ValidationError
 
-from ..config import ConfigFileError, SweepConfig, TrainConfig, describe_validation_error
+from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig, describe_validation_error
 from ..config.setting import identity_fields
 from ..engine.callbacks import Callbacks
 from ..engine.executors import require_ray, run_tasks
@@ -199,3 +199,32 @@ def summarize(folder: Path) -> dict[str, Any]:
 
 def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
     write_csv(path, summary["rows"], summary["columns"])
+
+
+def summarize_sweep(cfg: SummaryConfig, callbacks: JobCallbacks | None = None) -> dict[str, Any]:
+    """``snn sweep summarize``: :func:`summarize` ``cfg.dir``, write ``summary.csv`` and the chart ``summary.png``.
+
+    The chart groups bars by ``cfg.x`` (default: every varying setting but the hue) and colours them by
+    ``cfg.hue`` (default: the last varying setting, the sweep's axes first).
+
+    Raises:
+        ConfigFileError: no runs below ``cfg.dir``, or an ``x``/``hue`` that does not vary there.
+    """
+    from ..plots.sweep import accuracy_bars
+
+    cb = callbacks or JobCallbacks()
+    summary = summarize(cfg.dir)
+    if not summary["rows"]:
+        raise ConfigFileError(f"{cfg.dir}: no runs (folders with config.json and a checkpoint) below it")
+    settings = summary["settings"]
+    for key in [*(cfg.x or []), *([cfg.hue] if cfg.hue else [])]:
+        if key not in summary["columns"]:
+            raise ConfigFileError(f"--x/--hue: {key!r} is not a setting that varies here ({', '.join(settings) or 'none'})")
+    hue_key = cfg.hue or (settings[-1] if settings else None)
+    group_keys = cfg.x if cfg.x is not None else [k for k in settings if k != hue_key]
+    csv_path, png_path = cfg.dir / "summary.csv", cfg.dir / "summary.png"
+    write_summary_csv(summary, csv_path)
+    title = f"{cfg.metric.replace('_', ' ')} across the grid ({cfg.dir.name})"
+    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title)
+    cb.on_log(f"wrote {csv_path} and {png_path}")
+    return {**summary, "csv": str(csv_path), "figure": str(png_path)}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ...config.plasticity import PlasticityConfig
-from ...engine.trainer import Callbacks
+from ...engine.callbacks import Callbacks
 from ...errors import SnnError
 
 
