@@ -2,80 +2,49 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..config.bench import BenchConfig
-from ..data import ENCODINGS
-from ..models import list_models
-from .errors import fail, user_errors
-from .options import ConfigFile, JsonOut, collect, opt
-from .progress import stderr
+from .generate import command, options
+from .options import with_config_file
+from .run import JobProgress, run_job
 
 app = typer.Typer()
-B = BenchConfig
 
 
-@app.command("bench")
-def bench_command(
-    model: Annotated[Optional[str], opt(B, "model", choices=list_models())] = None,
-    hidden_dim: Annotated[Optional[int], opt(B, "hidden_dim", "--hidden-dim", "--hidden_dim")] = None,
-    p_inter: Annotated[Optional[float], opt(B, "p_inter", "--p-inter", "--p_inter")] = None,
-    groups: Annotated[Optional[int], opt(B, "groups")] = None,
-    T: Annotated[Optional[int], opt(B, "T", "--T", "-T")] = None,
-    batch_size: Annotated[Optional[int], opt(B, "batch_size", "--batch-size", "--batch_size", "-b")] = None,
-    enc: Annotated[Optional[str], opt(B, "enc", choices=ENCODINGS)] = None,
-    device: Annotated[Optional[str], opt(B, "device")] = None,
-    precision: Annotated[Optional[str], opt(B, "precision")] = None,
-    warmup: Annotated[Optional[int], opt(B, "warmup")] = None,
-    repeats: Annotated[Optional[int], opt(B, "repeats")] = None,
-    steps: Annotated[Optional[int], opt(B, "steps")] = None,
-    min_repeat_s: Annotated[Optional[float], opt(B, "min_repeat_s", "--min-repeat-s")] = None,
-    threads: Annotated[Optional[int], opt(B, "threads")] = None,
-    reference: Annotated[Optional[bool], opt(B, "reference", "--reference/--no-reference")] = None,
-    memory: Annotated[Optional[bool], opt(B, "memory", "--memory/--no-memory")] = None,
-    seed: Annotated[Optional[int], opt(B, "seed")] = None,
-    allocator: Annotated[Optional[str], opt(B, "allocator")] = None,
-    hidden_layers: Annotated[Optional[int], opt(B, "hidden_layers", "--hidden-layers", "--hidden_layers")] = None,
-    against: Annotated[Optional[str], opt(B, "against")] = None,
-    interleave: Annotated[Optional[bool], opt(B, "interleave", "--interleave/--no-interleave")] = None,
-    weights: Annotated[Optional[str], opt(B, "weights")] = None,
-    config: ConfigFile = None,
-    json_out: JsonOut = False,
-) -> None:
+class _DimLog(JobProgress):
+    def log(self, msg: str) -> None:
+        from .progress import stderr
+
+        stderr.print(f"[dim]{msg}[/]")
+
+
+def bench_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Measure training/inference throughput and peak memory, snn vs. the snnTorch per-step loop
     (and SpikingJelly / Norse twins with --against), same weights and batch, repeats in turn.
 
     Reports min, median and max of the repeats, the CPU model and the load average, and warns
     when the load or the spread makes the ratios unreliable.
 
-    Example: snn bench --model dense --hidden-dim 2048 --hidden-layers 3 --T 50 --batch-size 256 --against spikingjelly,norse
+    Example: snn bench --model dense --hidden-dim 2048 --hidden-layers 3 --T 50 --against spikingjelly,norse
     """
-    from ..config import load_config_file
-    from ..engine.bench import BenchInputError, run_bench
+    from ..jobs.bench import bench  # torch: imported when the command runs
 
-    values = {
-        k: v for k, v in locals().items()
-        if k not in ("config", "json_out", "run_bench", "load_config_file", "BenchInputError")
-    }
-    with user_errors():
-        cfg = BenchConfig(**collect(values, load_config_file(config) if config else {}))
-        try:
-            result = run_bench(cfg, on_log=lambda m: stderr.print(f"[dim]{m}[/]"))
-        except BenchInputError as exc:
-            fail(str(exc))
-    if json_out:
-        typer.echo(json.dumps(result))
-        return
+    run_job(bench, lambda: BenchConfig(**with_config_file(values, config, seed_format=False)), json_out, show_bench,
+            _DimLog())
+
+
+def show_bench(r: dict) -> None:
+    """The table, then the notes under it; piped into a file, the whole width instead of 80 columns."""
     console = Console()
-    if not console.is_terminal:  # piped into a file: the whole table, not an 80-column squeeze
+    if not console.is_terminal:
         console = Console(width=max(console.width, 170))
-    console.print(bench_table(result))
-    for line in bench_notes(result):
+    console.print(bench_table(r))
+    for line in bench_notes(r):
         console.print(line, highlight=False)
 
 
@@ -147,3 +116,6 @@ def bench_notes(r: dict) -> list[str]:
     for w in r.get("warnings", []):
         lines.append(f"[yellow]warning: {w}[/]")
     return lines
+
+
+command(app, "bench", bench_command, options(BenchConfig), models=[BenchConfig])

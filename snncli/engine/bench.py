@@ -29,14 +29,14 @@ import torch.nn.functional as F
 
 from ..config.bench import BenchConfig
 from ..data import encode
-from ..models import create_model, model_defaults
+from ..errors import SnnError
+from ..models import create_model, logits_of, model_defaults
 from ..models.mlp import SpikingMLP
 from ..models.peers import PEERS, peer_installed
 from ..models.reference import SnnTorchMLP
 from ..neurons import _native
 from .device import keep_freed_memory, resolve_device, return_freed_memory, resolve_precision, seed_everything
 from .graphs import graphed_step
-from .trainer import logits_of
 
 IMPLEMENTATIONS = ("snn", "reference")
 
@@ -46,8 +46,9 @@ LOAD_WARN = 0.75
 SPREAD_WARN = 0.15
 
 
-class BenchInputError(ValueError):
-    """A bench request that cannot run as asked (e.g. a peer library that is not installed)."""
+class BenchInputError(SnnError, ValueError):
+    """A bench request that cannot run as asked (a peer library that is not installed, weights that
+    do not fit): one line and exit 2 in the CLI."""
 
 
 @dataclass
