@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .setting import setting
 
@@ -28,3 +28,21 @@ class BenchConfig(NetworkSettings):
     allocator: Literal["caching", "system"] = Field(
         "caching", description="caching: keep freed memory for reuse (as `snn train` does), for both implementations."
     )
+    hidden_layers: int | None = Field(
+        None, ge=1, le=16, description="Hidden layers of width --hidden-dim (MLP models; model default if unset)."
+    )
+    against: list[Literal["spikingjelly", "norse"]] = setting(
+        [], "Also run these libraries' idiomatic twins, comma-separated (optional extras: "
+        "pip install spikingjelly norse torch==<your torch>).", comma=True, metavar="LIBS",
+    )
+    interleave: bool = Field(True, description="Alternate the implementations repeat by repeat, so load changes hit all alike.")
+    weights: str | None = Field(
+        None, description="State dict (torch.save) of a trained network of this shape: bench at its firing rates."
+    )
+
+    @field_validator("against", mode="before")
+    @classmethod
+    def _split(cls, v):
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
+        return v
