@@ -8,9 +8,9 @@ from .competitive import (
     update_thresholds,
     wta_spikes,
 )
-from .rules import Rule, get_rule, list_rules, register_rule, traces
+from .rules import Rule, get_rule, list_rules, pair_window, register_rule, traces
 
 __all__ = [
-    "Rule", "assign_classes", "get_rule", "list_rules", "normalize_rows", "predict_by_assignment",
+    "Rule", "assign_classes", "get_rule", "list_rules", "normalize_rows", "pair_window", "predict_by_assignment",
     "register_rule", "traces", "update_thresholds", "wta_spikes",
 ]
