@@ -55,7 +55,12 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     warmup_epochs: int = Field(10, ge=0, description="Epochs before firing-rate regularisation starts.")
     rate_reg: float = Field(1e-2, ge=0, description="Weight of the firing-rate penalty.")
     alpha_reg: float = Field(
-        0.0, ge=0, description="Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss."
+        0.0, ge=0, description="Spike-activity penalty: alpha times the term --alpha-reg-term names, added to the loss."
+    )
+    alpha_reg_term: Literal["output-mean", "all-spikes"] = Field(
+        "output-mean",
+        description="output-mean: mean of the output spikes over steps, samples and classes (the plasticity seed's "
+        "spk_rec.mean()); all-spikes: spikes per sample summed over every layer and step.",
     )
     weight_clip: float | None = Field(
         None, gt=0, description="Clamp every weight and bias to [-c, c] after each optimizer step (none if unset)."

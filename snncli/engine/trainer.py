@@ -33,7 +33,8 @@ from .writers import write_json, write_jsonl, write_metrics
 IDENTITY_KEYS = (
     "dataset", "model", "hidden_dim", "p_inter", "groups", "T", "enc", "beta", "threshold",
     "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode", "engine",
-    "cp", "cg", "update_every", "prune_fraction", "hebb_window", "alpha_reg", "weight_clip",
+    "cp", "cg", "update_every", "prune_fraction", "hebb_window", "alpha_reg", "alpha_reg_term", "weight_clip",
+    "enc_scale", "enc_bias",
     "spiking", "use_stbp", "use_flex", "masking_mechanism", "logits_mechanism", "logits_use_batchnorm",
     "conv_pool_ratio", "width", "dropout", "in_shape",
 )
@@ -172,11 +173,23 @@ def evaluate(
     }
 
 
+# Settings added after runs were written whose earlier behaviour is not today's default: a stored
+# config without the key ran with this value.
+LEGACY_VALUES = {"alpha_reg_term": "all-spikes"}
+# Settings that change nothing unless another one is on: compared only then.
+ONLY_WHEN = {"alpha_reg_term": lambda c: c.get("alpha_reg", 0.0) > 0}
+
+
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path) -> None:
     current = cfg.model_dump(mode="json")
     # A key the stored config lacks predates that setting: the run used its default (as JSON).
     defaults = json.loads(json.dumps({k: f.default for k, f in TrainConfig.model_fields.items()}, default=str))
-    diff = [k for k in IDENTITY_KEYS if stored.get(k, defaults.get(k)) != current.get(k)]
+    defaults.update(LEGACY_VALUES)
+    stored = {k: stored.get(k, defaults.get(k)) for k in IDENTITY_KEYS}
+    diff = [
+        k for k in IDENTITY_KEYS
+        if stored[k] != current.get(k) and (k not in ONLY_WHEN or ONLY_WHEN[k](stored) or ONLY_WHEN[k](current))
+    ]
     if diff:
         k = diff[0]
         raise CheckpointError(
@@ -315,20 +328,36 @@ def train(
 
 
 def spikes_per_sample(hidden: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """The seed's spike-activity term: spikes of every layer (output included) over all T steps, per sample.
+    """Spike-activity term ``all-spikes``: spikes of every layer (output included) over all T steps, per sample.
 
     ``sum_l sum_t sum_i S_l[t, b, i]`` averaged over the batch ``b``; differentiable through the
-    surrogate. ``alpha_reg`` times this is added to the loss.
+    surrogate.
     """
     batch = hidden[0].shape[1]
     return sum(h.float().sum() for h in hidden) / batch
 
 
+def output_spike_mean(spikes: torch.Tensor) -> torch.Tensor:
+    """Spike-activity term ``output-mean`` (the plasticity seed's ``spk_rec.mean()``): the output layer's rate.
+
+    ``(1 / (T B C)) sum_t sum_b sum_c S_out[t, b, c]``, differentiable through the surrogate. For the
+    seed's 784-512-10 network it is about ``1 / (T (512 r_hidden / r_out + 10))`` of ``all-spikes``
+    (three orders of magnitude smaller), so the same alpha is a far weaker penalty.
+    """
+    return spikes.float().mean()
+
+
+def activity_penalty(out: Any, term: str) -> torch.Tensor:
+    """The term ``alpha_reg`` multiplies: :func:`output_spike_mean` or :func:`spikes_per_sample`."""
+    return output_spike_mean(out.spikes) if term == "output-mean" else spikes_per_sample(out.hidden)
+
+
 @torch.no_grad()
-def clip_parameters(model: torch.nn.Module, bound: float) -> None:
-    """Clamp every trainable parameter (weights and biases) to ``[-bound, bound]`` in place."""
-    for p in model.parameters():
-        if p.requires_grad:
+def clip_parameters(model: torch.nn.Module, bound: float, biases: bool = True) -> None:
+    """Clamp every trainable parameter to ``[-bound, bound]`` in place; with ``biases=False`` only the
+    others (the plasticity seed clamps ``fc.weight`` alone)."""
+    for name, p in model.named_parameters():
+        if p.requires_grad and (biases or not name.rsplit(".", 1)[-1].startswith("bias")):
             p.clamp_(-bound, bound)
 
 
@@ -354,11 +383,12 @@ def _train_epoch(
             x = random_crop_flip(x, gen)
         x_seq = encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen)
         with _autocast(cfg, device):
-            out = model(x_seq, record=(dst is not None and dst.needs_activity) or cfg.alpha_reg > 0)
+            record = (dst is not None and dst.needs_activity) or (cfg.alpha_reg > 0 and cfg.alpha_reg_term == "all-spikes")
+            out = model(x_seq, record=record)
         logits = logits_of(out, cfg.loss).float()
         loss = F.cross_entropy(logits, y)
         if cfg.alpha_reg > 0:
-            loss = loss + cfg.alpha_reg * spikes_per_sample(out.hidden)
+            loss = loss + cfg.alpha_reg * activity_penalty(out, cfg.alpha_reg_term)
         layer_rates = list(out.rates)
         if regularise:
             loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
