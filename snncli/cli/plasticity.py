@@ -18,7 +18,7 @@ from rich.progress import (
 
 from ..config import load_config_file
 from ..config.plasticity import PlasticityConfig
-from ..data import ENCODINGS, list_datasets
+from ..data import ENCODINGS, NORMALIZATIONS, list_datasets
 from ..plasticity import list_rules
 from ..neurons import SURROGATES
 from .errors import user_errors
@@ -79,7 +79,10 @@ def plasticity_command(
     rule: Annotated[Optional[str], opt(P, "rule", choices=list_rules(), panel=POST)] = None,
     eta: Annotated[Optional[list[float]], opt(P, "eta", panel=POST)] = None,
     post_epochs: Annotated[Optional[int], opt(P, "post_epochs", "--post-epochs", "--post_epochs", panel=POST)] = None,
+    lambda_ltd: Annotated[Optional[float], opt(P, "lambda_ltd", "--lambda-ltd", "--lambda_ltd", panel=POST)] = None,
     tau: Annotated[Optional[float], opt(P, "tau", panel=POST)] = None,
+    post_clip: Annotated[Optional[float], opt(P, "post_clip", "--post-clip", "--post_clip", panel=POST)] = None,
+    clip_biases: Annotated[Optional[bool], opt(P, "clip_biases", "--clip-biases/--no-clip-biases", panel=POST)] = None,
     baseline: Annotated[Optional[str], opt(P, "baseline", panel=BASE)] = None,
     checkpoint: Annotated[Optional[Path], opt(P, "checkpoint", "--checkpoint", metavar="RUN", panel=BASE)] = None,
     dataset: Annotated[Optional[str], opt(P, "dataset", choices=list_datasets(), panel=BASE)] = None,
@@ -89,10 +92,13 @@ def plasticity_command(
     beta: Annotated[Optional[float], opt(P, "beta", panel=BASE)] = None,
     surrogate: Annotated[Optional[str], opt(P, "surrogate", choices=list(SURROGATES), panel=BASE)] = None,
     enc: Annotated[Optional[str], opt(P, "enc", choices=ENCODINGS, panel=BASE)] = None,
+    normalize: Annotated[Optional[str], opt(P, "normalize", choices=list(NORMALIZATIONS), panel=BASE)] = None,
     epochs: Annotated[Optional[int], opt(P, "epochs", panel=BASE)] = None,
     batch_size: Annotated[Optional[int], opt(P, "batch_size", "--batch-size", "--batch_size", "-b", panel=BASE)] = None,
     lr: Annotated[Optional[float], opt(P, "lr", panel=BASE)] = None,
     alpha_reg: Annotated[Optional[float], opt(P, "alpha_reg", "--alpha-reg", "--alpha_reg", panel=BASE)] = None,
+    alpha_reg_term: Annotated[Optional[str], opt(P, "alpha_reg_term", "--alpha-reg-term", "--alpha_reg_term",
+                                                 choices=["output-mean", "all-spikes"], panel=BASE)] = None,
     weight_clip: Annotated[Optional[float], opt(P, "weight_clip", "--weight-clip", "--weight_clip", panel=BASE)] = None,
     val_fraction: Annotated[Optional[float], opt(P, "val_fraction", "--val-fraction", panel=BASE)] = None,
     stdp_epochs: Annotated[Optional[int], opt(P, "stdp_epochs", "--stdp-epochs", panel=STDP)] = None,
@@ -105,13 +111,13 @@ def plasticity_command(
     config: ConfigFile = None,
     json_out: JsonOut = False,
 ) -> None:
-    """Train the seed's 784-512-10 LIF network, then change it with an unsupervised local rule; write the report.
+    """Train the seed's 784-512-10 LIF network, then change it with an unsupervised local rule; write the seed's files.
 
-    The baseline is a resumable `snn train` run shared by every rule. Each eta starts from it, is evaluated (test accuracy, macro F1) after every post-training epoch and is saved as soon as it finishes: an interrupted run re-runs only what is missing.
+    Defaults are the seed notebook's: normalised input as a constant current, fast-sigmoid surrogate, the output-spike penalty, no clipping while training; then its Hebbian/anti-Hebbian rule at the gentle (1e-5) and strong (1e-4) eta, weights clipped to ±1. The baseline is a resumable `snn train` run shared by every rule. Each eta starts from it, is evaluated (test accuracy, macro F1) after every post-training epoch and is saved as soon as it finishes: an interrupted run re-runs only what is missing.
 
     Examples:
 
-      snn plasticity --epochs 3 --eta 1e-5 --eta 1e-4            # the seed study, gentle and strong
+      snn plasticity                                              # the seed study on Fashion-MNIST
 
       snn plasticity --rule stdp --checkpoint runs/my_mlp_run     # start from a trained run
 
