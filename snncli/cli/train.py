@@ -101,6 +101,8 @@ def train_command(
     warmup_epochs: Annotated[Optional[int], opt(C, "warmup_epochs", "--warmup-epochs", "--warmup_epochs", panel=TRAIN)] = None,
     rate_reg: Annotated[Optional[float], opt(C, "rate_reg", "--rate-reg", panel=TRAIN)] = None,
     alpha_reg: Annotated[Optional[float], opt(C, "alpha_reg", "--alpha-reg", "--alpha_reg", panel=TRAIN)] = None,
+    alpha_reg_term: Annotated[Optional[str], opt(C, "alpha_reg_term", "--alpha-reg-term", "--alpha_reg_term",
+                                                 choices=["output-mean", "all-spikes"], panel=TRAIN)] = None,
     weight_clip: Annotated[Optional[float], opt(C, "weight_clip", "--weight-clip", "--weight_clip", panel=TRAIN)] = None,
     max_batches: Annotated[Optional[int], opt(C, "max_batches", "--max-batches", panel=TRAIN)] = None,
     out: Annotated[Optional[Path], opt(C, "out", "--out", "-o", panel=RUN)] = None,
