@@ -133,3 +133,26 @@ def test_runs_written_before_alpha_reg_and_weight_clip_existed_still_resume(tmp_
     _check_identity(stored, cfg, tmp_path / "x.pth")  # no error: missing means the default
     with pytest.raises(Exception, match="alpha_reg"):
         _check_identity(stored, cfg.model_copy(update={"alpha_reg": 1e-4}), tmp_path / "x.pth")
+
+
+def test_the_seed_settings_reach_the_baseline_config_and_normalisation_names_the_folder():
+    from snncli.config.plasticity import PlasticityConfig
+    from snncli.data import MeanStd
+
+    cfg = PlasticityConfig()
+    assert (cfg.rule, cfg.eta, cfg.lambda_ltd, cfg.post_clip, cfg.clip_biases) == ("hebb-anti-hebb", [1e-5, 1e-4], 0.5, 1.0, False)
+    tcfg = cfg.train_config(MeanStd(0.1307, 0.3081))
+    assert (tcfg.surrogate, tcfg.alpha_reg, tcfg.alpha_reg_term, tcfg.weight_clip) == ("fast_sigmoid", 1e-4, "output-mean", None)
+    assert tcfg.enc_scale == pytest.approx(1 / 0.3081) and tcfg.enc_bias == pytest.approx(-0.1307 / 0.3081)
+    assert (cfg.train_config(None).enc_scale, cfg.train_config(None).enc_bias) == (1.0, 0.0)
+    assert cfg.folder_name() == "plasticity_fashionmnist_mlp512_T25_current"
+    assert PlasticityConfig(normalize="none").folder_name() == "plasticity_fashionmnist_mlp512_T25_current_norm-none"
+
+
+def test_eta_tags_and_regimes_are_the_seeds():
+    from snncli.jobs.plasticity.common import eta_tag, regimes
+
+    assert [eta_tag(e) for e in (1e-5, 1e-4, 2.5e-4, 0.001, 1.0)] == ["1e-5", "1e-4", "2.5e-4", "1e-3", "1e0"]
+    assert regimes([1e-4, 1e-5]) == {1e-5: "gentle", 1e-4: "strong"}
+    assert regimes([1e-5, 3e-5, 1e-4]) == {1e-5: "gentle", 3e-5: "medium", 1e-4: "strong"}
+    assert regimes([1e-4]) == {1e-4: "gentle"}
