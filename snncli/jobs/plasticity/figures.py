@@ -19,8 +19,8 @@ import torch
 
 from ...config import TrainConfig
 from ...config.plasticity import PlasticityConfig
-from ...data import encode
-from ...models import SpikingMLP
+from ...data import iterate_batches
+from ...models import SNNClassifier, SpikingMLP
 from ...plasticity import get_rule, pair_window
 from .baseline import Baseline
 from .common import eta_tag, regimes
@@ -107,15 +107,14 @@ def figures(run_dir: Path, cfg: PlasticityConfig, base: Baseline, model: Spiking
 
 
 def _example(base: Baseline, device: torch.device) -> tuple[torch.Tensor, int]:
-    """The first test image (and its label): the same example in every spike figure."""
-    return base.splits.test.x[:1].to(device), int(base.splits.test.y[0])
+    """The first test image in [0, 1] (as every batch reaches a model) and its label: the example of every spike figure."""
+    x, y = next(iter(iterate_batches(base.splits.test, 1, shuffle=False, device=device)))
+    return x, int(y[0])
 
 
 @torch.no_grad()
 def _activity(model: SpikingMLP, example: tuple[torch.Tensor, int], tcfg: TrainConfig, device: torch.device):
     """(image [H, W], hidden spikes [T, N], output spikes [T, C], label) for one example."""
     x, label = example
-    gen = torch.Generator(device=device).manual_seed(tcfg.seed)
-    out = model.eval()(encode(x, tcfg.T, tcfg.enc, tcfg.enc_scale, tcfg.enc_bias, generator=gen), record=True)
-    img = x[0].float().mean(0) / (255.0 if not x.is_floating_point() else 1.0)
-    return img.cpu(), out.hidden[0][:, 0].float().cpu(), out.hidden[-1][:, 0].float().cpu(), label
+    out = SNNClassifier.from_run(model.eval(), tcfg, seed=tcfg.seed).sequence(x, record=True)
+    return x[0].float().mean(0).cpu(), out.hidden[0][:, 0].float().cpu(), out.hidden[-1][:, 0].float().cpu(), label
