@@ -67,8 +67,12 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     warmup_epochs: int = setting(10, "Epochs before firing-rate regularisation starts.", panel=TRAIN, ge=0)
     rate_reg: float = setting(1e-2, "Weight of the firing-rate penalty.", panel=TRAIN, ge=0)
     alpha_reg: float = setting(
-        0.0, "Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss.",
-        panel=TRAIN, ge=0,
+        0.0, "Spike-activity penalty: alpha times the --alpha-reg-term, added to the loss.", panel=TRAIN, ge=0,
+    )
+    alpha_reg_term: Literal["all-spikes", "output-mean"] = setting(
+        "all-spikes", "all-spikes: spikes per sample summed over every layer and step; output-mean: the mean of the "
+        "output spikes over steps, samples and classes (the plasticity seed's spk_rec.mean(), snn plasticity's default).",
+        panel=TRAIN,
     )
     weight_clip: float | None = setting(
         None, "Clamp every weight and bias to [-c, c] after each optimizer step (none if unset).", panel=TRAIN, gt=0,

@@ -66,20 +66,36 @@ def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opt
 
 
 def spikes_per_sample(hidden: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """The seed's spike-activity term: spikes of every layer (output included) over all T steps, per sample.
+    """Spike-activity term ``all-spikes``: spikes of every layer (output included) over all T steps, per sample.
 
     ``sum_l sum_t sum_i S_l[t, b, i]`` averaged over the batch ``b``; differentiable through the
-    surrogate. ``alpha_reg`` times this is added to the loss.
+    surrogate.
     """
     batch = hidden[0].shape[1]
     return sum(h.float().sum() for h in hidden) / batch
 
 
+def output_spike_mean(spikes: torch.Tensor) -> torch.Tensor:
+    """Spike-activity term ``output-mean`` (the plasticity seed's ``spk_rec.mean()``): the output layer's rate.
+
+    ``(1 / (T B C)) sum_t sum_b sum_c S_out[t, b, c]``, differentiable through the surrogate. For the
+    seed's 784-512-10 network it is about ``1 / (T (512 r_hidden / r_out + 10))`` of ``all-spikes``
+    (three orders of magnitude smaller), so the same alpha is a far weaker penalty.
+    """
+    return spikes.float().mean()
+
+
+def activity_penalty(out: Any, term: str) -> torch.Tensor:
+    """The term ``alpha_reg`` multiplies: :func:`output_spike_mean` or :func:`spikes_per_sample`."""
+    return output_spike_mean(out.spikes) if term == "output-mean" else spikes_per_sample(out.hidden)
+
+
 @torch.no_grad()
-def clip_parameters(model: torch.nn.Module, bound: float) -> None:
-    """Clamp every trainable parameter (weights and biases) to ``[-bound, bound]`` in place."""
-    for p in model.parameters():
-        if p.requires_grad:
+def clip_parameters(model: torch.nn.Module, bound: float, biases: bool = True) -> None:
+    """Clamp every trainable parameter to ``[-bound, bound]`` in place; with ``biases=False`` only the
+    others (the plasticity seed clamps ``fc.weight`` alone)."""
+    for name, p in model.named_parameters():
+        if p.requires_grad and (biases or not name.rsplit(".", 1)[-1].startswith("bias")):
             p.clamp_(-bound, bound)
 
 
@@ -106,11 +122,12 @@ def train_epoch(
             x = random_crop_flip(x, gen)
         x_seq = cfg.encoding(x, generator=gen)
         with autocast(cfg, device):
-            out = model(x_seq, record=(dst is not None and dst.needs_activity) or cfg.alpha_reg > 0)
+            record = (dst is not None and dst.needs_activity) or (cfg.alpha_reg > 0 and cfg.alpha_reg_term == "all-spikes")
+            out = model(x_seq, record=record)
         logits = logits_of(out, cfg.loss).float()
         loss = F.cross_entropy(logits, y)
         if cfg.alpha_reg > 0:
-            loss = loss + cfg.alpha_reg * spikes_per_sample(out.hidden)
+            loss = loss + cfg.alpha_reg * activity_penalty(out, cfg.alpha_reg_term)
         layer_rates = list(out.rates)
         if regularise:
             loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()

@@ -15,10 +15,10 @@ from ...engine.writers import write_json, write_text_atomic, write_torch
 from ...models import SpikingMLP
 from ..reports.plasticity import report_markdown
 from .baseline import Baseline, supervised_baseline
-from .common import PlasticityCallbacks, eta_tag, experiment_dir
+from .common import PlasticityCallbacks, eta_tag, experiment_dir, regimes
 from .figures import figures
 from .post_training import evaluate_classifier, fingerprint, run_eta
-from .seed_files import BASELINE_STATE, experiment_config, seed_state_dict, write_post_artifacts, write_training_curves
+from .seed_files import write_baseline_files, write_post_artifacts
 from .stdp import run_stdp_baseline
 
 
@@ -63,11 +63,8 @@ def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None 
     test_set = base.splits.test.to(device)
     before = evaluate_classifier(model, test_set, base.tcfg, device)
     cb.on_log(f"baseline: test_acc={before['acc']:.4f} macro_f1={before['macro_f1']:.4f}")
-    write_torch(run_dir / BASELINE_STATE, seed_state_dict(model))
-    write_training_curves(run_dir, base.history)
-    write_json(run_dir / "experiment_config.json", experiment_config(cfg, base))
+    write_baseline_files(run_dir, cfg, base)
 
-    several = len(cfg.eta) > 1
     fprint = fingerprint(model, cfg)
     results: dict[float, dict[str, Any]] = {}
     models: dict[float, SpikingMLP] = {}
@@ -87,12 +84,12 @@ def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None 
         write_torch(state_file, post_model.state_dict())
         write_json(record, result)  # last: its presence means this eta is done
         results[eta], models[eta] = result, post_model
-        write_post_artifacts(run_dir, cfg, before, results, models, several)
+        write_post_artifacts(run_dir, cfg, before, results, models)
 
-    write_post_artifacts(run_dir, cfg, before, results, models, several)
-    figs = figures(run_dir, cfg, base, model, before, results, models, several, device)
+    write_post_artifacts(run_dir, cfg, before, results, models)
+    figs = figures(run_dir, cfg, base, model, before, results, models, device)
     summary = _summary(cfg, base, before, results, run_dir, time.perf_counter() - start)
-    write_text_atomic(run_dir / "report.md", report_markdown(cfg, base, before, results, figs, several, run_dir))
+    write_text_atomic(run_dir / "report.md", report_markdown(cfg, base, before, results, figs, run_dir))
     write_json(run_dir / "result.json", summary)
     return summary
 
@@ -109,7 +106,7 @@ def _summary(cfg: PlasticityConfig, base: Baseline, before: dict[str, Any], resu
              run_dir: Path, elapsed: float) -> dict[str, Any]:
     return {
         "status": "finished", "run_dir": str(run_dir), "baseline_run": base.source, "rule": cfg.rule,
-        "dataset": base.tcfg.dataset, "baseline_epochs": len(base.history),
+        "dataset": base.tcfg.dataset, "baseline_epochs": len(base.history), "regimes": {eta_tag(e): r for e, r in regimes(cfg.eta).items()},
         "baseline": {"test_acc": before["acc"], "macro_f1": before["macro_f1"],
                      "train_acc": base.history[-1]["train_acc"] if base.history else None},
         "post_training": {
@@ -119,4 +116,5 @@ def _summary(cfg: PlasticityConfig, base: Baseline, before: dict[str, Any], resu
             for e in cfg.eta if e in results
         },
         "time_s": round(elapsed, 3),
+        "settings": cfg.model_dump(mode="json"), "baseline_settings": base.tcfg.model_dump(mode="json"),
     }
