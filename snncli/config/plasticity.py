@@ -16,9 +16,12 @@ from .train import TrainConfig
 BASE, POST, STDP = "Supervised baseline", "Post-training", "STDP-only baseline (--baseline stdp)"
 
 
+ETA_MAX = 10.0
+
+
 def _distinct_positive(v: list[float]) -> list[float]:
-    if any(not e > 0 for e in v):
-        raise ValueError("every eta must be > 0")
+    if any(not 0 < e <= ETA_MAX for e in v):
+        raise ValueError(f"every eta must be > 0 and at most {ETA_MAX:g}")
     return list(dict.fromkeys(v))  # a repeated value is one run
 
 
@@ -66,10 +69,10 @@ class PlasticityConfig(_Baseline):
     eta: Etas = setting(
         [1e-5], "Plasticity learning rate; repeat for several (each starts from the baseline).", panel=POST, min_length=1,
     )
-    post_epochs: int = setting(3, "Unsupervised passes over the training set.", panel=POST, ge=1)
-    tau: float = setting(5.0, "STDP trace time constant, in time steps.", panel=POST, gt=0)
-    stdp_epochs: int = setting(1, "--baseline stdp: unsupervised passes over the training set.", panel=STDP, ge=1)
-    stdp_eta: float = setting(1.25, "--baseline stdp: STDP learning rate.", panel=STDP, gt=0)
+    post_epochs: int = setting(3, "Unsupervised passes over the training set.", panel=POST, ge=1, le=10_000)
+    tau: float = setting(5.0, "STDP trace time constant, in time steps.", panel=POST, gt=0, le=1e4)
+    stdp_epochs: int = setting(1, "--baseline stdp: unsupervised passes over the training set.", panel=STDP, ge=1, le=10_000)
+    stdp_eta: float = setting(1.25, "--baseline stdp: STDP learning rate.", panel=STDP, gt=0, le=1e3)
 
     def train_config(self) -> TrainConfig:
         """The supervised baseline as an ``snn train`` setting (model ``mlp``, Adam, loss on spike counts)."""
