@@ -40,9 +40,12 @@ def _refusal(path: Path, exc: Exception) -> str:
     text = str(exc)
     if isinstance(exc, pickle.UnpicklingError) or "Weights only load failed" in text:
         found = re.search(r"GLOBAL ([\w.]+)", text)
-        detail = f" (it calls {found.group(1)})" if found else ""
-        return (f"{path}: refused: it holds Python objects other than tensors and plain containers{detail}; "
-                "loading it could run code, so snn reads only the checkpoints it writes")
+        if found:  # a pickle naming a callable: what an attack looks like
+            return (f"{path}: refused: it holds Python objects other than tensors and plain containers (it calls "
+                    f"{found.group(1)}); loading it could run code, so snn reads only the checkpoints it writes")
+        # garbage, or a pickle of a kind torch's safe unpickler does not read: torch cannot tell which
+        return (f"{path}: unreadable checkpoint (not a file torch.save wrote with tensors and plain containers; "
+                "snn unpickles nothing else, as that could run code)")
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
     return f"{path}: unreadable checkpoint ({first[:200]})"
 
