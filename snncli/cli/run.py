@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, Callable
 
@@ -64,7 +63,9 @@ def run_job(job: Callable[..., dict], make_config: Callable[[], Any], json_out: 
         finally:
             progress.close()
     if json_out:
-        typer.echo(json.dumps(result, default=str))
+        from ..engine.writers import json_text  # valid JSON: non-finite numbers as null, listed under "non_finite"
+
+        typer.echo(json_text(result, indent=None))
     elif show is not None:
         shown = show(result)  # a renderable, or None when ``show`` printed itself
         if shown is not None:

@@ -13,23 +13,35 @@ from ..errors import SnnError
 
 
 class StrictModel(BaseModel):
-    """Base of every command config: unknown keys are errors, assignments are validated."""
+    """Base of every command config: unknown keys are errors, assignments are validated, floats are finite."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+    # allow_inf_nan=False: every float of every config (lists and tuples included) is finite; NaN and
+    # infinities are refused with the option's name, before any work.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class ConfigFileError(SnnError, ValueError):
     """A config file that cannot be read or parsed."""
 
 
-def load_config_file(path: Path) -> dict[str, Any]:
+def load_config_file(path: Path, option: str = "--config") -> dict[str, Any]:
     """Read a JSON, YAML or TOML file of option values (keys as in the config model).
 
-    Keys may use ``-`` or ``_`` (``hidden-dim`` and ``hidden_dim`` are the same key).
+    Keys may use ``-`` or ``_`` (``hidden-dim`` and ``hidden_dim`` are the same key). The file is UTF-8,
+    with or without a byte-order mark; anything else is one :class:`ConfigFileError` line naming ``option``.
     """
+    path = Path(path)
     if not path.is_file():
-        raise ConfigFileError(f"--config: no such file: {path}")
-    text = path.read_text()
+        raise ConfigFileError(f"{option}: no such file: {path}" if not path.exists() else f"{option}: {path} is not a file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{option}: {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                              f"{exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigFileError(f"{option}: cannot read {path} ({exc.strerror or exc})") from None
+    if "\x00" in text:
+        raise ConfigFileError(f"{option}: {path} holds NUL bytes: not a text file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".json":
@@ -45,13 +57,16 @@ def load_config_file(path: Path) -> dict[str, Any]:
                 import tomli as tomllib
             data = tomllib.loads(text)
         else:
-            raise ConfigFileError(f"--config: {path} must end in .json, .yaml, .yml or .toml")
+            raise ConfigFileError(f"{option}: {path} must end in .json, .yaml, .yml or .toml")
     except ConfigFileError:
         raise
+    except RecursionError:
+        raise ConfigFileError(f"{option}: cannot parse {path}: nested too deeply") from None
     except Exception as exc:  # the parsers' own error types differ; all mean "unreadable"
-        raise ConfigFileError(f"--config: cannot parse {path}: {exc}".splitlines()[0]) from None
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        raise ConfigFileError(f"{option}: cannot parse {path}: {first}") from None
     if not isinstance(data, dict):
-        raise ConfigFileError(f"--config: {path} must hold a mapping of option names to values")
+        raise ConfigFileError(f"{option}: {path} must hold a mapping of option names to values")
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 

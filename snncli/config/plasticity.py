@@ -19,9 +19,12 @@ if TYPE_CHECKING:
 BASE, POST, STDP = "Supervised baseline", "Post-training", "STDP-only baseline (--baseline stdp)"
 
 
+ETA_MAX = 10.0
+
+
 def _distinct_positive(v: list[float]) -> list[float]:
-    if any(not e > 0 for e in v):
-        raise ValueError("every eta must be > 0")
+    if any(not 0 < e <= ETA_MAX for e in v):
+        raise ValueError(f"every eta must be > 0 and at most {ETA_MAX:g}")
     return list(dict.fromkeys(v))  # a repeated value is one run
 
 
@@ -76,17 +79,17 @@ class PlasticityConfig(_Baseline):
         [1e-5, 1e-4], "Plasticity learning rate; repeat for several (each starts from the baseline). Smallest: the "
         "seed's 'gentle', largest: 'strong'.", panel=POST, min_length=1,
     )
-    post_epochs: int = setting(3, "Unsupervised passes over the training set.", panel=POST, ge=1)
+    post_epochs: int = setting(3, "Unsupervised passes over the training set.", panel=POST, ge=1, le=10_000)
     lambda_ltd: float = setting(
-        0.5, "hebb-anti-hebb: strength of the anti-Hebbian term (the seed's lambda_ltd).", panel=POST, ge=0,
+        0.5, "hebb-anti-hebb: strength of the anti-Hebbian term (the seed's lambda_ltd).", panel=POST, ge=0, le=1e3,
     )
-    tau: float = setting(5.0, "STDP trace time constant, in time steps.", panel=POST, gt=0)
+    tau: float = setting(5.0, "STDP trace time constant, in time steps.", panel=POST, gt=0, le=1e4)
     post_clip: float = setting(
-        1.0, "Clamp weights to [-c, c] after every post-training batch (0: no clipping).", panel=POST, ge=0,
+        1.0, "Clamp weights to [-c, c] after every post-training batch (0: no clipping).", panel=POST, ge=0, le=1e3,
     )
     clip_biases: bool = setting(False, "--post-clip clamps the biases too (the seed: weights only).", panel=POST)
-    stdp_epochs: int = setting(1, "--baseline stdp: unsupervised passes over the training set.", panel=STDP, ge=1)
-    stdp_eta: float = setting(1.25, "--baseline stdp: STDP learning rate.", panel=STDP, gt=0)
+    stdp_epochs: int = setting(1, "--baseline stdp: unsupervised passes over the training set.", panel=STDP, ge=1, le=10_000)
+    stdp_eta: float = setting(1.25, "--baseline stdp: STDP learning rate.", panel=STDP, gt=0, le=1e3)
 
     def train_config(self, norm: MeanStd | None = None) -> TrainConfig:
         """The supervised baseline as an ``snn train`` setting (model ``mlp``, Adam, loss on spike counts).

@@ -16,6 +16,7 @@ from ..models import flex_epoch_stats, is_conv_model, logits_of
 from .augment import random_crop_flip
 from .callbacks import Callbacks
 from .dst import DynamicSparsity
+from .guards import DivergedError
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -150,9 +151,13 @@ def train_epoch(
             r = stack_rates(tuple(layer_rates), device).detach() * len(y)
             rates = r if rates is None else rates + r
         seen += len(y)
-        # One host sync per batch is negligible on CPU; on CUDA report every 20 batches.
+        # One host sync per batch is negligible on CPU; on CUDA report (and check) every 20 batches,
+        # the trainer checks the weights after the epoch.
         if device.type != "cuda" or i % 20 == 0:
-            cb.on_batch(i, loss.item())
+            value = loss.item()
+            if not math.isfinite(value):
+                raise DivergedError(f"epoch {epoch + 1}, batch {i + 1}: the loss is {value}")
+            cb.on_batch(i, value)
     elapsed = time.perf_counter() - start
     per_layer = [round(v / max(seen, 1), 5) for v in rates.tolist()] if rates is not None else []
     return {

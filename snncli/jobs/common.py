@@ -10,6 +10,8 @@ import torch
 
 from ..data import iterate_batches
 from ..engine.device import resolve_device, resolve_precision
+from ..atomic import clean_stale_temps
+from ..config.fields import unusable_dir
 from ..engine.runs import LoadedRun, load_run
 from ..errors import SnnError
 from ..models import SNNClassifier
@@ -52,9 +54,17 @@ def open_run(path: Path, device: torch.device, images_needed: bool = False) -> L
 
 
 def out_dir(run: LoadedRun, out: Path | None) -> Path:
-    """``out``, or the run's ``analysis/`` folder; created."""
+    """``out``, or the run's ``analysis/`` folder. Not created here: the writers create it with the first
+    file, so a job refused before it writes anything leaves no empty folder.
+
+    Raises:
+        AnalysisInputError: files cannot be created there (e.g. a read-only run folder without ``--out``).
+    """
     folder = Path(out) if out is not None else run.dir / "analysis"
-    folder.mkdir(parents=True, exist_ok=True)
+    problem = unusable_dir(folder)
+    if problem:
+        raise AnalysisInputError(f"--out: {problem}" + ("" if out is not None else "; give --out"))
+    clean_stale_temps(folder)
     return folder
 
 

@@ -14,15 +14,21 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from ..config import CrossvalConfig, TrainConfig
-from ..data import stratified_kfold
+from ..data import load_dataset, stratified_kfold
 from ..engine.callbacks import Callbacks
 from ..engine.device import resolve_device
 from ..engine.executors import require_ray, run_tasks
 from ..engine.inputs import load_inputs
+from ..engine.locks import RunLock
 from ..engine.runs import RunPaths
 from ..engine.trainer import train
 from ..engine.writers import write_json
+from ..errors import SnnError
 from .common import JobCallbacks
+
+
+class CrossvalInputError(SnnError, ValueError):
+    """A cross-validation the data cannot support (more folds than samples of a class); nothing was run."""
 
 
 def crossval_dir(cfg: TrainConfig, k: int) -> Path:
@@ -84,8 +90,35 @@ def crossval(cfg: CrossvalConfig, callbacks: JobCallbacks | None = None) -> Cros
     if cfg.executor == "ray":
         require_ray()  # before anything is written
     k, tcfg = cfg.k_folds, cfg.train_config()
+    _check_fold_count(tcfg, k, cb)
     root = crossval_dir(tcfg, k)
-    root.mkdir(parents=True, exist_ok=True)
+    with RunLock(root) as lock:  # one crossval of this setting at a time; each fold also locks its own folder
+        report = _run_folds(cfg, tcfg, root, cb)
+        lock.keep_folder()
+    return report
+
+
+def _check_fold_count(tcfg: TrainConfig, k: int, cb: JobCallbacks) -> None:
+    """Refuse, before any fold starts, a fold count the training set cannot fill (a fold needs a sample to
+    validate on); note folds that some class will be missing from.
+
+    Raises:
+        CrossvalInputError: ``k`` exceeds the training samples.
+    """
+    import torch
+
+    y = load_dataset(tcfg.dataset, tcfg.data_root).train.y
+    if k > len(y):
+        raise CrossvalInputError(f"--k-folds: {k} folds need at least {k} training samples; {tcfg.dataset} has {len(y)}")
+    counts = torch.bincount(y.long().cpu())
+    rarest = int(counts[counts > 0].min()) if len(counts) else 0
+    if k > rarest:
+        cb.on_log(f"note: the rarest class of {tcfg.dataset} has {rarest} training samples: some of the {k} folds "
+                  "validate without it")
+
+
+def _run_folds(cfg: CrossvalConfig, tcfg: TrainConfig, root: Path, cb: JobCallbacks) -> CrossvalReport:
+    k = cfg.k_folds
     cfg_json = tcfg.model_dump_json()
 
     def done(fold, result, failure):

@@ -10,7 +10,7 @@ from ..analysis.hessian import FixedBatches, hessian_spectrum, spectral_density
 from ..config import HessianConfig
 from ..engine.device import peak_rss_mb
 from ..engine.writers import write_json
-from .common import AnalysisCallbacks, adapter, fixed_batches, prepare, use_fp32
+from .common import AnalysisCallbacks, AnalysisInputError, adapter, fixed_batches, prepare, use_fp32
 
 
 def _peak_rss_mb() -> float | None:
@@ -39,6 +39,10 @@ def hessian(cfg: HessianConfig, callbacks: AnalysisCallbacks | None = None) -> H
     from ..plots import plot_layer_eigenvalues, plot_spectral_density
 
     cb, device, run, folder = prepare(cfg, callbacks)
+    n_params = sum(p.numel() for p in run.model.parameters() if p.requires_grad)
+    for option, value in (("--top-k", cfg.top_k), ("--density-steps", cfg.density_steps)):
+        if value > n_params:
+            raise AnalysisInputError(f"{option}: {value} is more than the {n_params} trainable parameters of {run.dir}")
     use_fp32(run)
     clf = adapter(run, cfg.seed)
     data = FixedBatches(fixed_batches(run, cfg.batches, cfg.batch_size, cfg.seed, device), clf, cfg.seed)

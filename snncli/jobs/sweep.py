@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, TypedDict
@@ -21,10 +22,13 @@ from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig, d
 from ..config.setting import identity_fields
 from ..engine.callbacks import Callbacks
 from ..engine.executors import require_ray, run_tasks
-from ..engine.runs import find_runs, run_paths
+from ..engine.locks import RunLock
+from ..engine.runs import BrokenFileError, find_runs, read_json, read_json_object, run_paths
 from ..engine.trainer import is_finished, train
 from ..engine.writers import write_csv, write_json
 from .common import JobCallbacks
+
+_SUMMARY_HINT = "fix or remove it (or its run folder), then summarise again"
 
 #: Result fields a sweep point reports (and the summary table shows).
 RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir")
@@ -118,7 +122,7 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
             row.update(status="invalid", reason=entry["reason"])
             cb.on_item(row)
         elif entry["status"] == "done":
-            result = json.loads(run_paths(entry["cfg"]).result.read_text())
+            result = read_json_object(run_paths(entry["cfg"]).result)
             row.update({k: result.get(k) for k in RESULT_KEYS}, status="skipped")
             cb.on_item(row)
         rows[entry["name"]] = row
@@ -129,17 +133,18 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
         row.update(result if failure is None else {"status": "failed", **failure})
         cb.on_item(row)
 
-    root.mkdir(parents=True, exist_ok=True)
-    run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
-              cpus_per_task=cfg.cpus_per_run, on_done=done)
-    points = [rows[e["name"]] for e in planned]
-    report = {
-        "dir": str(root), "axes": {k: [value_label(v) for v in vs] for k, vs in axes.items()},
-        "points": points,
-        "failed": [p for p in points if p["status"] == "failed"],
-        "invalid": [p for p in points if p["status"] == "invalid"],
-    }
-    write_json(root / "sweep.json", {**report, "base": base})
+    with RunLock(root) as lock:  # one sweep in this folder at a time; each point also locks its run folder
+        run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
+                  cpus_per_task=cfg.cpus_per_run, on_done=done)
+        points = [rows[e["name"]] for e in planned]
+        report = {
+            "dir": str(root), "axes": {k: [value_label(v) for v in vs] for k, vs in axes.items()},
+            "points": points,
+            "failed": [p for p in points if p["status"] == "failed"],
+            "invalid": [p for p in points if p["status"] == "invalid"],
+        }
+        write_json(root / "sweep.json", {**report, "base": base})
+        lock.keep_folder()
     return report
 
 
@@ -147,8 +152,23 @@ def _last_metrics(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
         return {}
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
-    return json.loads(lines[-1]) if lines else {}
+    rows = read_json(path, _SUMMARY_HINT, lines=True)
+    last = rows[-1] if rows else {}
+    if not isinstance(last, dict):
+        raise BrokenFileError(f"{path}: its last line is not a JSON object; {_SUMMARY_HINT}")
+    return last
+
+
+def _number(v: Any) -> float | int | None:
+    """A finite number from a run's files, or ``None`` (missing, null, or not a number)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _mean(values: list[Any]) -> float | None:
+    numbers = [v for v in map(_number, values) if v is not None]
+    return round(sum(numbers) / len(numbers), 4) if numbers else None
 
 
 def summarize(folder: Path) -> dict[str, Any]:
@@ -164,9 +184,9 @@ def summarize(folder: Path) -> dict[str, Any]:
     folder = Path(folder)
     runs = []
     for run_dir in find_runs(folder):
-        config = json.loads((run_dir / "config.json").read_text())
+        config = read_json_object(run_dir / "config.json", _SUMMARY_HINT)
         result_file = run_dir / "result.json"
-        result = json.loads(result_file.read_text()) if result_file.is_file() else {}
+        result = read_json_object(result_file, _SUMMARY_HINT) if result_file.is_file() else {}
         last = _last_metrics(run_dir)
         flex_ratio = [v for k, v in last.items() if re.fullmatch(r"flex\d+_conv_ratio", k)]
         flex_bin = [v for k, v in last.items() if re.fullmatch(r"flex\d+_binariness", k)]
@@ -174,18 +194,19 @@ def summarize(folder: Path) -> dict[str, Any]:
             "config": config,
             "results": {
                 "status": "finished" if (run_dir / ".DONE").exists() else "unfinished",
-                "epochs": last.get("epoch"),
-                "test_acc": result.get("test_acc", last.get("test_acc")),
-                "val_acc": result.get("val_acc", last.get("val_acc")),
-                "train_acc": result.get("train_acc", last.get("train_acc")),
-                "conv_ratio": round(sum(flex_ratio) / len(flex_ratio), 4) if flex_ratio else None,
-                "binariness": round(sum(flex_bin) / len(flex_bin), 4) if flex_bin else None,
-                "samples_per_s": result.get("samples_per_s", last.get("samples_per_s")),
+                "epochs": _number(last.get("epoch")),
+                "test_acc": _number(result.get("test_acc", last.get("test_acc"))),
+                "val_acc": _number(result.get("val_acc", last.get("val_acc"))),
+                "train_acc": _number(result.get("train_acc", last.get("train_acc"))),
+                "conv_ratio": _mean(flex_ratio),
+                "binariness": _mean(flex_bin),
+                "samples_per_s": _number(result.get("samples_per_s", last.get("samples_per_s"))),
                 "run": str(run_dir.relative_to(folder)),
             },
         })
     sweep_file = folder / "sweep.json"
-    axes = list(json.loads(sweep_file.read_text()).get("axes", {})) if sweep_file.is_file() else []
+    axes_of_sweep = read_json_object(sweep_file, _SUMMARY_HINT).get("axes", {}) if sweep_file.is_file() else {}
+    axes = list(axes_of_sweep) if isinstance(axes_of_sweep, dict) else []
     settings_of_runs = identity_fields(TrainConfig)  # where, how fast and how many threads never distinguish runs
     varying = [
         k for k in (runs[0]["config"] if runs else {})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -13,7 +12,8 @@ from ..analysis.metrics import per_class_metrics
 from ..config import VisualizeConfig
 from ..data import iterate_batches
 from ..engine.writers import write_json
-from .common import AnalysisCallbacks, adapter, prepare
+from ..engine.runs import read_json
+from .common import AnalysisCallbacks, AnalysisInputError, adapter, prepare
 
 
 class VisualizeResult(TypedDict, total=False):
@@ -32,6 +32,8 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
     from .. import plots
 
     cb, device, run, folder = prepare(cfg, callbacks)
+    if cfg.index >= len(run.test):
+        raise AnalysisInputError(f"--index: {cfg.index} is past the {len(run.test)} test samples of {run.dir}")
     clf = adapter(run, cfg.seed)
     name = run.checkpoint.stem
     classes = list(run.test.classes)
@@ -130,4 +132,5 @@ def _read_history(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = read_json(path, "fix or remove it", lines=True)
+    return [r for r in rows if isinstance(r, dict)]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -13,6 +12,8 @@ matplotlib.use("Agg")  # headless: never open a window, never need a display
 
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+
+from ..atomic import write_bytes_atomic  # noqa: E402
 
 DPI = 120
 
@@ -31,18 +32,17 @@ def new_figure(panels: int = 1, *, cols: int | None = None, size: tuple[float, f
     return fig, flat[:panels]
 
 
-def save(fig, path: Path) -> Path:
-    """Write ``fig`` as PNG to ``path`` atomically (readers never see half a file) and close it."""
+def save(fig, path: Path, **savefig: Any) -> Path:
+    """Write ``fig`` to ``path`` atomically (:mod:`snncli.atomic`) and close it.
+
+    The format follows the suffix (PNG by default); ``savefig`` overrides matplotlib's options.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
+    fmt = path.suffix.lstrip(".").lower() or "png"
     try:
-        fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        buf = io.BytesIO()
+        fig.savefig(buf, **{"format": fmt, "dpi": DPI, "bbox_inches": "tight", **savefig})
+        write_bytes_atomic(path, buf.getbuffer(), sync=False)
     finally:
         plt.close(fig)
     return path

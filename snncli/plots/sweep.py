@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")  # headless: figures go to files only
 import matplotlib.pyplot as plt
 
+from ._figure import save
+
 
 def accuracy_bars(
     rows: Sequence[dict[str, Any]],
@@ -60,8 +62,4 @@ def accuracy_bars(
     if hue_key:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save(fig, Path(path), dpi=120, bbox_inches=None)

@@ -42,8 +42,10 @@ def regimes(etas: list[float]) -> dict[float, str]:
 
 
 def experiment_dir(cfg: PlasticityConfig) -> Path:
+    """``{out}/{folder_name}``, or ``{out}/plasticity_from_{run}`` for ``--checkpoint``: the run folder's name,
+    or the checkpoint file's name without ``.pth`` (a run folder names its checkpoint after itself)."""
     if cfg.checkpoint is not None:
         run = Path(cfg.checkpoint)
-        name = run.parent.name if run.is_file() else run.name
-        return cfg.out / f"plasticity_from_{name}"
+        name = run.stem if run.is_file() else run.resolve().name
+        return cfg.out / f"plasticity_from_{name or 'checkpoint'}"
     return cfg.out / cfg.folder_name()

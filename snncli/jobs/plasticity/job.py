@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, TypedDict
 
-import torch
 
 from ...config.plasticity import PlasticityConfig
+from ...engine.checkpoint import CheckpointError, load_weights
 from ...engine.device import resolve_device, seed_everything
+from ...engine.guards import detail, model_non_finite, named
+from ...engine.locks import RunLock
+from ...engine.runs import read_json_object
 from ...engine.writers import write_json, write_text_atomic, write_torch
 from ...models import SpikingMLP
 from ..reports.plasticity import report_markdown
@@ -48,11 +50,19 @@ def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None 
 
     Raises:
         PlasticityInputError: a checkpoint that is not a dense two-layer spiking MLP.
-        CheckpointError: the baseline folder holds a run of other settings.
+        CheckpointError: the baseline folder holds a run of other settings, or a saved post-training state
+            is unreadable.
+        RunLockedError: another process writes in the rule's (or the baseline's) folder.
     """
     cb = callbacks or PlasticityCallbacks()
-    if cfg.baseline == "stdp":
-        return run_stdp_baseline(cfg, cb)
+    folder = experiment_dir(cfg) / ("stdp_baseline" if cfg.baseline == "stdp" else cfg.rule)
+    with RunLock(folder) as lock:
+        result = run_stdp_baseline(cfg, cb) if cfg.baseline == "stdp" else _post_training(cfg, cb)
+        lock.keep_folder()
+    return result
+
+
+def _post_training(cfg: PlasticityConfig, cb: PlasticityCallbacks) -> PlasticityResult:
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     start = time.perf_counter()
@@ -73,11 +83,11 @@ def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None 
         record = run_dir / "post_training" / f"eta{tag}.json"
         state_file = run_dir / "post_training" / f"eta{tag}.pt"
         if record.exists() and state_file.exists() and not cfg.force:
-            stored = json.loads(record.read_text())
+            stored = read_json_object(record, "use --force to redo this eta")
             if stored.get("fingerprint") == fprint:
-                cb.on_log(f"eta {tag}: finished before; skipping (use --force to redo)")
+                models[eta] = _load_into(model, load_weights(state_file, map_location=device), state_file)
                 results[eta] = stored
-                models[eta] = _load_into(model, torch.load(state_file, map_location=device))
+                cb.on_log(f"eta {tag}: finished before; skipping (use --force to redo)")
                 continue
         result, post_model = run_eta(base, cfg, eta, before, device, cb)
         result["fingerprint"] = fprint
@@ -94,11 +104,17 @@ def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None 
     return summary
 
 
-def _load_into(template: SpikingMLP, state: dict[str, torch.Tensor]) -> SpikingMLP:
+def _load_into(template: SpikingMLP, state: Any, path: Path) -> SpikingMLP:
     import copy
 
     model = copy.deepcopy(template)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: does not fit the baseline network ({detail(exc)}); use --force to redo") from None
+    bad = model_non_finite(model)
+    if bad:
+        raise CheckpointError(f"{path}: holds non-finite weights ({named(bad)}); use --force to redo")
     return model.eval()
 
 
