@@ -36,6 +36,12 @@ def describe_failure(exc: BaseException) -> dict[str, str]:
             "traceback": "".join(traceback.format_exception(exc))[-2000:]}
 
 
+def in_process(executor: str, jobs: int, n_tasks: int) -> bool:
+    """Whether :func:`run_tasks` runs the tasks one after another in this process (so a task may be
+    given what cannot be pickled: progress callbacks)."""
+    return executor != "ray" and (jobs == 1 or n_tasks <= 1)
+
+
 Done = Callable[[Hashable, "dict[str, Any] | None", "dict[str, str] | None"], None]
 
 
@@ -94,7 +100,7 @@ def run_tasks(
         finally:
             if started:
                 ray.shutdown()
-    elif jobs == 1 or len(tasks) <= 1:
+    elif in_process(executor, jobs, len(tasks)):
         threads = max(1, (os.cpu_count() or 1) // jobs)
         for key, args in tasks.items():
             try:

@@ -32,6 +32,7 @@ from .epoch import (  # noqa: F401  (re-exported: the loop's pieces, for callers
     uses_autocast,
 )
 from .evaluation import evaluate
+from .health import HealthMonitor
 from .inputs import InputMismatchError, build_model, fit_input, load_inputs  # noqa: F401  (re-exported)
 from .runs import RunPaths, run_paths
 from .writers import write_json, write_jsonl, write_metrics
@@ -56,6 +57,7 @@ class TrainResult(TypedDict, total=False):
     time_s: float
     firing_rates: list[float]
     resumed_from_epoch: int | None
+    health: dict[str, Any]  # ok, findings: silent/saturated layers, loss at ln C, accuracy at chance (engine.health)
 
 
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path, done_epochs: int | None = None) -> None:
@@ -76,6 +78,20 @@ def _finished(paths: RunPaths, cfg: TrainConfig) -> dict[str, Any] | None:
     if int(stored.get("epochs", result.get("epochs", cfg.epochs))) < cfg.epochs:
         return None  # asked for more epochs: extend it from its last checkpoint
     return result
+
+
+def _phase(cb: Callbacks, name: str):
+    return lambda done, total: cb.on_progress(name, done, total)
+
+
+def connections(model: torch.nn.Module) -> tuple[int, int]:
+    """(weights that exist, weights the dense network of the same shape has): a masked model counts its
+    masks; any other (conv models) every weight of its convolutions and linear layers."""
+    if hasattr(model, "connections"):
+        return model.connections()
+    n = sum(m.weight.numel() for m in model.modules()
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)))
+    return n, n
 
 
 def is_finished(cfg: TrainConfig, paths: RunPaths | None = None) -> bool:
@@ -155,7 +171,7 @@ def train(
     paths.dir.mkdir(parents=True, exist_ok=True)
     write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
 
-    kept, total = model.connections() if hasattr(model, "connections") else (0, 0)
+    kept, total = connections(model)
     info = {
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
         "parameters": sum(p.numel() for p in model.parameters()), "connections": kept,
@@ -169,12 +185,13 @@ def train(
     batches_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     if cfg.max_batches:
         batches_per_epoch = min(batches_per_epoch, cfg.max_batches)
+    health = HealthMonitor(train_set.num_classes, cfg)
     for epoch in range(start_epoch, cfg.epochs):
         row = train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst)
         if val_set is not None:
-            val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1)
+            val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1, on_batch=_phase(cb, "evaluate val"))
             row.update(val_loss=val_metrics["loss"], val_acc=val_metrics["acc"])
-        test = evaluate(model, test_set, cfg, device, seed_offset=2)
+        test = evaluate(model, test_set, cfg, device, seed_offset=2, on_batch=_phase(cb, "evaluate test"))
         row.update(test_loss=test["loss"], test_acc=test["acc"])
         history.append(row)
         save_checkpoint(paths.checkpoint, {
@@ -186,6 +203,8 @@ def train(
         if dst is not None:
             write_jsonl(paths.dir / "dst.jsonl", dst.log)
         cb.on_epoch_end(row)
+        for warning in health.observe(row):
+            cb.on_warning(warning)
 
     last = history[-1]
     result = {
@@ -197,6 +216,9 @@ def train(
         "time_s": sum(r["time_s"] for r in history),
         "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
     }
+    result["health"], warnings = health.finish(last)
+    for warning in warnings:
+        cb.on_warning(warning)
     write_json(paths.result, result)
     paths.done.touch()
     return result

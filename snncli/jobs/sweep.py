@@ -20,14 +20,16 @@ from pydantic import ValidationError
 from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig, describe_validation_error
 from ..config.setting import identity_fields
 from ..engine.callbacks import Callbacks
-from ..engine.executors import require_ray, run_tasks
+from ..engine.executors import in_process, require_ray, run_tasks
+from ..engine.health import health_label
 from ..engine.runs import find_runs, run_paths
 from ..engine.trainer import is_finished, train
 from ..engine.writers import write_csv, write_json
-from .common import JobCallbacks
+from .common import JobCallbacks, training_progress
 
 #: Result fields a sweep point reports (and the summary table shows).
-RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir")
+RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir",
+               "health")
 
 
 def value_label(value: Any) -> str:
@@ -69,12 +71,12 @@ def plan(base: dict[str, Any], axes: dict[str, list[Any]]) -> list[dict[str, Any
     return planned
 
 
-def run_point(cfg_json: str, threads: int | None = None) -> dict[str, Any]:
-    """Train one point (also the entry point of worker processes and Ray tasks)."""
+def run_point(cfg_json: str, callbacks: Callbacks | None = None, threads: int | None = None) -> dict[str, Any]:
+    """Train one point (also the entry point of worker processes and Ray tasks, which report no progress)."""
     cfg = TrainConfig.model_validate_json(cfg_json)
     if cfg.threads is None and threads:  # recorded in the point's config.json
         cfg = cfg.model_copy(update={"threads": threads})
-    result = train(cfg, Callbacks())
+    result = train(cfg, callbacks or Callbacks())
     return {k: result.get(k) for k in RESULT_KEYS}
 
 
@@ -124,11 +126,20 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
         rows[entry["name"]] = row
     todo = {e["name"]: (e["cfg"].model_dump_json(),) for e in planned if e["status"] == "todo"}
 
+    ended = []
+
     def done(name, result, failure):
         row = rows[name]
         row.update(result if failure is None else {"status": "failed", **failure})
         cb.on_item(row)
+        ended.append(name)
+        cb.on_progress("points", len(ended), len(todo))
 
+    if in_process(cfg.executor, cfg.jobs, len(todo)):  # one point at a time here: its epochs show too
+        epochs = {e["name"]: e["cfg"].epochs for e in planned if e["status"] == "todo"}
+        todo = {name: (*args, training_progress(cb, f"point {i}/{len(todo)} {name}", epochs[name]))
+                for i, (name, args) in enumerate(todo.items(), start=1)}
+    cb.on_progress("points", 0, len(todo))
     root.mkdir(parents=True, exist_ok=True)
     run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
               cpus_per_task=cfg.cpus_per_run, on_done=done)
@@ -174,6 +185,7 @@ def summarize(folder: Path) -> dict[str, Any]:
             "config": config,
             "results": {
                 "status": "finished" if (run_dir / ".DONE").exists() else "unfinished",
+                "health": health_label(result.get("health")) if result else "-",
                 "epochs": last.get("epoch"),
                 "test_acc": result.get("test_acc", last.get("test_acc")),
                 "val_acc": result.get("val_acc", last.get("val_acc")),
