@@ -97,7 +97,7 @@ def test_stdp_only_baseline_learns_the_synthetic_classes(runner, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--eta", "0"], "--eta: every eta must be > 0"),
     (["--eta", "1e-5", "--eta", "-1e-4"], "--eta: every eta must be > 0"),
-    (["--rule", "bcm"], "--rule: unknown plasticity rule; choose from anti-hebb, hebb, oja, stdp"),
+    (["--rule", "bcm"], "--rule: unknown plasticity rule 'bcm'; choose from anti-hebb, hebb, oja, stdp"),
     (["--post-epochs", "0"], "--post-epochs"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(runner, tmp_path, args, message):
