@@ -89,7 +89,7 @@ def _missing(model: type[BaseModel] | None, field: str) -> str:
     if m is None or not m.argument:
         return "missing; see --help"
     alt = ", ".join("--" + s for s in m.seed)
-    return f"missing: give it as argument {m.argument}{f' (or {alt})' if alt else ''}; see --help"
+    return f"missing; give it as an argument{f' (or as {alt})' if alt else ''}, see --help"
 
 
 def _unknown_key(model: type[BaseModel] | None, key: str) -> str:

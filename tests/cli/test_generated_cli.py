@@ -123,6 +123,8 @@ def test_any_new_error_class_is_one_line_and_exit_2_without_a_cli_edit(monkeypat
     (["attack", "pgd", "no_such_run"], "snn: error: RUNS: no such run folder or checkpoint: no_such_run\n"),
     (["visualize", ",", "."], "snn: error: WHAT: needs at least 1 value"),
     (["train", "--dataset", "synthetic", "--sparsity", "dynamic"], "snn: error: --sparsity: dynamic sparse training"),
+    (["hessian"], "snn: error: RUN: missing; give it as an argument (or as --checkpoint_dir), see --help\n"),
+    (["attack", "pgd", ".", "--checkpoint_dir", "."], "snn: error: RUNS: given twice, as an argument and as an option"),
 ])
 def test_errors_name_what_the_user_typed_and_no_python_internals(args, line):
     """A positional argument by its name in --help (RUN), an option by its primary flag; values as typed."""
