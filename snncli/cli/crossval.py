@@ -10,7 +10,7 @@ from rich.table import Table
 from ..config import CrossvalConfig
 from .generate import command, options
 from .options import with_config_file
-from .progress import health_cell, stderr, warn
+from .progress import health_cell, stderr, titled_table, warn
 from .run import JobProgress, exit_if_failed, run_job
 
 app = typer.Typer()
@@ -48,7 +48,7 @@ def crossval_command(config=None, json_out: bool = False, **values: Any) -> None
 
 
 def crossval_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"{report['k_folds']}-fold cross-validation  ({report['dir']})")
+    table = titled_table(f"{report['k_folds']}-fold cross-validation  ({report['dir']})")
     for col in ("fold", "val_acc", "val_loss", "test_acc", "status", "health"):
         table.add_column(col, justify="left" if col in ("status", "health") else "right")
     for f in report["folds"]:

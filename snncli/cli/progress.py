@@ -147,6 +147,12 @@ class TrainProgress:
             self.progress = None
 
 
+def titled_table(title: str, **kwargs: Any) -> Table:
+    """A table whose title (often a path) is never wrapped mid-word where the output has room for it
+    (piped: always; on a terminal: up to its width)."""
+    return Table(title=title, min_width=len(title), **kwargs)
+
+
 def result_table(result: dict[str, Any], keys: list[str]) -> Table:
     table = Table(show_header=True, header_style="bold")
     table.add_column("metric")

@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 from ..config import SummaryConfig, SweepConfig, TrainConfig
 from .generate import command, given, options
 from .options import with_config_file
-from .progress import health_cell, stderr, stdout
+from .progress import health_cell, stderr, stdout, titled_table
 from .run import JobProgress, exit_if_failed, run_job
 
 
@@ -72,7 +72,7 @@ def sweep_command(config=None, json_out: bool = False, **values: Any) -> None:
 
 
 def _points_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"sweep ({report['dir']})")
+    table = titled_table(f"sweep ({report['dir']})")
     axes = list(report["axes"])
     for col in (*axes, "status", "test_acc", "val_acc", "health"):
         table.add_column(col)
@@ -102,7 +102,7 @@ def summarize_command(json_out: bool = False, **values: Any) -> None:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    table = Table(title=f"{len(summary['rows'])} runs in {summary['dir']} (run folders: summary.csv)")
+    table = titled_table(f"{len(summary['rows'])} runs in {summary['dir']} (run folders: summary.csv)")
     shown = [c for c in summary["columns"] if c != "run"]
     for col in shown:
         table.add_column(col)

@@ -26,3 +26,20 @@ def test_piped_train_output_has_one_record_per_line_and_whole_paths(tmp_path):
     run_dir = str(out / "synthetic_mlp_p0.15_T3_current")
     assert run_dir in res.stdout and "…" not in res.stdout
     assert any(len(line) > 80 for line in res.stdout.splitlines())  # the table is not squeezed to 80 columns
+
+
+def test_a_table_title_holding_a_path_is_one_line_when_piped_and_folds_on_a_narrow_terminal():
+    import io
+
+    from snncli.cli.progress import OutputConsole, titled_table
+
+    title = "report: runs/" + "a_long_run_folder_name_" * 5 + "/analysis/report.md"
+    table = titled_table(title)
+    table.add_column("part")
+    table.add_row("visualize")
+    piped = io.StringIO()
+    OutputConsole(file=piped).print(table)
+    assert title in piped.getvalue().splitlines()[0]
+    narrow = io.StringIO()
+    OutputConsole(file=narrow, force_terminal=True, width=40, color_system=None).print(table)
+    assert title not in narrow.getvalue() and all(len(line) <= 40 for line in narrow.getvalue().splitlines())
