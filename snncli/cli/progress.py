@@ -49,7 +49,7 @@ def stdout() -> OutputConsole:
 def progress_bar(*columns: Any) -> Progress:
     """A transient stderr bar: ``columns``, the bar, done/total, then labelled elapsed and remaining time."""
     return Progress(
-        *columns, BarColumn(), MofNCompleteColumn(), TextColumn("[dim]elapsed[/]"), TimeElapsedColumn(),
+        *columns, BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("[dim]elapsed[/]"), TimeElapsedColumn(),
         TextColumn("[dim]left[/]"), TimeRemainingColumn(), console=stderr, transient=True,
     )
 
