@@ -112,25 +112,25 @@ class TrainProgress:
             f"{info['val_samples']}/{info['test_samples']}  data={info['data_source']}", markup=False,
         )
         if stderr.is_terminal:
-            self.progress = progress_bar(TextColumn("epoch {task.fields[epoch]}"), TextColumn("loss {task.fields[loss]}"))
+            self.progress = progress_bar(TextColumn("{task.description}"), TextColumn("{task.fields[loss]}"))
             self.progress.start()
 
     def epoch_start(self, epoch: int, batches: int) -> None:
         if self.progress is not None:
             if self.task is not None:
                 self.progress.remove_task(self.task)
-            self.task = self.progress.add_task("train", total=batches, epoch=f"{epoch + 1}/{self.epochs}", loss="-")
+            self.task = self.progress.add_task(f"epoch {epoch + 1}/{self.epochs}", total=batches, loss="loss -")
 
     def batch(self, i: int, loss: float) -> None:
         if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, completed=i + 1, loss=f"{loss:.4f}")
+            self.progress.update(self.task, completed=i + 1, loss=f"loss {loss:.4f}")
 
     def phase(self, name: str, done: int, total: int) -> None:
         """A phase of an epoch beside the batches (``evaluate test``): its own bar while it runs."""
         if self.progress is None:
             return
         if name not in self.phases:
-            self.phases[name] = self.progress.add_task(name, total=total, epoch=name, loss="")
+            self.phases[name] = self.progress.add_task(name, total=total, loss="")
         self.progress.update(self.phases[name], completed=done, total=total)
         if done >= total:
             self.progress.remove_task(self.phases.pop(name))
