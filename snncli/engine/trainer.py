@@ -177,7 +177,8 @@ def train(
         "parameters": sum(p.numel() for p in model.parameters()), "connections": kept,
         "sparsity": 1 - kept / total if total else 0.0,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
-        "test_samples": len(test_set), "data_source": inputs.source, "backbone_hash": inputs.backbone_hash,
+        "test_samples": len(test_set), "classes": train_set.num_classes, "data_source": inputs.source,
+        "backbone_hash": inputs.backbone_hash,
         "resumed_from_epoch": start_epoch if start_epoch else None,
     }
     cb.on_start(info)

@@ -170,14 +170,16 @@ def summarize(folder: Path) -> dict[str, Any]:
     Flex runs also show the last epoch's conv ratio and binariness, averaged over their Flex layers.
 
     Returns:
-        ``{"dir", "settings": [...], "columns": [...], "rows": [...]}``.
+        ``{"dir", "settings": [...], "columns": [...], "rows": [...], "chance"}``; ``chance`` is 1 / classes
+        when every run records the same number of classes, else ``None``.
     """
     folder = Path(folder)
-    runs = []
+    runs, classes = [], set()
     for run_dir in find_runs(folder):
         config = json.loads((run_dir / "config.json").read_text())
         result_file = run_dir / "result.json"
         result = json.loads(result_file.read_text()) if result_file.is_file() else {}
+        classes.add(result.get("classes"))
         last = _last_metrics(run_dir)
         flex_ratio = [v for k, v in last.items() if re.fullmatch(r"flex\d+_conv_ratio", k)]
         flex_bin = [v for k, v in last.items() if re.fullmatch(r"flex\d+_binariness", k)]
@@ -206,7 +208,8 @@ def summarize(folder: Path) -> dict[str, Any]:
     settings = [k for k in axes if k in varying] + [k for k in varying if k not in axes]
     rows = [{**{k: value_label(r["config"].get(k)) for k in settings}, **r["results"]} for r in runs]
     columns = settings + [c for c in (rows[0] if rows else {}) if c not in settings]
-    return {"dir": str(folder), "settings": settings, "columns": columns, "rows": rows}
+    chance = 1 / classes.pop() if len(classes) == 1 and None not in classes else None  # one dataset's chance level
+    return {"dir": str(folder), "settings": settings, "columns": columns, "rows": rows, "chance": chance}
 
 
 def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
@@ -237,6 +240,6 @@ def summarize_sweep(cfg: SummaryConfig, callbacks: JobCallbacks | None = None) -
     csv_path, png_path = cfg.dir / "summary.csv", cfg.dir / "summary.png"
     write_summary_csv(summary, csv_path)
     title = f"{cfg.metric.replace('_', ' ')} across the grid ({cfg.dir.name})"
-    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title)
+    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title, chance=summary["chance"])
     cb.on_log(f"wrote {csv_path} and {png_path}")
     return {**summary, "csv": str(csv_path), "figure": str(png_path)}
