@@ -92,8 +92,13 @@ def _class_bars(ax, rate: torch.Tensor, classes: Sequence[str], predicted: int |
     ax.barh(range(len(classes)), rate.numpy(), color=colours)
     ax.set_yticks(range(len(classes)), short(classes, 12), fontsize=6)
     ax.invert_yaxis()
-    ax.set_xlim(0, max(1e-3, float(rate.max())) * 1.1)
+    silent = float(rate.max()) == 0
+    ax.set_xlim(0, 1.0 if silent else float(rate.max()) * 1.1)  # a silent output: a plain 0..1 axis, not 0..0.001
     ax.tick_params(axis="x", labelsize=6)
+    if silent:  # every score ties at 0: the prediction is the tie-break, not the network's choice
+        tie = f": {short([classes[predicted]], 12)[0]} by tie-break" if predicted is not None else ""
+        ax.set_title(f"output: no spike at all{tie}", fontsize=8, color="tab:red")
+        return
     ax.set_title("output: rate per class" + ("\n(orange: predicted)" if first and predicted is not None else ""), fontsize=8)
 
 

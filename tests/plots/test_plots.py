@@ -120,6 +120,18 @@ def test_feature_maps_draw_the_output_layer_as_labelled_classes(tmp_path):
     assert [bar.get_facecolor() for bar in output[1].patches].count(output[1].patches[2].get_facecolor()) == 1
 
 
+def test_a_silent_output_says_its_prediction_is_a_tie_break(tmp_path):
+    from snncli.plots import plot_feature_maps
+
+    layers = [torch.ones(4, 2, 16), torch.zeros(4, 2, 3)]
+    layers[1][:, 1, 2] = 1  # the second input makes the third class spike; the first makes no output spike
+    fig = plot_feature_maps(torch.rand(2, 1, 8, 8), layers, None, names=["hidden", "output"], classes=["cat", "dog", "eel"],
+                            predicted=[0, 2])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "output: no spike at all: cat by tie-break" in titles
+    assert sum(t.startswith("output: rate per class") for t in titles) == 1
+
+
 def test_sweep_bars_draw_the_chance_line(tmp_path):
     from snncli.plots.sweep import accuracy_bars
 
