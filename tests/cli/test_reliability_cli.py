@@ -244,8 +244,8 @@ def test_a_malicious_checkpoint_is_not_run_on_resume(one_epoch, monkeypatch):
 
 def test_plasticity_refuses_a_malicious_post_training_state_and_names_its_folder_after_the_checkpoint(
         one_epoch, tmp_path, monkeypatch):
-    args = ["plasticity", "--checkpoint", one_epoch / f"{NAME}.pth", "--post-epochs", "1", "--max-batches", "2",
-            "--out", tmp_path / "p"]
+    args = ["plasticity", "--checkpoint", one_epoch / f"{NAME}.pth", "--rule", "hebb", "--eta", "1e-5", "--post-epochs", "1",
+            "--max-batches", "2", "--out", tmp_path / "p"]
     res = run(*args, "--json")
     assert res.exit_code == 0, res.output
     run_dir = Path(json.loads(res.stdout)["run_dir"])
@@ -257,9 +257,9 @@ def test_plasticity_refuses_a_malicious_post_training_state_and_names_its_folder
         def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
-    torch.save({"layers.0.weight": Evil()}, run_dir / "post_training" / "eta1e-05.pt")
+    torch.save({"layers.0.weight": Evil()}, run_dir / "post_training" / "eta1e-5.pt")
     res = run(*args)
-    assert res.exit_code == 2 and "refused" in one_error_line(res) and "eta1e-05.pt" in res.stderr
+    assert res.exit_code == 2 and "refused" in one_error_line(res) and "eta1e-5.pt" in res.stderr
     assert not marker.exists()
 
 
