@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -281,12 +282,22 @@ def spawn(fn: Callable[..., Any], args: tuple, nproc: int, cb: Callbacks) -> Any
             for p in context.processes:
                 p.join()
         drain()
+    expected = sorted((rank, exc) for rank, exc in errors.items() if isinstance(exc, SnnError))
+    if expected:  # a refused setting or checkpoint, a diverged run: the same on every rank
+        raise expected[0][1]
+    # A rank killed from outside (a signal other than the SIGTERM that stops the rest) explains the others'
+    # errors (their peer vanished mid all-reduce).
+    killed = [(rank, -p.exitcode) for rank, p in enumerate(context.processes)
+              if p.exitcode is not None and p.exitcode < 0 and -p.exitcode != signal.SIGTERM]
+    if killed:
+        rank, number = killed[0]
+        raise DistributedError(f"--nproc: worker {rank} was killed ({signal.Signals(number).name}); "
+                               "the last checkpoint is kept: re-run to resume")
     if errors:
-        raise errors[min(errors)] if 0 not in errors else errors[0]
+        raise errors[min(errors)]
     if died is not None:
-        rank = getattr(died, "error_index", "?")
-        how = f"signal {died.signal_name}" if getattr(died, "signal_name", None) else f"exit {getattr(died, 'exit_code', '?')}"
-        raise DistributedError(f"--nproc: worker {rank} died ({how}); the last checkpoint is kept: re-run to resume")
+        raise DistributedError(f"--nproc: worker {getattr(died, 'error_index', '?')} died ({died}); "
+                               "the last checkpoint is kept: re-run to resume")
     if not result:
         raise DistributedError("--nproc: rank 0 ended without a result")
     return result[0]

@@ -194,7 +194,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         "sparsity": 1 - kept / total if total else 0.0,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
         "test_samples": len(test_set), "data_source": inputs.source, "backbone_hash": inputs.backbone_hash,
-        "resumed_from_epoch": start_epoch if start_epoch else None,
+        "resumed_from_epoch": start_epoch if start_epoch else None, "workers": world.size,
     }
     cb.on_start(info)
 
