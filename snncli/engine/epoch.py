@@ -29,6 +29,12 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return seed * 100_003 + epoch
 
 
+def part_seed(seed: int, epoch: int, batch: int, part: int) -> int:
+    """The global generator's seed for one part of a split batch (``--nproc``/``--micro-batches``): layers that
+    draw from it (dropout) then draw the same on one process and on ``N`` ranks."""
+    return ((epoch_seed(seed, epoch) * 1_000_003 + batch) * 4096 + part) % 2**63
+
+
 def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(epoch_seed(seed, epoch))
 
@@ -135,6 +141,8 @@ def train_epoch(
             whole = (lo, hi) == (0, len(y_all))
             x_seq = x_seq_all if whole else x_seq_all[:, lo:hi].contiguous()
             y = y_all if whole else y_all[lo:hi]
+            if not whole:  # dropout's masks: the part's own, wherever (on whichever rank) the part runs
+                torch.manual_seed(part_seed(cfg.seed, epoch, i, world.rank * cfg.micro_batches + j))
             with world.no_sync(j < len(parts) - 1):
                 with autocast(cfg, device):
                     record = (dst is not None and dst.needs_activity) or (cfg.alpha_reg > 0 and cfg.alpha_reg_term == "all-spikes")

@@ -101,3 +101,17 @@ def test_killed_two_rank_run_resumes_to_the_same_weights(tmp_path):
     assert result["status"] == "finished" and result["resumed_from_epoch"] == done
     assert any("resuming" in line for line in logs)
     _assert_equal(_weights(cfg), _weights(reference))
+
+
+def test_conv_flex_ranks_train_the_weights_of_one_process(tmp_path):
+    # Dropout draws from the global generator: each part reseeds it, so the ranks draw what one process draws.
+    # BatchNorm's running statistics are not compared: DDP keeps rank 0's (updated from its shares only).
+    settings = dict(dataset="synthetic-cifar", model="vgg6", width=0.0625, spiking=True, use_flex=True, T=2,
+                    epochs=1, batch_size=8, max_batches=2, threads=1, val_fraction=0.02)
+    parallel = TrainConfig(**settings, nproc=2, out=tmp_path / "ddp")
+    serial = TrainConfig(**settings, micro_batches=2, out=tmp_path / "serial")
+    train(parallel), train(serial)
+    a, b = _weights(parallel), _weights(serial)
+    params = [k for k in a if not any(s in k for s in ("running_", "num_batches_tracked"))]
+    assert len(params) > 10
+    _assert_equal({k: a[k] for k in params}, {k: b[k] for k in params})
