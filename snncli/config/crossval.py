@@ -29,6 +29,11 @@ class CrossvalConfig(TrainConfig):
     cpus_per_fold: int = setting(
         1, "With Ray: CPUs each fold task reserves (and torch threads it uses).", panel=CV, ge=1, le=1024, identity=False,
     )
+    gpus_per_fold: float | None = setting(
+        None, "GPUs each fold asks for: Ray tasks reserve them (Ray's assignment is the fold's cuda device); local "
+        "--jobs workers each see one GPU, spread over the GPUs. Default: 1 when --device is cuda (or auto and "
+        "CUDA is seen here), else 0.", panel=CV, ge=0, le=64, identity=False,
+    )
 
     @model_validator(mode="after")
     def _one_level_of_processes(self) -> CrossvalConfig:

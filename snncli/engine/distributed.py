@@ -180,9 +180,9 @@ def backend_for(device: torch.device) -> str:
     return "nccl" if device.type == "cuda" else "gloo"
 
 
-def from_environment() -> World | None:
-    """The :class:`World` of a process torchrun started (``WORLD_SIZE > 1``), joined to its process group;
-    ``None`` outside torchrun."""
+def from_environment(device: str = "auto") -> World | None:
+    """The :class:`World` of a process torchrun started (``WORLD_SIZE > 1``), joined to its process group
+    (NCCL when ``device`` resolves to CUDA, gloo otherwise); ``None`` outside torchrun."""
     size = int(os.environ.get("WORLD_SIZE", "1") or 1)
     if size <= 1 or "RANK" not in os.environ:
         return None
@@ -190,8 +190,9 @@ def from_environment() -> World | None:
 
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     if not dist.is_initialized():
-        cuda = torch.cuda.is_available() and os.environ.get("SNN_DIST_BACKEND", "") != "gloo"
-        dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=size)
+        from .device import resolve_device
+
+        dist.init_process_group(backend_for(resolve_device(device)), rank=rank, world_size=size)
     return World(rank=rank, size=size, local_rank=local)
 
 

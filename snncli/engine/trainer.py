@@ -125,7 +125,7 @@ def train(
     """
     cb = callbacks or Callbacks()
     paths = paths or run_paths(cfg)
-    world = distributed.from_environment()  # started by torchrun: this process is one rank
+    world = distributed.from_environment(cfg.device)  # started by torchrun: this process is one rank
     if world is not None:
         if cfg.nproc > 1:
             raise distributed.DistributedError("--nproc: under torchrun the workers are torchrun's "

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig, describe_validation_error
 from ..config.setting import identity_fields
 from ..engine.callbacks import Callbacks
-from ..engine.executors import require_ray, run_tasks
+from ..engine.executors import require_ray, run_tasks, task_gpus
 from ..engine.locks import RunLock
 from ..engine.runs import BrokenFileError, find_runs, read_json, read_json_object, run_paths
 from ..engine.trainer import is_finished, train
@@ -135,7 +135,8 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
 
     with RunLock(root) as lock:  # one sweep in this folder at a time; each point also locks its run folder
         run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
-                  cpus_per_task=cfg.cpus_per_run, on_done=done)
+                  cpus_per_task=cfg.cpus_per_run,
+                  gpus_per_task=task_gpus(str(base.get("device", "auto")), cfg.gpus_per_run), on_done=done)
         points = [rows[e["name"]] for e in planned]
         report = {
             "dir": str(root), "axes": {k: [value_label(v) for v in vs] for k, vs in axes.items()},
