@@ -254,7 +254,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
     if world.writer:
         write_json(paths.result, result)
         write_marker(paths.done)
-    return result
+    return world.broadcast(result)  # every rank returns rank 0's result (torchrun: each one prints it)
 
 
 def _refuse(path: Path, why: str) -> CheckpointError:
