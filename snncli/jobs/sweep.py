@@ -112,6 +112,10 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
     if cfg.executor == "ray":
         require_ray()  # before anything is written
     root = Path(base.get("out") or TrainConfig.model_fields["out"].default)
+    parallel_points = "nproc" in axes or int(base.get("nproc") or 1) > 1
+    if parallel_points and (cfg.jobs > 1 or cfg.executor == "ray"):
+        raise ConfigFileError("--nproc: data-parallel points run one at a time, in this process's workers; "
+                              "use --nproc or --jobs/--executor ray, not both")
     planned = plan(base, axes)
     if all(e["status"] == "invalid" for e in planned):  # a bad base, not a bad corner of the grid
         raise ConfigFileError(f"every point of the grid is invalid; {planned[0]['name']}: {planned[0]['reason']}")

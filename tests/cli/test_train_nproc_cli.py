@@ -51,3 +51,9 @@ def test_two_ranks_train_and_rank_zero_writes_once(tmp_path):
     assert (run_dir / ".DONE").exists() and not (run_dir / ".lock").exists()
     again = run("train", *FAST, "--epochs", "2", "--nproc", "2", "--out", tmp_path, "--json")
     assert json.loads(again.stdout)["status"] == "skipped"
+
+
+def test_sweep_refuses_nproc_with_jobs(tmp_path):
+    res = run("sweep", "--grid", "seed=1,2", *FAST, "--nproc", "2", "--jobs", "2", "--out", tmp_path / "runs")
+    assert res.exit_code == 2 and "--nproc" in res.output, res.output
+    assert not (tmp_path / "runs").exists()
