@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 from ..data import ImageSet, iterate_batches
+from ..data.folder import FolderImageSet
 from ..data.batching import sample_order, to_unit_float
 from ..errors import SnnError
 from .callbacks import Callbacks
@@ -115,24 +116,38 @@ class World:
                 out.append((lo + a, lo + b, (b - a) * self.size / n))
         return out or [(0, 1, 0.0)]
 
-    def batches(self, data: ImageSet, batch_size: int, gen: torch.Generator,
+    def batches(self, data: ImageSet | FolderImageSet, batch_size: int, gen: torch.Generator,
                 device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """One epoch's shuffled batches, as :func:`~snncli.data.iterate_batches` draws them.
 
-        A parallel rank reads only its share of the images; the others' rows are zeros that cost only the
-        random draws of augmentation and encoding (drawn for the whole batch, so that every rank's share gets
-        the numbers one process would draw). Labels are read for the whole batch (they are tiny).
+        A parallel rank reads (an image folder: decodes) only its share of each batch; the other ranks' rows
+        are zeros (label 0) that cost only the random draws of augmentation and encoding, which are drawn for
+        the whole batch so that every rank's share gets the numbers one process would draw.
         """
-        if not self.parallel or not isinstance(data, ImageSet):
+        if not self.parallel:
             yield from iterate_batches(data, batch_size, shuffle=True, generator=gen, device=device)
             return
-        order = sample_order(len(data), True, gen).to(data.x.device)
-        for start in range(0, len(data), batch_size):
-            idx = order[start: start + batch_size]
-            lo, hi = shard_bounds(len(idx), self.rank, self.size)
-            x = torch.zeros((len(idx), *data.x.shape[1:]), dtype=torch.float32, device=device)
-            x[lo:hi] = to_unit_float(data.x[idx[lo:hi]].to(device, non_blocking=True))
-            yield x, data.y[idx].to(device, non_blocking=True)
+        order = sample_order(len(data), True, gen)
+        starts = range(0, len(data), batch_size)
+        shares = [order[s: s + batch_size][slice(*shard_bounds(len(order[s: s + batch_size]), self.rank, self.size))]
+                  for s in starts]
+        decoded = None
+        if not isinstance(data, ImageSet):  # one loader for the epoch: every full batch's share has the same size
+            lo, hi = shard_bounds(batch_size, self.rank, self.size)
+            decoded = data.batches_in_order(torch.cat(shares), max(1, hi - lo), device=device)
+        for start, share in zip(starts, shares):
+            n = min(batch_size, len(data) - start)
+            lo, hi = shard_bounds(n, self.rank, self.size)
+            x = torch.zeros((n, *data.shape), dtype=torch.float32, device=device)
+            y = torch.zeros(n, dtype=torch.long, device=device)
+            if hi > lo:
+                if decoded is not None:
+                    x[lo:hi], y[lo:hi] = next(decoded)
+                else:
+                    share = share.to(data.x.device)
+                    x[lo:hi] = to_unit_float(data.x[share].to(device, non_blocking=True))
+                    y[lo:hi] = data.y[share].to(device, non_blocking=True)
+            yield x, y
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
         """Element-wise sum over ranks (in place; the tensor itself when serial)."""

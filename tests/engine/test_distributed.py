@@ -115,3 +115,44 @@ def test_conv_flex_ranks_train_the_weights_of_one_process(tmp_path):
     params = [k for k in a if not any(s in k for s in ("running_", "num_batches_tracked"))]
     assert len(params) > 10
     _assert_equal({k: a[k] for k in params}, {k: b[k] for k in params})
+
+
+class _Folder:
+    """An image-folder-like split: decodes only what ``batches_in_order`` is asked for, and records it."""
+
+    def __init__(self, x, y):
+        self.x, self._y, self.decoded = x, y, []
+
+    def __len__(self):
+        return len(self._y)
+
+    shape = property(lambda self: tuple(self.x.shape[1:]))
+    y = property(lambda self: self._y)
+
+    def batches_in_order(self, order, batch_size, *, device=None):
+        for s in range(0, len(order), batch_size):
+            idx = order[s: s + batch_size]
+            self.decoded.extend(idx.tolist())
+            yield self.x[idx].float() / 255, self._y[idx]
+
+
+@pytest.mark.parametrize("folder", [False, True])
+def test_each_rank_reads_its_share_of_the_one_process_batches(folder):
+    from snncli.data import ImageSet, iterate_batches
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randint(0, 256, (21, 1, 2, 2), dtype=torch.uint8, generator=g), torch.randint(0, 3, (21,), generator=g)
+    serial = list(iterate_batches(ImageSet(x, y, ["a", "b", "c"], "t"), 8, shuffle=True, generator=torch.Generator().manual_seed(5)))
+    seen = []
+    for rank in range(2):
+        data = _Folder(x, y) if folder else ImageSet(x, y, ["a", "b", "c"], "t")
+        batches = list(World(rank=rank, size=2).batches(data, 8, torch.Generator().manual_seed(5), torch.device("cpu")))
+        assert [len(b[1]) for b in batches] == [len(b[1]) for b in serial] == [8, 8, 5]
+        for (xs, ys), (xp, yp) in zip(serial, batches):
+            lo, hi = shard_bounds(len(ys), rank, 2)
+            assert torch.equal(xp[lo:hi], xs[lo:hi]) and torch.equal(yp[lo:hi], ys[lo:hi])
+            assert not xp[:lo].any() and not xp[hi:].any()  # the other rank's rows are not read
+        if folder:
+            seen += data.decoded
+    if folder:
+        assert sorted(seen) == list(range(21))  # every image decoded once, by one rank
