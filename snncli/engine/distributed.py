@@ -23,6 +23,7 @@ across machines (:func:`from_environment` reads torchrun's ``RANK``/``WORLD_SIZE
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -212,16 +213,15 @@ def from_environment(device: str = "auto") -> World | None:
 
 
 class QueueCallbacks(Callbacks):
-    """Rank 0's callbacks: every hook becomes a message to the launching process, which calls the real ones."""
+    """Rank 0's callbacks: every hook (whatever :class:`Callbacks` declares) becomes a message to the launching
+    process, which calls the real one."""
 
     def __init__(self, queue: Any) -> None:
-        super().__init__(
-            on_start=lambda info: queue.put(("on_start", (info,))),
-            on_epoch_start=lambda epoch, batches: queue.put(("on_epoch_start", (epoch, batches))),
-            on_batch=lambda batch, loss: queue.put(("on_batch", (batch, loss))),
-            on_epoch_end=lambda row: queue.put(("on_epoch_end", (row,))),
-            on_log=lambda msg: queue.put(("on_log", (msg,))),
-        )
+        super().__init__(**{f.name: _relay(queue, f.name) for f in dataclasses.fields(Callbacks)})
+
+
+def _relay(queue: Any, hook: str) -> Callable[..., None]:
+    return lambda *args: queue.put((hook, args))
 
 
 def _worker(rank: int, fn: Callable[..., Any], size: int, store: str, queue: Any, parent: int,
