@@ -34,6 +34,7 @@ from .epoch import (  # noqa: F401  (re-exported: the loop's pieces, for callers
 )
 from .evaluation import evaluate
 from .guards import DivergedError, detail, memory_guard, model_non_finite, named, non_finite
+from .health import HealthMonitor
 from .inputs import InputMismatchError, build_model, fit_input, load_inputs  # noqa: F401  (re-exported)
 from .locks import RunLock
 from .runs import BrokenFileError, RunPaths, read_json_object, run_paths
@@ -59,6 +60,7 @@ class TrainResult(TypedDict, total=False):
     time_s: float
     firing_rates: list[float]
     resumed_from_epoch: int | None
+    health: dict[str, Any]  # ok, findings: silent/saturated layers, loss at ln C, accuracy at chance (engine.health)
 
 
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path, done_epochs: int | None = None) -> None:
@@ -82,6 +84,20 @@ def _finished(paths: RunPaths, cfg: TrainConfig) -> dict[str, Any] | None:
     if done < cfg.epochs:
         return None  # asked for more epochs: extend it from its last checkpoint
     return result
+
+
+def _phase(cb: Callbacks, name: str):
+    return lambda done, total: cb.on_progress(name, done, total)
+
+
+def connections(model: torch.nn.Module) -> tuple[int, int]:
+    """(weights that exist, weights the dense network of the same shape has): a masked model counts its
+    masks; any other (conv models) every weight of its convolutions and linear layers."""
+    if hasattr(model, "connections"):
+        return model.connections()
+    n = sum(m.weight.numel() for m in model.modules()
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)))
+    return n, n
 
 
 def is_finished(cfg: TrainConfig, paths: RunPaths | None = None) -> bool:
@@ -187,13 +203,14 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
     if world.writer:
         paths.done.unlink(missing_ok=True)
 
-    kept, total = model.connections() if hasattr(model, "connections") else (0, 0)
+    kept, total = connections(model)
     info = {
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
         "parameters": sum(p.numel() for p in model.parameters()), "connections": kept,
         "sparsity": 1 - kept / total if total else 0.0,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
-        "test_samples": len(test_set), "data_source": inputs.source, "backbone_hash": inputs.backbone_hash,
+        "test_samples": len(test_set), "classes": train_set.num_classes, "data_source": inputs.source,
+        "backbone_hash": inputs.backbone_hash,
         "resumed_from_epoch": start_epoch if start_epoch else None, "workers": world.size,
     }
     cb.on_start(info)
@@ -202,16 +219,17 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
     if cfg.max_batches:
         batches_per_epoch = min(batches_per_epoch, cfg.max_batches)
     config_written = False
+    health = HealthMonitor(train_set.num_classes, cfg)
     for epoch in range(start_epoch, cfg.epochs):
         kept_note = f"the checkpoint of epoch {epoch} is kept" if epoch else "nothing was saved"
         try:
             with memory_guard(f"{paths.name}: one training step"):
                 row = train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst, world)
                 if val_set is not None and world.writer:
-                    val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1)
+                    val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1, on_batch=_phase(cb, "evaluate val"))
                     row.update(val_loss=val_metrics["loss"], val_acc=val_metrics["acc"])
                 if world.writer:
-                    test = evaluate(model, test_set, cfg, device, seed_offset=2)
+                    test = evaluate(model, test_set, cfg, device, seed_offset=2, on_batch=_phase(cb, "evaluate test"))
                     row.update(test_loss=test["loss"], test_acc=test["acc"])
         except DivergedError as exc:
             raise DivergedError(f"{paths.name}: {exc}; stopped, {kept_note} (try a lower --lr, or --weight-clip)") from None
@@ -238,6 +256,8 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         if dst is not None:
             write_jsonl(paths.dir / "dst.jsonl", dst.log)
         cb.on_epoch_end(row)
+        for warning in health.observe(row):
+            cb.on_warning(warning)
 
     if not config_written and world.writer:
         write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
@@ -252,6 +272,9 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
     }
     if world.writer:
+        result["health"], warnings = health.finish(last)
+        for warning in warnings:
+            cb.on_warning(warning)
         write_json(paths.result, result)
         write_marker(paths.done)
     return world.broadcast(result)  # every rank returns rank 0's result (torchrun: each one prints it)
