@@ -34,6 +34,7 @@ def info_command(json_out: JsonOut = False) -> None:
     from .. import __version__
     from ..data import list_datasets, search_paths
     from ..engine import resolve_device, resolve_precision
+    from ..engine.device import distributed_backends, visible_gpus
 
     device = resolve_device("auto")
     report = {
@@ -43,6 +44,8 @@ def info_command(json_out: JsonOut = False) -> None:
         "packages": {p: _version(p) for p in ("torch", "snntorch", "torchvision", "typer", "pydantic", "rich", "numpy")},
         "device": str(device),
         "cuda_available": torch.cuda.is_available(),
+        "gpus": visible_gpus(),
+        "distributed_backends": distributed_backends(),
         "precision_auto": resolve_precision("auto", device),
         "threads": torch.get_num_threads(),
         "data_search_paths": {name: [str(p) for p in search_paths(name)] for name in list_datasets()},
@@ -55,6 +58,8 @@ def info_command(json_out: JsonOut = False) -> None:
     t = Table(show_header=False)
     for k in ("snncli", "python", "platform", "device", "cuda_available", "precision_auto", "threads"):
         t.add_row(k, str(report[k]))
+    t.add_row("gpus", "; ".join(f"cuda:{g['index']} {g['name']} ({g['memory_gib']} GiB)" for g in report["gpus"]) or "none")
+    t.add_row("distributed", ", ".join(report["distributed_backends"]) or "[dim]not in this torch build[/]")
     for p, v in report["packages"].items():
         t.add_row(p, v or "[dim]not installed[/]")
     console.print(t)

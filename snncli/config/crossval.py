@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import model_validator
+
 from .setting import setting
 from .train import TrainConfig
 
@@ -27,6 +29,18 @@ class CrossvalConfig(TrainConfig):
     cpus_per_fold: int = setting(
         1, "With Ray: CPUs each fold task reserves (and torch threads it uses).", panel=CV, ge=1, le=1024, identity=False,
     )
+    gpus_per_fold: float | None = setting(
+        None, "GPUs each fold asks for: Ray tasks reserve them (Ray's assignment is the fold's cuda device); local "
+        "--jobs workers each see one GPU, spread over the GPUs. Default: 1 when --device is cuda (or auto and "
+        "CUDA is seen here), else 0.", panel=CV, ge=0, le=64, identity=False,
+    )
+
+    @model_validator(mode="after")
+    def _one_level_of_processes(self) -> CrossvalConfig:
+        if self.nproc > 1 and (self.jobs > 1 or self.executor == "ray"):
+            raise ValueError("nproc: data-parallel folds run one at a time, in this process's workers; "
+                             "use --nproc or --jobs/--executor ray, not both")
+        return self
 
     def train_config(self) -> TrainConfig:
         """The training setting every fold runs."""

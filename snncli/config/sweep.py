@@ -74,6 +74,11 @@ class SweepConfig(StrictModel):
     ray_address: str | None = setting(None, "Ray cluster to join (e.g. auto); default: a local Ray instance.", panel=SW)
     cpus_per_run: int = setting(1, "With Ray: CPUs each point's task reserves (and torch threads it uses).", panel=SW, ge=1,
                                 le=1024)
+    gpus_per_run: float | None = setting(
+        None, "GPUs each point asks for: Ray tasks reserve them (Ray's assignment is the point's cuda device); local "
+        "--jobs workers each see one GPU, spread over the GPUs. Default: 1 when the base --device is cuda (or auto "
+        "and CUDA is seen here), else 0.", panel=SW, ge=0, le=64,
+    )
 
     def plan(self) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         """``(base, axes)``: the grid file's base under ``base``; its axes, then ``--grid``'s, then ``axes``.

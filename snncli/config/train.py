@@ -107,8 +107,23 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         panel=RUN, ge=1, le=1024, identity=False,
     )
 
+    nproc: int = setting(
+        1, "Data-parallel worker processes on this machine (torch.distributed DDP: gloo on CPU, NCCL with one GPU "
+        "each on CUDA). The global batch stays --batch-size, split across the workers; rank 0 alone writes. "
+        "Across machines, start snn with torchrun instead.", panel=RUN, ge=1, le=1024, identity=False,
+    )
+    micro_batches: int = setting(
+        1, "Split each batch (each worker's share with --nproc) into this many parts whose gradients are summed "
+        "before one optimizer step: less memory, the same step up to float rounding (BatchNorm layers see the "
+        "parts). --nproc 2 gives the weights of --micro-batches 2 bit for bit, at the same --threads.",
+        panel=RUN, ge=1, le=1_000_000, identity=False,
+    )
+
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
+        if self.nproc * self.micro_batches > self.batch_size:
+            raise ValueError(f"nproc: {self.nproc} workers x {self.micro_batches} micro-batches is more parts than "
+                             f"--batch-size {self.batch_size} has samples")
         if self.use_resnet and self.dataset not in cifar_like():
             raise ValueError(f"use_resnet: the ResNet-32 features need a CIFAR dataset ({', '.join(cifar_like())})")
         if self.backbone is not None and not self.backbone.is_file():

@@ -136,3 +136,23 @@ def seed_everything(seed: int) -> None:
         torch.utils.deterministic.fill_uninitialized_memory = False
     if torch.backends.cudnn.is_available():
         torch.backends.cudnn.benchmark = False
+
+
+def visible_gpus() -> list[dict[str, object]]:
+    """The CUDA GPUs this process sees (after ``CUDA_VISIBLE_DEVICES``): index, name, memory in GiB."""
+    if not torch.cuda.is_available():
+        return []
+    gpus = []
+    for i in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(i)
+        gpus.append({"index": i, "name": props.name, "memory_gib": round(props.total_memory / 2**30, 1)})
+    return gpus
+
+
+def distributed_backends() -> list[str]:
+    """The torch.distributed backends this torch build has (``gloo`` for CPU, ``nccl`` for CUDA)."""
+    import torch.distributed as dist
+
+    if not dist.is_available():
+        return []
+    return [name for name, ok in (("gloo", dist.is_gloo_available()), ("nccl", dist.is_nccl_available())) if ok]

@@ -34,6 +34,11 @@ class ActivityBuffer:
         return self.data[: self.filled]
 
 
+def spike_counts(x_seq: torch.Tensor, hidden: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
+    """Per-sample spike counts ``[B, n]``: the input's, then every layer's (summed over the T steps)."""
+    return [x_seq.flatten(2).sum(0)] + [h.float().sum(0) for h in hidden]
+
+
 class DynamicSparsity:
     """Prune-and-grow every ``update_every`` optimizer steps on every masked layer of ``model``.
 
@@ -60,9 +65,14 @@ class DynamicSparsity:
 
     def observe(self, x_seq: torch.Tensor, hidden: tuple[torch.Tensor, ...]) -> None:
         """Record this batch's spike counts (input counts for the first layer's pre-synaptic side)."""
+        if self.needs_activity:
+            self.observe_counts(spike_counts(x_seq, hidden))
+
+    def observe_counts(self, counts: list[torch.Tensor]) -> None:
+        """Record per-sample spike counts ``[B, n]`` per population (:func:`spike_counts`; data-parallel
+        training gathers them from every worker first)."""
         if not self.needs_activity:
             return
-        counts = [x_seq.flatten(2).sum(0)] + [h.float().sum(0) for h in hidden]
         for i, _ in self.layers:
             self.buffers[f"pre{i}"].add(counts[i])
             self.buffers[f"post{i}"].add(counts[i + 1])

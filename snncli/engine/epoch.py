@@ -11,11 +11,12 @@ import torch
 import torch.nn.functional as F
 
 from ..config import TrainConfig
-from ..data import ImageSet, iterate_batches
+from ..data import ImageSet
 from ..models import flex_epoch_stats, is_conv_model, logits_of
 from .augment import random_crop_flip
 from .callbacks import Callbacks
-from .dst import DynamicSparsity
+from .distributed import SERIAL, World
+from .dst import DynamicSparsity, spike_counts
 from .guards import DivergedError
 
 
@@ -26,6 +27,12 @@ def epoch_seed(seed: int, epoch: int) -> int:
     without saving RNG state.
     """
     return seed * 100_003 + epoch
+
+
+def part_seed(seed: int, epoch: int, batch: int, part: int) -> int:
+    """The global generator's seed for one part of a split batch (``--nproc``/``--micro-batches``): layers that
+    draw from it (dropout) then draw the same on one process and on ``N`` ranks."""
+    return ((epoch_seed(seed, epoch) * 1_000_003 + batch) * 4096 + part) % 2**63
 
 
 def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
@@ -102,10 +109,15 @@ def clip_parameters(model: torch.nn.Module, bound: float, biases: bool = True) -
 
 def train_epoch(
     model, optimizer, data: ImageSet, cfg: TrainConfig, device: torch.device,
-    epoch: int, n_batches: int, cb: Callbacks, dst: DynamicSparsity | None = None,
+    epoch: int, n_batches: int, cb: Callbacks, dst: DynamicSparsity | None = None, world: World = SERIAL,
 ) -> dict[str, Any]:
-    """One pass of ``n_batches`` shuffled batches; returns the epoch's metrics row."""
+    """One pass of ``n_batches`` shuffled batches; returns the epoch's metrics row.
+
+    With ``world`` parallel (``--nproc``) this rank trains on its share of every batch and the row's sums are
+    the whole batch's (:mod:`snncli.engine.distributed`); ``cfg.micro_batches`` splits the share further.
+    """
     model.train()
+    forward = world.forward_model(model)
     gen = epoch_generator(cfg.seed, epoch, device)
     for group in optimizer.param_groups:
         group["lr"] = lr_at(cfg, epoch)
@@ -116,41 +128,56 @@ def train_epoch(
     rates = None
     seen = 0
     start = time.perf_counter()
-    for i, (x, y) in enumerate(iterate_batches(data, cfg.batch_size, shuffle=True, generator=gen, device=device)):
+    for i, (x_all, y_all) in enumerate(world.batches(data, cfg.batch_size, gen, device)):
         if i >= n_batches:
             break
         if cfg.augment == "crop-flip":
-            x = random_crop_flip(x, gen)
-        x_seq = cfg.encoding(x, generator=gen)
-        with autocast(cfg, device):
-            record = (dst is not None and dst.needs_activity) or (cfg.alpha_reg > 0 and cfg.alpha_reg_term == "all-spikes")
-            out = model(x_seq, record=record)
-        logits = logits_of(out, cfg.loss).float()
-        loss = F.cross_entropy(logits, y)
-        if cfg.alpha_reg > 0:
-            loss = loss + cfg.alpha_reg * activity_penalty(out, cfg.alpha_reg_term)
-        layer_rates = list(out.rates)
-        if regularise:
-            loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
+            x_all = random_crop_flip(x_all, gen)
+        x_seq_all = cfg.encoding(x_all, generator=gen)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        parts = world.parts(len(y_all), cfg.micro_batches)
+        activity = []
+        for j, (lo, hi, weight) in enumerate(parts):
+            whole = (lo, hi) == (0, len(y_all))
+            x_seq = x_seq_all if whole else x_seq_all[:, lo:hi].contiguous()
+            y = y_all if whole else y_all[lo:hi]
+            if not whole:  # dropout's masks: the part's own, wherever (on whichever rank) the part runs
+                torch.manual_seed(part_seed(cfg.seed, epoch, i, world.rank * cfg.micro_batches + j))
+            with world.no_sync(j < len(parts) - 1):
+                with autocast(cfg, device):
+                    record = (dst is not None and dst.needs_activity) or (cfg.alpha_reg > 0 and cfg.alpha_reg_term == "all-spikes")
+                    out = forward(x_seq, record=record)
+                logits = logits_of(out, cfg.loss).float()
+                loss = F.cross_entropy(logits, y)
+                if cfg.alpha_reg > 0:
+                    loss = loss + cfg.alpha_reg * activity_penalty(out, cfg.alpha_reg_term)
+                layer_rates = list(out.rates)
+                if regularise:
+                    loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
+                (loss if weight == 1.0 else loss * weight).backward()
+            if dst is not None and dst.needs_activity:
+                counts = spike_counts(x_seq, out.hidden)
+                activity.append(counts if weight else [c[:0] for c in counts])
+            if weight == 0.0:  # a rank without samples in this (last) batch: it only joined the all-reduce
+                continue
+            with torch.no_grad():
+                loss_sum += loss.detach() * len(y)
+                correct += (logits.argmax(1) == y).sum()
+                r = stack_rates(tuple(layer_rates), device).detach() * len(y)
+                rates = r if rates is None else rates + r
+            seen += len(y)
         optimizer.step()
         if cfg.weight_clip is not None:
             clip_parameters(model, cfg.weight_clip)
         if dst is not None:
-            dst.observe(x_seq, out.hidden)
+            if dst.needs_activity:  # the whole batch's counts, in its order, on every rank: the same rewiring
+                dst.observe_counts([world.gather_rows(torch.cat(c)) for c in zip(*activity)])
             for r in dst.after_step(optimizer):
                 cb.on_log(
                     f"dst step {r['step']} layer {r['layer']}: pruned {r['pruned']}, grown {r['grown']}, "
                     f"sparsity {r['sparsity']:.4f}"
                     + (f", corr kept {r['corr_kept']:.3f} grown {r['corr_grown']:.3f}" if r.get("corr_grown") is not None else "")
                 )
-        with torch.no_grad():
-            loss_sum += loss.detach() * len(y)
-            correct += (logits.argmax(1) == y).sum()
-            r = stack_rates(tuple(layer_rates), device).detach() * len(y)
-            rates = r if rates is None else rates + r
-        seen += len(y)
         # One host sync per batch is negligible on CPU; on CUDA report (and check) every 20 batches,
         # the trainer checks the weights after the epoch.
         if device.type != "cuda" or i % 20 == 0:
@@ -159,6 +186,13 @@ def train_epoch(
                 raise DivergedError(f"epoch {epoch + 1}, batch {i + 1}: the loss is {value}")
             cb.on_batch(i, value)
     elapsed = time.perf_counter() - start
+    if world.parallel:  # the whole batches' sums: every rank gets the same row
+        n_rates = rates.numel() if rates is not None else 0
+        sums = world.sum(torch.cat([torch.stack([loss_sum.double(), correct.double(),
+                                                 torch.tensor(float(seen), dtype=torch.float64, device=device)]),
+                                    rates.double() if rates is not None else torch.zeros(0, dtype=torch.float64, device=device)]))
+        loss_sum, correct, seen = sums[0], sums[1].long(), int(sums[2].item())
+        rates = sums[3:3 + n_rates] if n_rates else None
     per_layer = [round(v / max(seen, 1), 5) for v in rates.tolist()] if rates is not None else []
     return {
         "epoch": epoch + 1,

@@ -92,7 +92,46 @@ def in_process(executor: str, jobs: int, n_tasks: int) -> bool:
     return executor != "ray" and (jobs == 1 or n_tasks <= 1)
 
 
+def task_gpus(device: str, per_task: float | None) -> float:
+    """GPUs one task asks for: ``per_task`` when given, else 1 for a CUDA run (``--device cuda[:i]``, or
+    ``auto`` where this process sees CUDA), else 0."""
+    if per_task is not None:
+        return per_task
+    if device.startswith("cuda"):
+        return 1.0
+    if device == "auto":
+        import torch
+
+        return 1.0 if torch.cuda.is_available() else 0.0
+    return 0.0
+
+
+def _pin_gpu(parent: int, counter: Any, gpus: int) -> None:
+    """Worker initializer: die with the parent, and see one GPU (worker i: GPU ``i % gpus``) as ``cuda``."""
+    _die_with_parent(parent)
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    os.environ["CUDA_VISIBLE_DEVICES"] = str(index % gpus)
+
+
 Done = Callable[[Hashable, "dict[str, Any] | None", "dict[str, str] | None"], None]
+
+
+def _on_ray_node(fn: Callable[..., dict[str, Any]], *args: Any, threads: int) -> dict[str, Any]:
+    """A Ray task: ``fn``'s result, with the id of the Ray node it ran on (``ray_node``)."""
+    import ray
+
+    result = fn(*args, threads=threads)
+    if isinstance(result, dict):
+        result = {**result, "ray_node": ray.get_runtime_context().get_node_id()}
+    return result
+
+
+def _visible_gpus() -> int:
+    import torch
+
+    return torch.cuda.device_count()
 
 
 def run_tasks(
@@ -103,6 +142,7 @@ def run_tasks(
     executor: str = "local",
     ray_address: str | None = None,
     cpus_per_task: int = 1,
+    gpus_per_task: float = 0.0,
     on_done: Done = lambda key, result, failure: None,
 ) -> tuple[dict[Hashable, dict[str, Any]], dict[Hashable, dict[str, str]]]:
     """Run ``fn(*args, threads=...)`` for every ``key: args`` of ``tasks``.
@@ -111,7 +151,10 @@ def run_tasks(
     Both pass ``threads=cpu_count // jobs``, which ``fn`` uses unless its config names a thread
     count: results depend on the thread count (float summation order), never on where a task ran.
     ``executor="ray"``: Ray tasks reserving ``cpus_per_task`` CPUs each, on the cluster at
-    ``ray_address`` or on a local instance started (and stopped) here. ``fn`` must be importable
+    ``ray_address`` or on a local instance started (and stopped) here, and ``gpus_per_task`` GPUs (Ray
+    sets the task's ``CUDA_VISIBLE_DEVICES``, so ``cuda`` is the GPU Ray assigned). Local workers with
+    ``gpus_per_task > 0`` each see one of this machine's GPUs (worker ``i``: GPU ``i % count``), so
+    ``jobs`` runs spread over the GPUs instead of sharing GPU 0. ``fn`` must be importable
     by module path (workers import it), and ``args`` picklable.
 
     Returns:
@@ -138,8 +181,8 @@ def run_tasks(
         if started:
             ray.init(address=ray_address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
-            remote = ray.remote(num_cpus=cpus_per_task, max_retries=0)(fn)
-            refs = {remote.remote(*args, threads=cpus_per_task): key for key, args in tasks.items()}
+            remote = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_retries=0)(_on_ray_node)
+            refs = {remote.remote(fn, *args, threads=cpus_per_task): key for key, args in tasks.items()}
             pending = list(refs)
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)
@@ -159,8 +202,11 @@ def run_tasks(
                 finish(key, exc=exc)
     else:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
+        ctx = mp.get_context("spawn")
+        gpus = _visible_gpus() if gpus_per_task > 0 else 0
+        init, initargs = ((_pin_gpu, (os.getpid(), ctx.Value("i", 0), gpus)) if gpus
+                          else (_die_with_parent, (os.getpid(),)))
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init, initargs=initargs) as pool:
             futures = {pool.submit(fn, *args, threads=threads): key for key, args in tasks.items()}
             for future in as_completed(futures):
                 try:

@@ -8,6 +8,7 @@ caller passes in, results come back as a dict and into the run folder.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 from typing import Any, TypedDict
@@ -17,6 +18,7 @@ import torch
 from ..config import TrainConfig
 from ..config.identity import describe, differences
 from ..data import DataSplits, ImageSet
+from . import distributed
 from .callbacks import Callbacks
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
@@ -139,13 +141,33 @@ def train(
     """
     cb = callbacks or Callbacks()
     paths = paths or run_paths(cfg)
+    world = distributed.from_environment(cfg.device)  # started by torchrun: this process is one rank
+    if world is not None:
+        if cfg.nproc > 1:
+            raise distributed.DistributedError("--nproc: under torchrun the workers are torchrun's "
+                                               "(--nproc-per-node); leave --nproc at 1")
+        with RunLock(paths.dir) if world.writer else contextlib.nullcontext() as lock:
+            return _train(cfg, cb if world.writer else Callbacks(), data, val, paths, lock, world)
     with RunLock(paths.dir) as lock:
+        if cfg.nproc > 1:  # spawn the ranks here; this process holds the lock and relays rank 0's progress
+            finished = _finished(paths, cfg)
+            result = (distributed.spawn(_train_rank, (cfg, data, val, paths), cfg.nproc, cb) if finished is None
+                      else _train(cfg, cb, data, val, paths, lock))
+            if paths.checkpoint.exists():
+                lock.keep_folder()
+            return result
         return _train(cfg, cb, data, val, paths, lock)
 
 
+def _train_rank(cfg: TrainConfig, data: DataSplits | None, val: ImageSet | None, paths: RunPaths, cb: Callbacks,
+                world: distributed.World) -> TrainResult:
+    """One rank of ``--nproc`` (spawned by :func:`snncli.engine.distributed.spawn`; the launcher holds the lock)."""
+    return _train(cfg, cb, data, val, paths, None, world)
+
+
 def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageSet | None, paths: RunPaths,
-           lock: RunLock) -> TrainResult:
-    finished = _finished(paths, cfg)
+           lock: RunLock | None, world: distributed.World = distributed.SERIAL) -> TrainResult:
+    finished = world.broadcast(_finished(paths, cfg) if world.writer else None)
     if finished is not None:
         finished["status"] = "skipped"
         cb.on_log(f"{paths.dir} is finished (.DONE); skipping (use --force to re-run)")
@@ -153,7 +175,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = resolve_device(cfg.device)
+    device = world.place(resolve_device(cfg.device))
     precision = resolve_precision(cfg.precision, device)
     if device.type == "cpu":
         keep_freed_memory()
@@ -172,10 +194,14 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         dst = DynamicSparsity(model, cfg, device) if cfg.sparsity_mode == "dynamic" else None
 
     start_epoch, history = 0, []
-    if paths.checkpoint.exists() and not cfg.force:
+    if world.writer and paths.checkpoint.exists() and not cfg.force:
         start_epoch, history = _resume(paths, cfg, model, optimizer, dst, device)
         cb.on_log(f"resuming {paths.name} after epoch {start_epoch}")
-    paths.done.unlink(missing_ok=True)
+    if world.parallel:  # rank 0's weights, optimizer and DST state everywhere, then DDP
+        start_epoch, history = distributed.share_state(world, model, optimizer, dst, start_epoch, history)
+        world.wrap(model, device)
+    if world.writer:
+        paths.done.unlink(missing_ok=True)
 
     kept, total = connections(model)
     info = {
@@ -185,7 +211,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
         "test_samples": len(test_set), "classes": train_set.num_classes, "data_source": inputs.source,
         "backbone_hash": inputs.backbone_hash,
-        "resumed_from_epoch": start_epoch if start_epoch else None,
+        "resumed_from_epoch": start_epoch if start_epoch else None, "workers": world.size,
     }
     cb.on_start(info)
 
@@ -198,12 +224,13 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         kept_note = f"the checkpoint of epoch {epoch} is kept" if epoch else "nothing was saved"
         try:
             with memory_guard(f"{paths.name}: one training step"):
-                row = train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst)
-                if val_set is not None:
+                row = train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst, world)
+                if val_set is not None and world.writer:
                     val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1, on_batch=_phase(cb, "evaluate val"))
                     row.update(val_loss=val_metrics["loss"], val_acc=val_metrics["acc"])
-                test = evaluate(model, test_set, cfg, device, seed_offset=2, on_batch=_phase(cb, "evaluate test"))
-                row.update(test_loss=test["loss"], test_acc=test["acc"])
+                if world.writer:
+                    test = evaluate(model, test_set, cfg, device, seed_offset=2, on_batch=_phase(cb, "evaluate test"))
+                    row.update(test_loss=test["loss"], test_acc=test["acc"])
         except DivergedError as exc:
             raise DivergedError(f"{paths.name}: {exc}; stopped, {kept_note} (try a lower --lr, or --weight-clip)") from None
         bad = model_non_finite(model)
@@ -212,12 +239,16 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
             raise DivergedError(f"{paths.name}: epoch {epoch + 1} diverged ({what}); stopped, {kept_note} "
                                 "(try a lower --lr, or --weight-clip)")
         history.append(row)
+        if not world.writer:  # rank 0 alone writes
+            cb.on_epoch_end(row)
+            continue
         save_checkpoint(paths.checkpoint, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
             "history": history, "config": cfg.model_dump(mode="json"),
             **({"dst": dst.state_dict()} if dst is not None else {}),
         })
-        lock.keep_folder()
+        if lock is not None:
+            lock.keep_folder()
         if not config_written:  # only once the run has a checkpoint: a run that fails first leaves nothing
             write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
             config_written = True
@@ -228,7 +259,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         for warning in health.observe(row):
             cb.on_warning(warning)
 
-    if not config_written:
+    if not config_written and world.writer:
         write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
     last = history[-1]
     result = {
@@ -240,12 +271,13 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         "time_s": sum(r.get("time_s") or 0.0 for r in history),
         "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
     }
-    result["health"], warnings = health.finish(last)
-    for warning in warnings:
-        cb.on_warning(warning)
-    write_json(paths.result, result)
-    write_marker(paths.done)
-    return result
+    if world.writer:
+        result["health"], warnings = health.finish(last)
+        for warning in warnings:
+            cb.on_warning(warning)
+        write_json(paths.result, result)
+        write_marker(paths.done)
+    return world.broadcast(result)  # every rank returns rank 0's result (torchrun: each one prints it)
 
 
 def _refuse(path: Path, why: str) -> CheckpointError:

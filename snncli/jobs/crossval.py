@@ -17,7 +17,7 @@ from ..config import CrossvalConfig, TrainConfig
 from ..data import load_dataset, stratified_kfold
 from ..engine.callbacks import Callbacks
 from ..engine.device import resolve_device
-from ..engine.executors import in_process, require_ray, run_tasks
+from ..engine.executors import in_process, require_ray, run_tasks, task_gpus
 from ..engine.inputs import load_inputs
 from ..engine.locks import RunLock
 from ..engine.runs import RunPaths
@@ -136,7 +136,8 @@ def _run_folds(cfg: CrossvalConfig, tcfg: TrainConfig, root: Path, cb: JobCallba
     cb.on_progress("folds", 0, k)
     done_folds, failures = run_tasks(
         run_fold, tasks, jobs=cfg.jobs, executor=cfg.executor,
-        ray_address=cfg.ray_address, cpus_per_task=cfg.cpus_per_fold, on_done=done,
+        ray_address=cfg.ray_address, cpus_per_task=cfg.cpus_per_fold,
+        gpus_per_task=task_gpus(cfg.device, cfg.gpus_per_fold), on_done=done,
     )
     results = list(done_folds.values())
     failed = [{"fold": fold, **f} for fold, f in failures.items()]

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig, describe_validation_error
 from ..config.setting import identity_fields
 from ..engine.callbacks import Callbacks
-from ..engine.executors import in_process, require_ray, run_tasks
+from ..engine.executors import in_process, require_ray, run_tasks, task_gpus
 from ..engine.health import health_label
 from ..engine.locks import RunLock
 from ..engine.runs import BrokenFileError, find_runs, read_json, read_json_object, run_paths
@@ -114,6 +114,10 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
     if cfg.executor == "ray":
         require_ray()  # before anything is written
     root = Path(base.get("out") or TrainConfig.model_fields["out"].default)
+    parallel_points = "nproc" in axes or int(base.get("nproc") or 1) > 1
+    if parallel_points and (cfg.jobs > 1 or cfg.executor == "ray"):
+        raise ConfigFileError("--nproc: data-parallel points run one at a time, in this process's workers; "
+                              "use --nproc or --jobs/--executor ray, not both")
     planned = plan(base, axes)
     if all(e["status"] == "invalid" for e in planned):  # a bad base, not a bad corner of the grid
         raise ConfigFileError(f"every point of the grid is invalid; {planned[0]['name']}: {planned[0]['reason']}")
@@ -146,7 +150,8 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
     cb.on_progress("points", 0, len(todo))
     with RunLock(root) as lock:  # one sweep in this folder at a time; each point also locks its run folder
         run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
-                  cpus_per_task=cfg.cpus_per_run, on_done=done)
+                  cpus_per_task=cfg.cpus_per_run,
+                  gpus_per_task=task_gpus(str(base.get("device", "auto")), cfg.gpus_per_run), on_done=done)
         points = [rows[e["name"]] for e in planned]
         report = {
             "dir": str(root), "axes": {k: [value_label(v) for v in vs] for k, vs in axes.items()},

@@ -104,3 +104,22 @@ def test_bench_with_trained_weights(tmp_path):
     assert wrong.exit_code == 2 and "does not fit this network" in wrong.output
     missing = runner.invoke(app, [*args, "--weights", str(tmp_path / "nope.pt")])
     assert missing.exit_code == 2 and "cannot read a state dict" in missing.output
+
+
+def test_info_lists_the_gpus_it_sees_and_the_distributed_backends(monkeypatch):
+    import types
+
+    import torch
+
+    props = types.SimpleNamespace(name="Fake GPU", total_memory=80 * 2**30)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: props)
+    from snncli.engine.device import visible_gpus
+
+    assert visible_gpus() == [{"index": 0, "name": "Fake GPU", "memory_gib": 80.0},
+                              {"index": 1, "name": "Fake GPU", "memory_gib": 80.0}]
+    monkeypatch.undo()
+    info = json.loads(runner.invoke(app, ["info", "--json"]).stdout)
+    assert info["gpus"] == visible_gpus()
+    assert ("gloo" in info["distributed_backends"]) == torch.distributed.is_gloo_available()
