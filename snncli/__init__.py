@@ -1,3 +1,3 @@
 """snncli: train, sparsify, attack and analyse spiking neural networks from one `snn` command."""
 
-__version__ = "0.1.0"
+from ._version import __version__

@@ -34,6 +34,7 @@ from .evaluation import evaluate
 from .guards import DivergedError, detail, memory_guard, model_non_finite, named, non_finite
 from .inputs import InputMismatchError, build_model, fit_input, load_inputs  # noqa: F401  (re-exported)
 from .locks import RunLock
+from .provenance import provenance
 from .runs import BrokenFileError, RunPaths, read_json_object, run_paths
 from .writers import write_json, write_jsonl, write_marker, write_metrics
 
@@ -57,6 +58,8 @@ class TrainResult(TypedDict, total=False):
     time_s: float
     firing_rates: list[float]
     resumed_from_epoch: int | None
+    config: dict[str, Any]  # the settings, as in config.json
+    provenance: dict[str, Any]  # packages, Python, CPU, device, command line, git revision (engine.provenance)
 
 
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path, done_epochs: int | None = None) -> None:
@@ -161,6 +164,10 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         cb.on_log(f"resuming {paths.name} after epoch {start_epoch}")
     paths.done.unlink(missing_ok=True)
 
+    # What rebuilds the network without its dataset (load_run, export), and what produced the run.
+    input_spec = {"shape": list(train_set.shape), "num_classes": train_set.num_classes,
+                  "classes": list(train_set.classes), "dataset": train_set.name}
+    origin = provenance(device)
     kept, total = model.connections() if hasattr(model, "connections") else (0, 0)
     info = {
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
@@ -196,7 +203,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         history.append(row)
         save_checkpoint(paths.checkpoint, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
-            "history": history, "config": cfg.model_dump(mode="json"),
+            "history": history, "config": cfg.model_dump(mode="json"), "input": input_spec, "provenance": origin,
             **({"dst": dst.state_dict()} if dst is not None else {}),
         })
         lock.keep_folder()
@@ -219,6 +226,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         "train_acc": last.get("train_acc"), "samples_per_s": last.get("samples_per_s"),
         "time_s": sum(r.get("time_s") or 0.0 for r in history),
         "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
+        "config": cfg.model_dump(mode="json"), "provenance": origin,
     }
     write_json(paths.result, result)
     write_marker(paths.done)
