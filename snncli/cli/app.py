@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import __version__
+from .._version import __version__
 from . import analyze, attack, backbone, bench, crossval, gradflow, hessian, info, landscape, plasticity, sweep, train, visualize
 from .errors import SnnGroup
 

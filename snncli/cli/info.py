@@ -31,7 +31,7 @@ def info_command(json_out: JsonOut = False) -> None:
     """Show versions, the device `--device auto` picks, and where each dataset is looked for."""
     import torch
 
-    from .. import __version__
+    from .._version import __version__
     from ..data import list_datasets, search_paths
     from ..engine import resolve_device, resolve_precision
 
