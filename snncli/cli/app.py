@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .._version import __version__
-from . import analyze, attack, backbone, bench, crossval, gradflow, hessian, info, landscape, plasticity, sweep, train, visualize
+from . import analyze, attack, backbone, bench, crossval, export, gradflow, hessian, info, landscape, plasticity, sweep, train, visualize
 from .errors import SnnGroup
 
 app = typer.Typer(
@@ -21,7 +21,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-for sub in (train, crossval, plasticity, bench, info, attack, hessian, landscape, gradflow, visualize, analyze):
+for sub in (train, crossval, plasticity, bench, info, attack, hessian, landscape, gradflow, visualize, analyze, export):
     app.registered_commands += sub.app.registered_commands
 app.add_typer(backbone.app, name="backbone")
 app.add_typer(sweep.app, name="sweep")
