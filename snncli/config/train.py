@@ -93,7 +93,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     data_root: ExistingDir = setting(None, "Folder with the dataset files.", panel=DATA, identity=False)
     out: WritableDir = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
     seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN, ge=0, le=SEED_MAX)
-    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.", panel=RUN, identity=False)
+    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU; cuda:N the N-th GPU.", panel=RUN, identity=False)
     precision: Precision = setting(
         "auto", "bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation).", panel=RUN,
     )

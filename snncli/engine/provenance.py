@@ -106,7 +106,7 @@ def provenance(device: torch.device | str | None = None) -> dict[str, Any]:
 
     Returns:
         ``{"packages": {dist: version|None}, "python", "platform", "cpu", "device", "device_name",
-        "threads", "command", "cwd", "git"}``.
+        "threads", "command", "environment" (the SNN_* variables, which set options too), "cwd", "git"}``.
     """
     return {
         "packages": {dist: _version(dist) for dist in PACKAGES},
@@ -117,6 +117,7 @@ def provenance(device: torch.device | str | None = None) -> dict[str, Any]:
         "device_name": device_name(device),
         "threads": torch.get_num_threads(),
         "command": command_line(),
+        "environment": {k: v for k, v in sorted(os.environ.items()) if k.startswith("SNN_")},  # options set by SNN_*
         "cwd": os.getcwd(),
         "git": git_revision(),
     }
