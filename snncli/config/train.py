@@ -101,6 +101,10 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         "snn", "snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks).", panel=RUN,
     )
     force: bool = setting(False, "Start the run over instead of returning or resuming it.", panel=RUN, identity=False)
+    logger: Literal["none", "tensorboard"] = setting(
+        "none", "Also log live curves: tensorboard writes RUN/tensorboard/ (pip install 'snncli[tensorboard]'); "
+        "metrics.csv/jsonl stay the record.", panel=RUN, identity=False,
+    )
     threads: int | None = setting(
         None, "torch CPU threads for this run (default: all cores; crossval/sweep workers: cores / jobs). "
         "Float sums depend on it: the same --threads gives the same numbers serially and with --jobs.",

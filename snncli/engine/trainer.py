@@ -34,6 +34,7 @@ from .evaluation import evaluate
 from .guards import DivergedError, detail, memory_guard, model_non_finite, named, non_finite
 from .inputs import InputMismatchError, build_model, fit_input, load_inputs  # noqa: F401  (re-exported)
 from .locks import RunLock
+from .loggers import check_logger, with_logger
 from .provenance import provenance
 from .runs import BrokenFileError, RunPaths, read_json_object, run_paths
 from .writers import write_json, write_jsonl, write_marker, write_metrics
@@ -126,6 +127,7 @@ def train(
     """
     cb = callbacks or Callbacks()
     paths = paths or run_paths(cfg)
+    check_logger(cfg.logger)  # a missing tracker stops the run before anything is written
     with RunLock(paths.dir) as lock:
         return _train(cfg, cb, data, val, paths, lock)
 
@@ -178,7 +180,35 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         "resumed_from_epoch": start_epoch if start_epoch else None,
     }
     cb.on_start(info)
+    cb, logger = with_logger(cb, cfg.logger, paths.dir)
+    try:
+        history = _epochs(cfg, cb, model, optimizer, dst, train_set, val_set, test_set, device, paths, lock,
+                          start_epoch, history, input_spec, origin)
+    finally:
+        if logger is not None:
+            logger.close()
 
+    last = history[-1]
+    result = {
+        **info, "status": "finished", "epochs": cfg.epochs,
+        "test_acc": last.get("test_acc"), "test_loss": last.get("test_loss"),
+        "val_acc": last.get("val_acc"), "val_loss": last.get("val_loss"),
+        "best_val_acc": max((r.get("val_acc") or 0.0) for r in history),
+        "train_acc": last.get("train_acc"), "samples_per_s": last.get("samples_per_s"),
+        "time_s": sum(r.get("time_s") or 0.0 for r in history),
+        "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
+        "config": cfg.model_dump(mode="json"), "provenance": origin,
+    }
+    write_json(paths.result, result)
+    write_marker(paths.done)
+    return result
+
+
+def _epochs(cfg: TrainConfig, cb: Callbacks, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+            dst: DynamicSparsity | None, train_set: ImageSet, val_set: ImageSet | None, test_set: ImageSet,
+            device: torch.device, paths: RunPaths, lock: RunLock, start_epoch: int, history: list[dict[str, Any]],
+            input_spec: dict[str, Any], origin: dict[str, Any]) -> list[dict[str, Any]]:
+    """Train epochs ``start_epoch + 1 .. cfg.epochs``, checkpointing and writing the metrics after each."""
     batches_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     if cfg.max_batches:
         batches_per_epoch = min(batches_per_epoch, cfg.max_batches)
@@ -217,20 +247,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
 
     if not config_written:
         write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
-    last = history[-1]
-    result = {
-        **info, "status": "finished", "epochs": cfg.epochs,
-        "test_acc": last.get("test_acc"), "test_loss": last.get("test_loss"),
-        "val_acc": last.get("val_acc"), "val_loss": last.get("val_loss"),
-        "best_val_acc": max((r.get("val_acc") or 0.0) for r in history),
-        "train_acc": last.get("train_acc"), "samples_per_s": last.get("samples_per_s"),
-        "time_s": sum(r.get("time_s") or 0.0 for r in history),
-        "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
-        "config": cfg.model_dump(mode="json"), "provenance": origin,
-    }
-    write_json(paths.result, result)
-    write_marker(paths.done)
-    return result
+    return history
 
 
 def _refuse(path: Path, why: str) -> CheckpointError:
