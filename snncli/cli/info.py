@@ -25,7 +25,7 @@ def _version(pkg: str) -> str | None:
 #: Optional dependencies: import name -> (distribution, what needs it, install line).
 OPTIONAL = {
     "torchvision": ("torchvision", "class-per-folder datasets (ImageNet layout)", "pip install 'snncli[vision]'"),
-    "torchattacks": ("torchattacks", "snn attack's torchattacks attacks (fgsm, pgd, apgd, cw, square)", "pip install torchattacks"),
+    "torchattacks": ("torchattacks", "snn attack's torchattacks attacks (fgsm, pgd, apgd, cw, square)", "pip install 'snncli[attack]'"),
     "pyhessian": ("pyhessian", "nothing in snn (snn hessian computes it itself); a reference for comparisons", "pip install pyhessian"),
     "ray": ("ray", "--executor ray in snn sweep and snn crossval", "pip install 'snncli[ray]'"),
     "nir": ("nir", "snn export --format nir", "pip install 'snncli[nir]'"),
