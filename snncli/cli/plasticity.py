@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress, TextColumn
 
 from ..config.plasticity import PlasticityConfig
 from .generate import command, options
 from .options import with_config_file
-from .progress import TrainProgress, result_table, stderr
+from .progress import TrainProgress, progress_bar, result_table, stderr
 from .run import run_job
 
 app = typer.Typer()
@@ -43,8 +37,7 @@ class PlasticityProgress:
         if not stderr.is_terminal:
             return
         if self.bar is None:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                console=stderr, transient=True)
+            self.bar = progress_bar(TextColumn("{task.description}"))
             self.bar.start()
         if self.task is not None:
             self.bar.remove_task(self.task)

@@ -83,7 +83,8 @@ class AnalysisSettings(StrictModel):
 
 
 class SingleRunSettings(AnalysisSettings):
-    run: Path = setting(..., "Run folder (runs/<name>/) or checkpoint (.pth) written by snn train.", argument=2)
+    run: Path = setting(..., "Run folder (runs/<name>/) or checkpoint (.pth) written by snn train.", argument=2,
+                        seed="checkpoint_dir")
 
     _check_run = field_validator("run")(classmethod(lambda cls, v: _exists(v)))
 
@@ -93,10 +94,10 @@ class AttackConfig(AnalysisSettings):
 
     attacks: Annotated[list[str], BeforeValidator(_split), Choices("attack")] = setting(
         ..., "Attack(s), comma-separated: all (= " + ",".join(ALL_ATTACKS) + ") or the names below.",
-        argument=1, comma=True, metavar="ATTACK", min_length=1,
+        argument=1, comma=True, metavar="ATTACK", min_length=1, seed="attack",
     )
     runs: list[Path] = setting(..., "Run folders, checkpoints (.pth), or folders of runs.", argument=2, metavar="RUNS",
-                               min_length=1)
+                               min_length=1, seed="checkpoint_dir")
     top_n: int | None = setting(None, "Attack only the N runs with the best validation accuracy.", panel=ATK, ge=1)
     eps: EpsList = setting(
         default_factory=lambda: list(_attacks().DEFAULT_EPS), help="L-inf budget in pixel units; repeatable; fractions "

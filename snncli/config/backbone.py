@@ -18,6 +18,7 @@ class BackboneConfig(StrictModel):
     data_root: Path | None = Field(None, description="Folder with the dataset files.")
     epochs: int = Field(30, ge=1, le=100_000, description="Training epochs.")
     batch_size: int = setting(128, "Images per step.", short="-b", ge=1, le=1_000_000)
+    max_batches: int | None = setting(None, "Stop each epoch after this many batches (smoke runs).", ge=1, le=100_000_000)
     lr: float = Field(0.1, gt=0, le=10, description="Peak learning rate (one-cycle schedule, SGD with Nesterov momentum).")
     device: Device = Field("auto", description="Device.")
     seed: int = Field(42, ge=0, le=SEED_MAX, description="Seed.")

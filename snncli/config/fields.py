@@ -61,7 +61,7 @@ class Choices:
     def check(self, value: str) -> str:
         known = registry(self.kind)
         if value not in known:
-            raise ValueError(f"unknown {known.kind}; choose from {', '.join(known.names())}")
+            raise ValueError(known.unknown(value))  # names the value, a close name (did you mean), the choices
         return value
 
 

@@ -86,6 +86,12 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="snn-parent-watch", daemon=True).start()
 
 
+def in_process(executor: str, jobs: int, n_tasks: int) -> bool:
+    """Whether :func:`run_tasks` runs the tasks one after another in this process (so a task may be
+    given what cannot be pickled: progress callbacks)."""
+    return executor != "ray" and (jobs == 1 or n_tasks <= 1)
+
+
 Done = Callable[[Hashable, "dict[str, Any] | None", "dict[str, str] | None"], None]
 
 
@@ -144,7 +150,7 @@ def run_tasks(
         finally:
             if started:
                 ray.shutdown()
-    elif jobs == 1 or len(tasks) <= 1:
+    elif in_process(executor, jobs, len(tasks)):
         threads = max(1, (os.cpu_count() or 1) // jobs)
         for key, args in tasks.items():
             try:

@@ -32,6 +32,7 @@ from .epoch import (  # noqa: F401  (re-exported: the loop's pieces, for callers
 )
 from .evaluation import evaluate
 from .guards import DivergedError, detail, memory_guard, model_non_finite, named, non_finite
+from .health import HealthMonitor
 from .inputs import InputMismatchError, build_model, fit_input, load_inputs  # noqa: F401  (re-exported)
 from .locks import RunLock
 from .loggers import check_logger, with_logger
@@ -61,6 +62,7 @@ class TrainResult(TypedDict, total=False):
     resumed_from_epoch: int | None
     config: dict[str, Any]  # the settings, as in config.json
     provenance: dict[str, Any]  # packages, Python, CPU, device, command line, git revision (engine.provenance)
+    health: dict[str, Any]  # ok, findings: silent/saturated layers, loss at ln C, accuracy at chance (engine.health)
 
 
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path, done_epochs: int | None = None) -> None:
@@ -84,6 +86,20 @@ def _finished(paths: RunPaths, cfg: TrainConfig) -> dict[str, Any] | None:
     if done < cfg.epochs:
         return None  # asked for more epochs: extend it from its last checkpoint
     return result
+
+
+def _phase(cb: Callbacks, name: str):
+    return lambda done, total: cb.on_progress(name, done, total)
+
+
+def connections(model: torch.nn.Module) -> tuple[int, int]:
+    """(weights that exist, weights the dense network of the same shape has): a masked model counts its
+    masks; any other (conv models) every weight of its convolutions and linear layers."""
+    if hasattr(model, "connections"):
+        return model.connections()
+    n = sum(m.weight.numel() for m in model.modules()
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)))
+    return n, n
 
 
 def is_finished(cfg: TrainConfig, paths: RunPaths | None = None) -> bool:
@@ -170,20 +186,23 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
     input_spec = {"shape": list(train_set.shape), "num_classes": train_set.num_classes,
                   "classes": list(train_set.classes), "dataset": train_set.name}
     origin = provenance(device)
-    kept, total = model.connections() if hasattr(model, "connections") else (0, 0)
+    kept, total = connections(model)
     info = {
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
         "parameters": sum(p.numel() for p in model.parameters()), "connections": kept,
         "sparsity": 1 - kept / total if total else 0.0,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
-        "test_samples": len(test_set), "data_source": inputs.source, "backbone_hash": inputs.backbone_hash,
+        "test_samples": len(test_set), "classes": train_set.num_classes, "data_source": inputs.source,
+        "backbone_hash": inputs.backbone_hash,
         "resumed_from_epoch": start_epoch if start_epoch else None,
     }
     cb.on_start(info)
+
+    health = HealthMonitor(train_set.num_classes, cfg)
     cb, logger = with_logger(cb, cfg.logger, paths.dir)
     try:
         history = _epochs(cfg, cb, model, optimizer, dst, train_set, val_set, test_set, device, paths, lock,
-                          start_epoch, history, input_spec, origin)
+                          start_epoch, history, input_spec, origin, health)
     finally:
         if logger is not None:
             logger.close()
@@ -199,6 +218,9 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
         "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
         "config": cfg.model_dump(mode="json"), "provenance": origin,
     }
+    result["health"], warnings = health.finish(last)
+    for warning in warnings:
+        cb.on_warning(warning)
     write_json(paths.result, result)
     write_marker(paths.done)
     return result
@@ -207,7 +229,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
 def _epochs(cfg: TrainConfig, cb: Callbacks, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
             dst: DynamicSparsity | None, train_set: ImageSet, val_set: ImageSet | None, test_set: ImageSet,
             device: torch.device, paths: RunPaths, lock: RunLock, start_epoch: int, history: list[dict[str, Any]],
-            input_spec: dict[str, Any], origin: dict[str, Any]) -> list[dict[str, Any]]:
+            input_spec: dict[str, Any], origin: dict[str, Any], health: HealthMonitor) -> list[dict[str, Any]]:
     """Train epochs ``start_epoch + 1 .. cfg.epochs``, checkpointing and writing the metrics after each."""
     batches_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     if cfg.max_batches:
@@ -219,9 +241,9 @@ def _epochs(cfg: TrainConfig, cb: Callbacks, model: torch.nn.Module, optimizer: 
             with memory_guard(f"{paths.name}: one training step"):
                 row = train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst)
                 if val_set is not None:
-                    val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1)
+                    val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1, on_batch=_phase(cb, "evaluate val"))
                     row.update(val_loss=val_metrics["loss"], val_acc=val_metrics["acc"])
-                test = evaluate(model, test_set, cfg, device, seed_offset=2)
+                test = evaluate(model, test_set, cfg, device, seed_offset=2, on_batch=_phase(cb, "evaluate test"))
                 row.update(test_loss=test["loss"], test_acc=test["acc"])
         except DivergedError as exc:
             raise DivergedError(f"{paths.name}: {exc}; stopped, {kept_note} (try a lower --lr, or --weight-clip)") from None
@@ -244,6 +266,8 @@ def _epochs(cfg: TrainConfig, cb: Callbacks, model: torch.nn.Module, optimizer: 
         if dst is not None:
             write_jsonl(paths.dir / "dst.jsonl", dst.log)
         cb.on_epoch_end(row)
+        for warning in health.observe(row):
+            cb.on_warning(warning)
 
     if not config_written:
         write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))

@@ -21,17 +21,19 @@ from pydantic import ValidationError
 from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig, describe_validation_error
 from ..config.setting import identity_fields
 from ..engine.callbacks import Callbacks
-from ..engine.executors import require_ray, run_tasks
+from ..engine.executors import in_process, require_ray, run_tasks
+from ..engine.health import health_label
 from ..engine.locks import RunLock
 from ..engine.runs import BrokenFileError, find_runs, read_json, read_json_object, run_paths
 from ..engine.trainer import is_finished, train
 from ..engine.writers import write_csv, write_json
-from .common import JobCallbacks
+from .common import JobCallbacks, training_progress
 
 _SUMMARY_HINT = "fix or remove it (or its run folder), then summarise again"
 
 #: Result fields a sweep point reports (and the summary table shows).
-RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir")
+RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir",
+               "health")
 
 
 def value_label(value: Any) -> str:
@@ -73,12 +75,12 @@ def plan(base: dict[str, Any], axes: dict[str, list[Any]]) -> list[dict[str, Any
     return planned
 
 
-def run_point(cfg_json: str, threads: int | None = None) -> dict[str, Any]:
-    """Train one point (also the entry point of worker processes and Ray tasks)."""
+def run_point(cfg_json: str, callbacks: Callbacks | None = None, threads: int | None = None) -> dict[str, Any]:
+    """Train one point (also the entry point of worker processes and Ray tasks, which report no progress)."""
     cfg = TrainConfig.model_validate_json(cfg_json)
     if cfg.threads is None and threads:  # recorded in the point's config.json
         cfg = cfg.model_copy(update={"threads": threads})
-    result = train(cfg, Callbacks())
+    result = train(cfg, callbacks or Callbacks())
     return {k: result.get(k) for k in RESULT_KEYS}
 
 
@@ -128,11 +130,20 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
         rows[entry["name"]] = row
     todo = {e["name"]: (e["cfg"].model_dump_json(),) for e in planned if e["status"] == "todo"}
 
+    ended = []
+
     def done(name, result, failure):
         row = rows[name]
         row.update(result if failure is None else {"status": "failed", **failure})
         cb.on_item(row)
+        ended.append(name)
+        cb.on_progress("points", len(ended), len(todo))
 
+    if in_process(cfg.executor, cfg.jobs, len(todo)):  # one point at a time here: its epochs show too
+        epochs = {e["name"]: e["cfg"].epochs for e in planned if e["status"] == "todo"}
+        todo = {name: (*args, training_progress(cb, f"point {i}/{len(todo)} {name}", epochs[name]))
+                for i, (name, args) in enumerate(todo.items(), start=1)}
+    cb.on_progress("points", 0, len(todo))
     with RunLock(root) as lock:  # one sweep in this folder at a time; each point also locks its run folder
         run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
                   cpus_per_task=cfg.cpus_per_run, on_done=done)
@@ -179,14 +190,16 @@ def summarize(folder: Path) -> dict[str, Any]:
     Flex runs also show the last epoch's conv ratio and binariness, averaged over their Flex layers.
 
     Returns:
-        ``{"dir", "settings": [...], "columns": [...], "rows": [...]}``.
+        ``{"dir", "settings": [...], "columns": [...], "rows": [...], "chance"}``; ``chance`` is 1 / classes
+        when every run records the same number of classes, else ``None``.
     """
     folder = Path(folder)
-    runs = []
+    runs, classes = [], set()
     for run_dir in find_runs(folder):
         config = read_json_object(run_dir / "config.json", _SUMMARY_HINT)
         result_file = run_dir / "result.json"
         result = read_json_object(result_file, _SUMMARY_HINT) if result_file.is_file() else {}
+        classes.add(result.get("classes"))
         last = _last_metrics(run_dir)
         flex_ratio = [v for k, v in last.items() if re.fullmatch(r"flex\d+_conv_ratio", k)]
         flex_bin = [v for k, v in last.items() if re.fullmatch(r"flex\d+_binariness", k)]
@@ -194,6 +207,7 @@ def summarize(folder: Path) -> dict[str, Any]:
             "config": config,
             "results": {
                 "status": "finished" if (run_dir / ".DONE").exists() else "unfinished",
+                "health": health_label(result.get("health")) if result else "-",
                 "epochs": _number(last.get("epoch")),
                 "test_acc": _number(result.get("test_acc", last.get("test_acc"))),
                 "val_acc": _number(result.get("val_acc", last.get("val_acc"))),
@@ -215,7 +229,8 @@ def summarize(folder: Path) -> dict[str, Any]:
     settings = [k for k in axes if k in varying] + [k for k in varying if k not in axes]
     rows = [{**{k: value_label(r["config"].get(k)) for k in settings}, **r["results"]} for r in runs]
     columns = settings + [c for c in (rows[0] if rows else {}) if c not in settings]
-    return {"dir": str(folder), "settings": settings, "columns": columns, "rows": rows}
+    chance = 1 / classes.pop() if len(classes) == 1 and None not in classes else None  # one dataset's chance level
+    return {"dir": str(folder), "settings": settings, "columns": columns, "rows": rows, "chance": chance}
 
 
 def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
@@ -246,6 +261,6 @@ def summarize_sweep(cfg: SummaryConfig, callbacks: JobCallbacks | None = None) -
     csv_path, png_path = cfg.dir / "summary.csv", cfg.dir / "summary.png"
     write_summary_csv(summary, csv_path)
     title = f"{cfg.metric.replace('_', ' ')} across the grid ({cfg.dir.name})"
-    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title)
+    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title, chance=summary["chance"])
     cb.on_log(f"wrote {csv_path} and {png_path}")
     return {**summary, "csv": str(csv_path), "figure": str(png_path)}

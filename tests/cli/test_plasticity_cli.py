@@ -128,7 +128,7 @@ def test_stdp_only_baseline_learns_the_synthetic_classes(runner, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--eta", "0"], "--eta: every eta must be > 0"),
     (["--eta", "1e-5", "--eta", "-1e-4"], "--eta: every eta must be > 0"),
-    (["--rule", "bcm"], "--rule: unknown plasticity rule; choose from anti-hebb, hebb, hebb-anti-hebb, oja, stdp"),
+    (["--rule", "bcm"], "--rule: unknown plasticity rule 'bcm'; choose from anti-hebb, hebb, hebb-anti-hebb, oja, stdp"),
     (["--normalize", "zscore"], "--normalize"),
     (["--lambda-ltd", "-1"], "--lambda-ltd"),
     (["--post-clip", "-1"], "--post-clip"),

@@ -72,6 +72,7 @@ WRITERS = {
     "plots/_figure.py": "savefig into memory, then the primitive",
     "engine/locks.py": "the lock file (os.open + flock), removed on release",
     "engine/bench.py": "writes /proc/self/clear_refs to reset the peak RSS (not a file)",
+    "neurons/_native.py": "the C compiler writes the kernel library to a temp file beside it, renamed into place",
 }
 WRITE_CALLS = {"torch.save", "np.save", "np.savez", "np.savez_compressed", "numpy.save", "numpy.savez", ".write_text",
                ".write_bytes", ".savefig", "tempfile.mkstemp", "os.open", ".touch", "shutil.copyfile", "shutil.copy",
