@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue #18: snncli installs beside jupyterlab. pip's resolver (dry run: nothing is installed) must find
-# one consistent set for snncli + jupyterlab; the `attack` extra (torchattacks pins requests~=2.25,
-# which jupyterlab-server cannot use) is checked separately and reported, not required.
+# one consistent set for snncli + jupyterlab (measured 2026-12-02: jupyterlab 4.6.6, requests 2.34.2).
+# The `attack` extra is checked separately and reported, not required: torchattacks 3.5.1 pins
+# requests~=2.25.1, and pip resolves it only by backtracking to jupyterlab 3.5.3 (2022).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d .venv ] && . .venv/bin/activate
