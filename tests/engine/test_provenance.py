@@ -46,6 +46,7 @@ def test_result_json_and_checkpoint_carry_provenance(result):
 def test_git_revision_of_a_checkout():
     if not (ROOT / ".git").exists():
         pytest.skip("snncli is not running from a git checkout")
+    git_revision.cache_clear()  # cached per process: HEAD may have moved since an earlier test trained
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     rev = git_revision()
     assert rev["commit"] == head and isinstance(rev["dirty"], bool)
