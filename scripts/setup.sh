@@ -15,8 +15,8 @@ python3 -m venv .venv
 # shellcheck disable=SC1091
 . .venv/bin/activate
 # torch is pinned here (the CPU wheel); the package itself accepts any torch 2.x.
-# torchattacks requires torchvision: pin the release built for this torch, or pip would fetch
+# torchattacks (the attack extra) requires torchvision: pin the release built for this torch, or pip would fetch
 # a newer torchvision and, with it, a newer (CUDA) torch. snncli never imports torchvision eagerly.
 # The ray extra lets the test suite run cross-validation folds as Ray tasks.
-pip install -q torch==2.13.0 torchvision==0.28.0 -e ".[dev,ray]"
+pip install -q torch==2.13.0 torchvision==0.28.0 -e ".[dev,ray,attack,nir,tensorboard]"
 echo "setup: done; activate with: source .venv/bin/activate" >&2

@@ -35,3 +35,21 @@ class UnknownNameError(SnnError, KeyError, ValueError):
     def __init__(self, message: str, *, allowed: Iterable[str] = ()) -> None:
         super().__init__(message)
         self.allowed = tuple(allowed)
+
+
+class MissingExtraError(SnnError, ImportError):
+    """An optional dependency the asked-for work needs is not installed; the message gives the install line."""
+
+
+def require(module: str, extra: str, what: str) -> None:
+    """Raise :class:`MissingExtraError` unless ``module`` is importable (found, without importing it).
+
+    Args:
+        module: the import name (``"nir"``).
+        extra: the snncli extra that installs it (``"nir"`` -> ``pip install 'snncli[nir]'``).
+        what: who needs it, for the message (``"snn export --format nir"``).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingExtraError(f"{what} needs the {module} package: pip install 'snncli[{extra}]'")

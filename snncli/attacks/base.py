@@ -82,7 +82,7 @@ class Attack:
 
 
 class TorchAttack(Attack):
-    """An attack implemented by torchattacks: subclasses build it in :meth:`build`.
+    """An attack implemented by torchattacks (the ``attack`` extra): subclasses build it in :meth:`build`.
 
     torchattacks prints a line when it cannot find the model's device and when its mode
     changes; those lines are swallowed here (this library never prints).

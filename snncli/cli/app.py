@@ -9,8 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import __version__
-from . import analyze, attack, backbone, bench, crossval, gradflow, hessian, info, landscape, plasticity, sweep, train, visualize
+from .._version import __version__
+from . import analyze, attack, backbone, bench, crossval, export, gradflow, hessian, info, landscape, plasticity, sweep, train, visualize
 from .errors import SnnGroup
 
 app = typer.Typer(
@@ -18,10 +18,12 @@ app = typer.Typer(
     cls=SnnGroup,
     help="Train, sparsify, attack and analyse spiking neural networks.",
     no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Every option also reads SNN_<COMMAND>_<OPTION> (e.g. SNN_TRAIN_EPOCHS=3, SNN_ATTACK_DEVICE=cuda:1);
+    # a flag on the command line wins. Provenance records the SNN_* variables that were set.
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "SNN"},
     pretty_exceptions_enable=False,
 )
-for sub in (train, crossval, plasticity, bench, info, attack, hessian, landscape, gradflow, visualize, analyze):
+for sub in (train, crossval, plasticity, bench, info, attack, hessian, landscape, gradflow, visualize, analyze, export):
     app.registered_commands += sub.app.registered_commands
 app.add_typer(backbone.app, name="backbone")
 app.add_typer(sweep.app, name="sweep")

@@ -22,16 +22,51 @@ def _version(pkg: str) -> str | None:
         return None
 
 
+#: Optional dependencies: import name -> (distribution, what needs it, install line).
+OPTIONAL = {
+    "torchvision": ("torchvision", "class-per-folder datasets (ImageNet layout)", "pip install 'snncli[vision]'"),
+    "torchattacks": ("torchattacks", "snn attack's torchattacks attacks (fgsm, pgd, apgd, cw, square)", "pip install 'snncli[attack]'"),
+    "pyhessian": ("pyhessian", "nothing in snn (snn hessian computes it itself); a reference for comparisons", "pip install pyhessian"),
+    "ray": ("ray", "--executor ray in snn sweep and snn crossval", "pip install 'snncli[ray]'"),
+    "nir": ("nir", "snn export --format nir", "pip install 'snncli[nir]'"),
+    "nirtorch": ("nirtorch", "NIR files executed in torch (snnTorch's import_from_nir)", "pip install 'snncli[nir]'"),
+    "tensorboard": ("tensorboard", "--logger tensorboard", "pip install 'snncli[tensorboard]'"),
+}
+
+
+def _importable(module: str) -> tuple[bool, str | None]:
+    """Whether ``module`` imports here (a package can be installed and still fail to import, e.g.
+    a CUDA torchvision beside a CPU torch); the first line of the error when it does not."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not usable", reported as it is
+        return False, (f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")[:200]
+    return True, None
+
+
+def optional_report() -> dict[str, dict]:
+    """Per optional dependency: version installed (or None), whether it imports, the error, what needs it."""
+    report = {}
+    for module, (dist, needed_by, install) in OPTIONAL.items():
+        version = _version(dist)
+        ok, error = _importable(module) if version else (False, None)
+        report[module] = {"version": version, "importable": ok, "error": error, "needed_by": needed_by,
+                          "install": install}
+    return report
+
+
 def _first_existing(paths) -> str | None:
     return next((str(p) for p in paths if p.is_dir() and any(p.iterdir())), None)
 
 
 @app.command("info")
 def info_command(json_out: JsonOut = False) -> None:
-    """Show versions, the device `--device auto` picks, and where each dataset is looked for."""
+    """Show versions, which optional dependencies import, the device `--device auto` picks, and where each dataset is looked for."""
     import torch
 
-    from .. import __version__
+    from .._version import __version__
     from ..data import list_datasets, search_paths
     from ..engine import resolve_device, resolve_precision
     from ..engine.device import distributed_backends, visible_gpus
@@ -41,11 +76,13 @@ def info_command(json_out: JsonOut = False) -> None:
         "snncli": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": {p: _version(p) for p in ("torch", "snntorch", "torchvision", "typer", "pydantic", "rich", "numpy")},
+        "packages": {p: _version(p) for p in ("torch", "snntorch", "typer", "pydantic", "rich", "numpy")},
+        "optional": optional_report(),
         "device": str(device),
         "cuda_available": torch.cuda.is_available(),
         "gpus": visible_gpus(),
         "distributed_backends": distributed_backends(),
+        "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
         "precision_auto": resolve_precision("auto", device),
         "threads": torch.get_num_threads(),
         "data_search_paths": {name: [str(p) for p in search_paths(name)] for name in list_datasets()},
@@ -62,6 +99,14 @@ def info_command(json_out: JsonOut = False) -> None:
     t.add_row("distributed", ", ".join(report["distributed_backends"]) or "[dim]not in this torch build[/]")
     for p, v in report["packages"].items():
         t.add_row(p, v or "[dim]not installed[/]")
+    for p, o in report["optional"].items():
+        if o["importable"]:
+            state = f"{o['version']}"
+        elif o["version"]:
+            state = f"[yellow]{o['version']} installed but not importable[/] ({o['error']})"
+        else:
+            state = f"[dim]not installed[/] (for {o['needed_by']}: {o['install']})"
+        t.add_row(p, state)
     console.print(t)
     console.print("[bold]Data[/] (looked for in --data-root, $SNN_DATA, the user cache, then system copies):")
     for name, paths in report["data_search_paths"].items():

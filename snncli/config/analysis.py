@@ -76,7 +76,7 @@ def _exists(v: Path) -> Path:
 class AnalysisSettings(StrictModel):
     """What every analysis command shares: which run, on what device, where outputs go."""
 
-    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.")
+    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU; cuda:N the N-th GPU.")
     seed: int = setting(0, "Seed of the samples drawn, random directions and attack noise.", ge=0, le=SEED_MAX)
     out: OptionalWritableDir = setting(None, "Folder for the outputs.", short="-o", default_text="RUN/analysis")
     batch_size: int = setting(128, "Samples per forward pass.", ge=1, le=100_000)

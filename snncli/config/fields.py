@@ -128,7 +128,15 @@ def unusable_dir(path: Path) -> str | None:
 #: A folder snn writes into (``--out``): existing and writable, or creatable.
 WritableDir = Annotated[Path, AfterValidator(usable_dir)]
 OptionalWritableDir = Annotated[Optional[Path], AfterValidator(usable_dir)]
-Device = Literal["auto", "cpu", "cuda", "mps", "directml"]
+def _device_name(v):
+    """``auto|cpu|cuda|cuda:N|mps|directml``: the device names torch and snn understand."""
+    if isinstance(v, str) and (v in ("auto", "cpu", "cuda", "mps", "directml")
+                               or (v.startswith("cuda:") and v[5:].isdigit() and len(v) <= 9)):
+        return v
+    raise ValueError(f"expected auto, cpu, cuda, cuda:N (a GPU index), mps or directml, got {v!r}")
+
+
+Device = Annotated[str, AfterValidator(_device_name)]
 Precision = Literal["auto", "fp32", "bf16"]
 
 

@@ -93,7 +93,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     data_root: ExistingDir = setting(None, "Folder with the dataset files.", panel=DATA, identity=False)
     out: WritableDir = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
     seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN, ge=0, le=SEED_MAX)
-    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.", panel=RUN, identity=False)
+    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU; cuda:N the N-th GPU.", panel=RUN, identity=False)
     precision: Precision = setting(
         "auto", "bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation).", panel=RUN,
     )
@@ -101,6 +101,10 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         "snn", "snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks).", panel=RUN,
     )
     force: bool = setting(False, "Start the run over instead of returning or resuming it.", panel=RUN, identity=False)
+    logger: Literal["none", "tensorboard"] = setting(
+        "none", "Also log live curves: tensorboard writes RUN/tensorboard/ (pip install 'snncli[tensorboard]'); "
+        "metrics.csv/jsonl stay the record.", panel=RUN, identity=False,
+    )
     threads: int | None = setting(
         None, "torch CPU threads for this run (default: all cores; crossval/sweep workers: cores / jobs). "
         "Float sums depend on it: the same --threads gives the same numbers serially and with --jobs.",

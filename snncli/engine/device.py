@@ -18,7 +18,7 @@ class DeviceUnavailableError(SnnError, RuntimeError):
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """Map ``auto|cpu|cuda|mps|directml`` to a device; auto tries CUDA, MPS, DirectML, then CPU."""
+    """Map ``auto|cpu|cuda|cuda:N|mps|directml`` to a device; auto tries CUDA, MPS, DirectML, then CPU."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -29,6 +29,11 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise DeviceUnavailableError("--device cuda: no CUDA device visible to torch (try --device auto)")
+    if name.startswith("cuda:"):
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if int(name[5:]) >= count:
+            raise DeviceUnavailableError(f"--device {name}: torch sees {count} CUDA device{'s' if count != 1 else ''}"
+                                         + (f" (cuda:0 to cuda:{count - 1})" if count else " (try --device auto)"))
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise DeviceUnavailableError("--device mps: MPS is not available on this machine (try --device auto)")
     if name == "directml":

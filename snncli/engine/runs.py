@@ -86,7 +86,9 @@ class LoadedRun:
         dir: the run folder (where ``analysis/`` goes).
         checkpoint: the ``.pth`` file that was read.
         history: per-epoch metric rows stored in the checkpoint.
-        test: the run's test set (ResNet features for ``use_resnet`` runs), on the CPU.
+        input: what the network reads: ``{"shape": [C, H, W], "num_classes", "classes", "dataset"}``.
+        provenance: what produced the run (:func:`snncli.engine.provenance.provenance`; ``{}`` for
+            checkpoints older than it).
     """
 
     model: torch.nn.Module
@@ -94,7 +96,17 @@ class LoadedRun:
     dir: Path
     checkpoint: Path
     history: list[dict[str, Any]]
-    test: ImageSet
+    input: dict[str, Any]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    _test: ImageSet | None = field(default=None, repr=False)
+
+    @property
+    def test(self) -> ImageSet:
+        """The run's test set (ResNet features for ``use_resnet`` runs), on the CPU, shaped as the network
+        reads it; read from the run's dataset the first time it is asked for (the model does not need it)."""
+        if self._test is None:
+            self._test = load_inputs(self.cfg, torch.device("cpu"), hold_out=False).test
+        return self._test
 
     @property
     def val_acc(self) -> float | None:
@@ -155,8 +167,10 @@ def load_run(
     Args:
         path: a run folder (``runs/<name>/``) or a ``.pth`` checkpoint written by ``snn train``.
         device: where to put the model.
-        data: the run's test set (or any set with its input shape and class count); loaded
-            from the run's configuration (its dataset and ``data_root``) when omitted.
+        data: the run's test set (or any set with its input shape and class count). When omitted,
+            the network is rebuilt from the input shape and classes the checkpoint records, without
+            the dataset, and :attr:`LoadedRun.test` reads the dataset the first time it is asked for
+            (checkpoints older than that record: the dataset is read now).
 
     Returns:
         :class:`LoadedRun` with the model in eval mode.
@@ -174,11 +188,18 @@ def load_run(
             raise CheckpointError(f"{ckpt_path}: holds no configuration and has no config.json beside it")
         stored = read_json_object(config_file)
     cfg = _config_from(stored, ckpt_path)
-    if data is None:  # the run's test set (ResNet features for a --use-resnet run), as its network reads it
-        data = load_inputs(cfg, torch.device(device), hold_out=False).test
-    else:
+    spec = ckpt.get("input")
+    if data is not None:
         data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
-    model = build_model(cfg, data)
+        shape_of = data
+    elif _valid_input(spec):  # the checkpoint says what the network reads: no dataset needed to rebuild it
+        shape_of = _stand_in(spec)
+    else:  # older checkpoints: the run's test set tells the shape (ResNet features for a --use-resnet run)
+        data = shape_of = load_inputs(cfg, torch.device(device), hold_out=False).test
+    if spec is None or not _valid_input(spec):
+        spec = {"shape": list(shape_of.shape), "num_classes": shape_of.num_classes,
+                "classes": list(shape_of.classes), "dataset": shape_of.name}
+    model = build_model(cfg, shape_of)
     try:
         model.load_state_dict(ckpt["model"])
     except (RuntimeError, KeyError, TypeError, AttributeError) as exc:
@@ -191,4 +212,23 @@ def load_run(
     if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
         raise CheckpointError(f"{ckpt_path}: its history is not a list of epoch rows")
     model.to(device).eval()
-    return LoadedRun(model=model, cfg=cfg, dir=ckpt_path.parent, checkpoint=ckpt_path, history=list(history), test=data)
+    origin = ckpt.get("provenance")
+    return LoadedRun(model=model, cfg=cfg, dir=ckpt_path.parent, checkpoint=ckpt_path, history=list(history),
+                     input=spec, provenance=origin if isinstance(origin, dict) else {}, _test=data)
+
+
+def _valid_input(spec: Any) -> bool:
+    """Whether a checkpoint's ``input`` entry is what the trainer writes (a forged one is ignored)."""
+    if not isinstance(spec, dict):
+        return False
+    shape, n, classes = spec.get("shape"), spec.get("num_classes"), spec.get("classes")
+    return (isinstance(shape, list) and len(shape) == 3 and all(type(d) is int and 0 < d <= 1 << 16 for d in shape)
+            and type(n) is int and 0 < n <= 1 << 20 and isinstance(classes, list) and len(classes) == n
+            and isinstance(spec.get("dataset"), str))
+
+
+def _stand_in(spec: dict[str, Any]) -> ImageSet:
+    """An empty set with the recorded input shape and classes: all :func:`build_model` reads of a dataset."""
+    shape = tuple(spec["shape"])
+    return ImageSet(x=torch.zeros((0, *shape), dtype=torch.uint8), y=torch.zeros(0, dtype=torch.long),
+                    classes=[str(c) for c in spec["classes"]], name=spec["dataset"])

@@ -37,6 +37,8 @@ from .guards import DivergedError, detail, memory_guard, model_non_finite, named
 from .health import HealthMonitor
 from .inputs import InputMismatchError, build_model, fit_input, load_inputs  # noqa: F401  (re-exported)
 from .locks import RunLock
+from .loggers import check_logger, with_logger
+from .provenance import provenance
 from .runs import BrokenFileError, RunPaths, read_json_object, run_paths
 from .writers import write_json, write_jsonl, write_marker, write_metrics
 
@@ -60,6 +62,8 @@ class TrainResult(TypedDict, total=False):
     time_s: float
     firing_rates: list[float]
     resumed_from_epoch: int | None
+    config: dict[str, Any]  # the settings, as in config.json
+    provenance: dict[str, Any]  # packages, Python, CPU, device, command line, git revision (engine.provenance)
     health: dict[str, Any]  # ok, findings: silent/saturated layers, loss at ln C, accuracy at chance (engine.health)
 
 
@@ -141,6 +145,7 @@ def train(
     """
     cb = callbacks or Callbacks()
     paths = paths or run_paths(cfg)
+    check_logger(cfg.logger)  # a missing tracker stops the run before anything is written
     world = distributed.from_environment(cfg.device)  # started by torchrun: this process is one rank
     if world is not None:
         if cfg.nproc > 1:
@@ -203,6 +208,10 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
     if world.writer:
         paths.done.unlink(missing_ok=True)
 
+    # What rebuilds the network without its dataset (load_run, export), and what produced the run.
+    input_spec = {"shape": list(train_set.shape), "num_classes": train_set.num_classes,
+                  "classes": list(train_set.classes), "dataset": train_set.name}
+    origin = provenance(device)
     kept, total = connections(model)
     info = {
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
@@ -215,11 +224,45 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
     }
     cb.on_start(info)
 
+    health = HealthMonitor(train_set.num_classes, cfg)
+    cb, logger = with_logger(cb, cfg.logger if world.writer else "none", paths.dir)  # rank 0 alone logs
+    try:
+        history = _epochs(cfg, cb, model, optimizer, dst, train_set, val_set, test_set, device, paths, lock,
+                          start_epoch, history, input_spec, origin, health, world)
+    finally:
+        if logger is not None:
+            logger.close()
+
+    last = history[-1]
+    result = {
+        **info, "status": "finished", "epochs": cfg.epochs,
+        "test_acc": last.get("test_acc"), "test_loss": last.get("test_loss"),
+        "val_acc": last.get("val_acc"), "val_loss": last.get("val_loss"),
+        "best_val_acc": max((r.get("val_acc") or 0.0) for r in history),
+        "train_acc": last.get("train_acc"), "samples_per_s": last.get("samples_per_s"),
+        "time_s": sum(r.get("time_s") or 0.0 for r in history),
+        "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
+        "config": cfg.model_dump(mode="json"), "provenance": origin,
+    }
+    if world.writer:
+        result["health"], warnings = health.finish(last)
+        for warning in warnings:
+            cb.on_warning(warning)
+        write_json(paths.result, result)
+        write_marker(paths.done)
+    return world.broadcast(result)  # every rank returns rank 0's result (torchrun: each one prints it)
+
+
+def _epochs(cfg: TrainConfig, cb: Callbacks, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+            dst: DynamicSparsity | None, train_set: ImageSet, val_set: ImageSet | None, test_set: ImageSet,
+            device: torch.device, paths: RunPaths, lock: RunLock, start_epoch: int, history: list[dict[str, Any]],
+            input_spec: dict[str, Any], origin: dict[str, Any], health: HealthMonitor,
+            world: distributed.World = distributed.SERIAL) -> list[dict[str, Any]]:
+    """Train epochs ``start_epoch + 1 .. cfg.epochs``, checkpointing and writing the metrics after each."""
     batches_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     if cfg.max_batches:
         batches_per_epoch = min(batches_per_epoch, cfg.max_batches)
     config_written = False
-    health = HealthMonitor(train_set.num_classes, cfg)
     for epoch in range(start_epoch, cfg.epochs):
         kept_note = f"the checkpoint of epoch {epoch} is kept" if epoch else "nothing was saved"
         try:
@@ -244,7 +287,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
             continue
         save_checkpoint(paths.checkpoint, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
-            "history": history, "config": cfg.model_dump(mode="json"),
+            "history": history, "config": cfg.model_dump(mode="json"), "input": input_spec, "provenance": origin,
             **({"dst": dst.state_dict()} if dst is not None else {}),
         })
         if lock is not None:
@@ -261,23 +304,7 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
 
     if not config_written and world.writer:
         write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
-    last = history[-1]
-    result = {
-        **info, "status": "finished", "epochs": cfg.epochs,
-        "test_acc": last.get("test_acc"), "test_loss": last.get("test_loss"),
-        "val_acc": last.get("val_acc"), "val_loss": last.get("val_loss"),
-        "best_val_acc": max((r.get("val_acc") or 0.0) for r in history),
-        "train_acc": last.get("train_acc"), "samples_per_s": last.get("samples_per_s"),
-        "time_s": sum(r.get("time_s") or 0.0 for r in history),
-        "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
-    }
-    if world.writer:
-        result["health"], warnings = health.finish(last)
-        for warning in warnings:
-            cb.on_warning(warning)
-        write_json(paths.result, result)
-        write_marker(paths.done)
-    return world.broadcast(result)  # every rank returns rank 0's result (torchrun: each one prints it)
+    return history
 
 
 def _refuse(path: Path, why: str) -> CheckpointError:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypedDict
 
-from ..attacks import attack_class, robust_accuracy
+from ..attacks import TorchAttack, attack_class, robust_accuracy
 from ..config import AttackConfig
 from ..engine.checkpoint import CheckpointError, load_checkpoint
 from ..engine.device import resolve_device
 from ..engine.runs import find_checkpoint, find_runs
 from ..engine.writers import write_csv, write_json
+from ..errors import require
 from .common import AnalysisCallbacks, AnalysisInputError, adapter, open_run, out_dir, sample
 
 
@@ -79,6 +80,9 @@ def attack(cfg: AttackConfig, callbacks: AnalysisCallbacks | None = None) -> Att
     from ..plots import plot_attack_curves
 
     cb = callbacks or AnalysisCallbacks()
+    needing = [a for a in cfg.attacks if issubclass(attack_class(a), TorchAttack)]
+    if needing:  # before any run is opened or file written
+        require("torchattacks", "attack", f"snn attack {', '.join(needing)}")
     device = resolve_device(cfg.device)
     selected = select_runs(cfg.runs, cfg.top_n)
     many = len(selected) > 1

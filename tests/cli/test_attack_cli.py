@@ -80,3 +80,16 @@ def test_missing_run_is_exit_2(tmp_path):
     (tmp_path / "empty").mkdir()
     res = invoke("attack", "pgd", tmp_path / "empty")
     assert res.exit_code == 2 and "no run folders" in res.output
+
+
+def test_without_torchattacks_its_attacks_exit_2_with_the_install_line_and_noise_still_runs(run_dir, tmp_path,
+                                                                                            monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torchattacks" else real(name, *a))
+    res = invoke("attack", "fgsm,noise", run_dir, "--eps", "0.1", "--sample-size", "8", "--out", tmp_path / "a")
+    assert res.exit_code == 2 and "snn attack fgsm needs the torchattacks package: pip install 'snncli[attack]'" in res.output
+    assert len(res.output.strip().splitlines()) == 1 and not (tmp_path / "a").exists()
+    res = invoke("attack", "noise", run_dir, "--eps", "0.1", "--sample-size", "8", "--out", tmp_path / "b", "--json")
+    assert res.exit_code == 0, res.output

@@ -68,7 +68,8 @@ def _finished_folder(cfg: TrainConfig) -> None:
 
 
 def test_identity_is_every_setting_but_where_and_how_a_run_executes():
-    operational = {"out", "force", "device", "threads", "nproc", "micro_batches", "data_root", "backbone", "num_classes"}
+    operational = {"out", "force", "device", "threads", "nproc", "micro_batches", "data_root", "backbone", "num_classes",
+                   "logger"}
     assert set(TrainConfig.model_fields) - set(identity_fields(TrainConfig)) == operational
     assert {"lr", "batch_size", "enc_scale", "enc_bias", "loss", "weight_decay", "rate_reg", "enforce_sparsity",
             "val_fraction", "augment", "lr_schedule", "alpha_reg", "max_batches", "epochs"} <= set(identity_fields(TrainConfig))

@@ -43,3 +43,29 @@ def test_find_checkpoint_errors(tmp_path):
         find_checkpoint(tmp_path / "nope")
     with pytest.raises(CheckpointError, match="no checkpoint"):
         find_checkpoint(tmp_path)
+
+
+def test_load_run_rebuilds_the_model_without_the_dataset(short_run, monkeypatch):
+    _, res = short_run
+    import snncli.engine.runs as runs
+
+    def no_data(*a, **k):
+        raise AssertionError("the dataset was read")
+
+    monkeypatch.setattr(runs, "load_inputs", no_data)
+    loaded = load_run(res["run_dir"])
+    assert loaded.input["shape"] == [1, 28, 28] and loaded.input["num_classes"] == 10
+    assert loaded.provenance["packages"]["torch"] == torch.__version__
+    x = torch.rand(4, 4, 1, 28, 28)  # [T, B, C, H, W]
+    assert loaded.model(x).spikes.shape == (4, 4, 10)
+    with pytest.raises(AssertionError, match="dataset was read"):
+        loaded.test  # read on demand
+
+
+def test_load_run_of_a_checkpoint_without_input_record_reads_the_dataset(short_run, tmp_path):
+    _, res = short_run
+    ckpt = load_checkpoint(find_checkpoint(res["run_dir"]))
+    old = tmp_path / "old.pth"
+    save_checkpoint(old, {k: v for k, v in ckpt.items() if k not in ("format", "input", "provenance")})
+    loaded = load_run(old)
+    assert loaded.input["shape"] == [1, 28, 28] and len(loaded.test) > 0 and loaded.provenance == {}

@@ -1,0 +1,3 @@
+"""The version of snncli (its own module: any layer may read it without importing the package's API)."""
+
+__version__ = "0.1.0"
