@@ -3,6 +3,11 @@
 Every layer is ``MaskedLinear`` followed by a LIF population run over the whole sequence
 at once (:func:`snncli.neurons.lif_sequence`): one matmul per layer over all T*B rows and
 a fused LIF recurrence, instead of a Python loop around every layer.
+
+The G2G family (``dense``, ``index``, ``random``, ``mixer``) has the layout of the seed's code and
+logs: ``hidden_layers`` (3) hidden LIF layers ``fc1..fc3`` of width ``hidden_dim``, masked in the
+sparse models, and a dense LIF readout; ``hidden_layers=2, readout="masked"`` is the seed README's
+drawing (``Sparse(2048) -> Sparse(2048) -> Sparse(classes)``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from ..neurons import LIFParams, lif_sequence
-from ..sparsity import assign_groups, g2g_mask
+from ..sparsity import Grouping, g2g_groupings, g2g_mask, intra_group_coverage
 from ._registry import register_model
 from .layers import MaskedLinear
 
@@ -56,6 +61,8 @@ class SpikingMLP(nn.Module):
         masks: per layer a ``[out, in]`` mask or ``None`` (dense).
         lif: neuron parameters, shared by all layers.
         T: default number of time steps (used by encoders and adapters).
+        init: weight initialisation of masked layers (see :class:`MaskedLinear`).
+        groupings: per masked layer (first ones first) the groups its mask was drawn from.
     """
 
     def __init__(
@@ -64,12 +71,15 @@ class SpikingMLP(nn.Module):
         masks: Sequence[torch.Tensor | None] | None = None,
         lif: LIFParams = LIFParams(),
         T: int = 25,
+        init: str = "seed",
+        groupings: Sequence[Grouping] = (),
     ):
         super().__init__()
         masks = list(masks) if masks is not None else [None] * (len(sizes) - 1)
+        groups = [tuple(g) for g in groupings] + [None] * (len(masks) - len(groupings))
         self.sizes, self.lif, self.T = list(sizes), lif, T
         self.layers = nn.ModuleList(
-            MaskedLinear(i, o, m) for i, o, m in zip(sizes[:-1], sizes[1:], masks)
+            MaskedLinear(i, o, m, init=init, groups=g) for i, o, m, g in zip(sizes[:-1], sizes[1:], masks, groups)
         )
         # Per layer: the dtype of its spike x weight product (see `set_precision`).
         self.product_dtypes: list[torch.dtype | None] = [None] * len(self.layers)
@@ -136,55 +146,84 @@ class SpikingMLP(nn.Module):
         total = sum(layer.weight.numel() for layer in self.layers)
         return kept, total
 
+    def groupings(self) -> list[Grouping]:
+        """The groups of the masked layers that were drawn from G2G groups, first layer first."""
+        return [Grouping(l.pre_groups, l.post_groups) for l in self.layers if l.pre_groups is not None]
 
-def _g2g_masks(sizes: Sequence[int], grouping: str, groups: int, p_inter: float, seed: int):
-    gen = torch.Generator().manual_seed(seed)
-    pops = [assign_groups(n, groups, grouping, depth, gen) for depth, n in enumerate(sizes)]
-    return [g2g_mask(pre, post, p_inter, gen) for pre, post in zip(pops[:-1], pops[1:])]
+    def mixing(self) -> float | None:
+        """Intra-group path coverage from the input to the second hidden layer (``None`` without G2G groups).
+
+        The share of (input unit, second-hidden unit) pairs joined by a path of intra-group
+        connections: ``1/G`` when groups never mix (``index``), about 1 when they do
+        (``mixer``, ``random``). See :func:`snncli.sparsity.intra_group_coverage`.
+        """
+        groupings = self.groupings()
+        return intra_group_coverage(groupings, 2) if len(groupings) >= 2 else None
+
+
+G2G_GROUPINGS = ("index", "random", "mixer")
+READOUTS = ("dense", "masked")
 
 
 def _mlp(
     in_shape: Sequence[int], num_classes: int, hidden: Sequence[int], lif: LIFParams, T: int,
-    grouping: str | None = None, groups: int = 8, p_inter: float = 0.15, mask_seed: int = 0,
+    grouping: str | None = None, groups: int = 8, p_inter: float = 0.15, p_intra: float = 1.0,
+    mask_seed: int = 0, init: str = "seed", readout: str = "dense",
 ) -> SpikingMLP:
+    if readout not in READOUTS:
+        raise ValueError(f"unknown readout {readout!r}; choose from {', '.join(READOUTS)}")
     sizes = [math.prod(in_shape), *hidden, num_classes]
-    masks = _g2g_masks(sizes, grouping, groups, p_inter, mask_seed) if grouping else None
-    return SpikingMLP(sizes, masks, lif, T)
+    masks: list[torch.Tensor | None] = [None] * (len(sizes) - 1)
+    groupings: list[Grouping] = []
+    if grouping:
+        n_masked = len(hidden) + (readout == "masked")
+        gen = torch.Generator().manual_seed(mask_seed)
+        groupings = g2g_groupings(sizes[: n_masked + 1], grouping, groups, gen)
+        masks[:n_masked] = [g2g_mask(g.pre, g.post, p_inter, gen, p_intra) for g in groupings]
+    return SpikingMLP(sizes, masks, lif, T, init=init, groupings=groupings)
 
 
-def _lif(beta: float, threshold: float, surrogate: str) -> LIFParams:
-    return LIFParams(beta=beta, threshold=threshold, surrogate=surrogate)
+def _lif(beta: float, threshold: float, surrogate: str, slope: float | None = None) -> LIFParams:
+    return LIFParams(beta=beta, threshold=threshold, surrogate=surrogate, slope=slope)
+
+
+#: The G2G seed's neurons at the commit that produced its logs (780c0ef, results_p_sweep/):
+#: snnTorch ``Leaky(beta=0.95, spike_grad=fast_sigmoid(slope=25))``, threshold 1, in every model.
+G2G_BETA, G2G_SURROGATE, G2G_SLOPE = 0.95, "fast_sigmoid", 25.0
 
 
 @register_model
 def dense(
-    *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, T: int = 50,
-    beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
+    *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, hidden_layers: int = 3,
+    T: int = 50, beta: float = G2G_BETA, threshold: float = 1.0, surrogate: str = G2G_SURROGATE,
+    slope: float | None = G2G_SLOPE,
 ) -> SpikingMLP:
-    """G2G seed's dense baseline: in -> FC(hidden) -> FC(hidden) -> FC(classes), LIF everywhere."""
-    return _mlp(in_shape, num_classes, [hidden_dim, hidden_dim], _lif(beta, threshold, surrogate), T)
+    """G2G seed's dense baseline: in -> FC(hidden) x3 -> FC(classes), LIF everywhere."""
+    return _mlp(in_shape, num_classes, [hidden_dim] * hidden_layers, _lif(beta, threshold, surrogate, slope), T)
 
 
 def _g2g_variant(grouping: str):
     def variant(
-        *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, T: int = 50,
-        beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
-        groups: int = 8, p_inter: float = 0.15, mask_seed: int = 0,
+        *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, hidden_layers: int = 3,
+        T: int = 50, beta: float = G2G_BETA, threshold: float = 1.0, surrogate: str = G2G_SURROGATE,
+        slope: float | None = G2G_SLOPE, groups: int = 8, p_inter: float = 0.15, p_intra: float = 1.0,
+        mask_seed: int = 0, init: str = "seed", readout: str = "dense",
     ) -> SpikingMLP:
         return _mlp(
-            in_shape, num_classes, [hidden_dim, hidden_dim], _lif(beta, threshold, surrogate), T,
-            grouping=grouping, groups=groups, p_inter=p_inter, mask_seed=mask_seed,
+            in_shape, num_classes, [hidden_dim] * hidden_layers, _lif(beta, threshold, surrogate, slope), T,
+            grouping=grouping, groups=groups, p_inter=p_inter, p_intra=p_intra, mask_seed=mask_seed,
+            init=init, readout=readout,
         )
 
     variant.__name__ = variant.__qualname__ = grouping
     variant.__doc__ = (
-        f"G2GNet, `{grouping}` grouping: the dense shape with group-to-group masks "
-        "(fully connected inside a group, p_inter across groups)."
+        f"G2GNet, `{grouping}` grouping: the dense layout with group-to-group masks on the hidden layers "
+        "(p_intra inside a group, p_inter across groups), dense readout."
     )
     return variant
 
 
-for _grouping in ("index", "random", "mixer"):
+for _grouping in G2G_GROUPINGS:
     register_model(_g2g_variant(_grouping))
 
 
