@@ -29,7 +29,7 @@ from snncli.data.errors import (
 )
 from snncli.data.folder import FolderImageSet
 from snncli.data.locations import FileSpec, cache_dir
-from snncli.data.splits import stratified_kfold, train_val_split
+from snncli.data.splits import contiguous_kfold, stratified_kfold, train_val_split
 
 __all__ = [
     "DEFAULT_DATASET",
@@ -51,6 +51,7 @@ __all__ = [
     "load_dataset",
     "register_dataset",
     "search_paths",
+    "contiguous_kfold",
     "stratified_kfold",
     "train_val_split",
 ]

@@ -6,10 +6,11 @@ from ._registry import create_model, list_models, model_defaults, register_model
 from .adapter import SNNClassifier
 from .flex import MASKINGS, Flex2D, flex_epoch_stats, flex_layers
 from .layers import MaskedLinear
-from .mlp import SNNOutput, SpikingMLP, is_time_constant, logits_of
+from .mlp import G2G_FAMILY, SNNOutput, SpikingMLP, is_time_constant, logits_of, training_defaults
 from .vgg import ConvNet, is_conv_model
 
 __all__ = [
+    "G2G_FAMILY",
     "MASKINGS",
     "ConvNet",
     "Flex2D",
@@ -26,4 +27,5 @@ __all__ = [
     "logits_of",
     "model_defaults",
     "register_model",
+    "training_defaults",
 ]

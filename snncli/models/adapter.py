@@ -83,7 +83,8 @@ class SNNClassifier(nn.Module):
         """The adapter for a model trained under ``cfg`` (anything with ``T``, ``enc``, ``enc_scale``,
         ``enc_bias``, ``loss`` and ``seed``, e.g. a ``TrainConfig``)."""
         return cls(
-            model, T=cfg.T, enc=cfg.enc, enc_scale=cfg.enc_scale, enc_bias=cfg.enc_bias, readout=cfg.loss,
+            model, T=cfg.T, enc=cfg.enc, enc_scale=cfg.enc_scale, enc_bias=cfg.enc_bias,
+            readout="count" if cfg.loss == "rate" else cfg.loss,  # a per-step rate loss predicts from counts
             eot=eot, seed=cfg.seed if seed is None else seed,
         )
 

@@ -44,8 +44,8 @@ class SNNOutput(NamedTuple):
 
 
 def logits_of(out: SNNOutput, loss_kind: str) -> torch.Tensor:
-    """Class scores ``[B, C]`` from a spiking output: spike counts (``"count"``) or time-summed membrane."""
-    return out.spikes.sum(0) if loss_kind == "count" else out.mem.sum(0)
+    """Class scores ``[B, C]`` from a spiking output: spike counts (``"count"``, ``"rate"``) or time-summed membrane."""
+    return out.spikes.sum(0) if loss_kind in ("count", "rate") else out.mem.sum(0)
 
 
 def is_time_constant(x_seq: torch.Tensor) -> bool:
@@ -162,7 +162,17 @@ class SpikingMLP(nn.Module):
 
 
 G2G_GROUPINGS = ("index", "random", "mixer")
+G2G_FAMILY = ("dense", *G2G_GROUPINGS)
 READOUTS = ("dense", "masked")
+
+#: What the G2G seed's training script did beside the model (evaluation/train.py at 780c0ef):
+#: Adam, lr 1e-3, weight decay 1e-4, and no validation hold-out (all 60 000 images train).
+G2G_TRAINING = {"weight_decay": 1e-4, "val_fraction": 0.0}
+
+
+def training_defaults(name: str) -> dict:
+    """Training settings a model family brings with it (empty for models that bring none)."""
+    return dict(G2G_TRAINING) if name in G2G_FAMILY else {}
 
 
 def _mlp(
