@@ -21,6 +21,7 @@ CV = "Cross-validation"
 
 _EXTRA = {
     "k_folds": Annotated[Optional[int], opt(CrossvalConfig, "k_folds", "--k-folds", "--k_folds", panel=CV)],
+    "folds": Annotated[Optional[str], opt(CrossvalConfig, "folds", panel=CV)],
     "jobs": Annotated[Optional[int], opt(CrossvalConfig, "jobs", "--jobs", "-j", panel=CV)],
     "executor": Annotated[Optional[str], opt(CrossvalConfig, "executor", panel=CV)],
     "ray_address": Annotated[Optional[str], opt(CrossvalConfig, "ray_address", "--ray-address", panel=CV)],
@@ -29,7 +30,7 @@ _EXTRA = {
 
 
 def crossval_command(**options: Any) -> None:
-    """Cross-validate a training setting: one resumable run per stratified fold, then mean ± std.
+    """Cross-validate a training setting: one resumable run per fold, then mean ± std (sample std; the seed's population std in --json).
 
     Every `snn train` option is accepted. Finished folds are skipped when the command is re-run;
     a fold that fails is reported (fold and reason) after the others finish, with exit status 1.
@@ -55,7 +56,7 @@ def crossval_command(**options: Any) -> None:
                 stderr.print(f"fold {fold['fold']}: val_acc={fold['val_acc']:.4f} val_loss={fold['val_loss']:.4f} ({fold['status']})")
 
         report = crossval(cfg, cv.k_folds, cv.jobs, on_fold=progress, executor=cv.executor,
-                          ray_address=cv.ray_address, cpus_per_fold=cv.cpus_per_fold)
+                          ray_address=cv.ray_address, cpus_per_fold=cv.cpus_per_fold, folds=cv.folds)
     if json_out:
         typer.echo(json.dumps(report, default=str))
     else:
@@ -67,7 +68,8 @@ def crossval_command(**options: Any) -> None:
 
 
 def crossval_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"{report['k_folds']}-fold cross-validation  ({report['dir']})")
+    table = Table(title=f"{report['k_folds']}-fold cross-validation, {report.get('folds_kind', 'stratified')} folds  ({report['dir']})",
+                  caption="± is the sample standard deviation (n-1); std_population (n, the seed's) is in --json")
     for col in ("fold", "val_acc", "val_loss", "test_acc", "status"):
         table.add_column(col, justify="right" if col != "status" else "left")
     for f in report["folds"]:
@@ -77,7 +79,7 @@ def crossval_table(report: dict[str, Any]) -> Table:
     s = report["summary"]
     if "val_acc" in s:
         table.add_row(
-            "[bold]mean ± std[/]", f"{s['val_acc']['mean']:.4f} ± {s['val_acc']['std']:.4f}",
+            "[bold]mean ± sample std[/]", f"{s['val_acc']['mean']:.4f} ± {s['val_acc']['std']:.4f}",
             f"{s['val_loss']['mean']:.4f} ± {s['val_loss']['std']:.4f}",
             f"{s['test_acc']['mean']:.4f} ± {s['test_acc']['std']:.4f}", "",
         )

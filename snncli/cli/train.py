@@ -45,6 +45,10 @@ def train_command(
     hidden_dim: Annotated[Optional[int], opt(C, "hidden_dim", "--hidden-dim", "--hidden_dim", panel=MODEL)] = None,
     p_inter: Annotated[Optional[float], opt(C, "p_inter", "--p-inter", "--p_inter", panel=MODEL)] = None,
     groups: Annotated[Optional[int], opt(C, "groups", panel=MODEL)] = None,
+    hidden_layers: Annotated[Optional[int], opt(C, "hidden_layers", "--hidden-layers", "--hidden_layers", panel=MODEL)] = None,
+    readout: Annotated[Optional[str], opt(C, "readout", panel=MODEL)] = None,
+    p_intra: Annotated[Optional[float], opt(C, "p_intra", "--p-intra", "--p_intra", panel=MODEL)] = None,
+    init: Annotated[Optional[str], opt(C, "init", panel=MODEL)] = None,
     sparsity_mode: Annotated[
         Optional[str], opt(C, "sparsity_mode", "--sparsity", "--sparsity-mode", "--sparsity_mode", panel=MODEL)
     ] = None,
@@ -55,8 +59,13 @@ def train_command(
         Optional[float], opt(C, "prune_fraction", "--prune-fraction", "--prune_fraction", panel=DST)
     ] = None,
     hebb_window: Annotated[Optional[int], opt(C, "hebb_window", "--hebb-window", "--hebb_window", panel=DST)] = None,
+    dst_corr: Annotated[Optional[str], opt(C, "dst_corr", "--dst-corr", panel=DST)] = None,
+    dst_count: Annotated[Optional[str], opt(C, "dst_count", "--dst-count", panel=DST)] = None,
+    dst_rewired: Annotated[Optional[str], opt(C, "dst_rewired", "--dst-rewired", panel=DST)] = None,
     use_resnet: Annotated[Optional[bool], opt(C, "use_resnet", "--use-resnet/--no-resnet", "--use_resnet", panel=MODEL)] = None,
+    resnet_cut: Annotated[Optional[bool], opt(C, "resnet_cut", "--resnet-cut/--resnet-whole", panel=MODEL)] = None,
     backbone: Annotated[Optional[Path], opt(C, "backbone", panel=MODEL)] = None,
+    pretrained: Annotated[Optional[bool], opt(C, "pretrained", "--pretrained/--no-pretrained", panel=MODEL)] = None,
     beta: Annotated[Optional[float], opt(C, "beta", "--beta", "--spiking-decay", "--spiking_decay", panel=NEURON)] = None,
     threshold: Annotated[
         Optional[float], opt(C, "threshold", "--threshold", "--spiking-threshold", "--spiking_threshold", panel=NEURON)
@@ -83,6 +92,7 @@ def train_command(
     ] = None,
     num_classes: Annotated[Optional[int], opt(C, "num_classes", "--num-classes", "--num_classes", panel=CONV)] = None,
     surrogate: Annotated[Optional[str], opt(C, "surrogate", choices=list(SURROGATES), panel=NEURON)] = None,
+    slope: Annotated[Optional[float], opt(C, "slope", panel=NEURON)] = None,
     epochs: Annotated[Optional[int], opt(C, "epochs", panel=TRAIN)] = None,
     batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size", "--batch_size", "-b", panel=TRAIN)] = None,
     lr: Annotated[Optional[float], opt(C, "lr", "--lr", "--learning-rate", "--learning_rate", panel=TRAIN)] = None,
@@ -99,6 +109,7 @@ def train_command(
         Optional[bool], opt(C, "enforce_sparsity", "--enforce-sparsity/--no-enforce-sparsity", "--enforce_sparsity", panel=TRAIN)
     ] = None,
     warmup_epochs: Annotated[Optional[int], opt(C, "warmup_epochs", "--warmup-epochs", "--warmup_epochs", panel=TRAIN)] = None,
+    rate_penalty: Annotated[Optional[str], opt(C, "rate_penalty", "--rate-penalty", panel=TRAIN)] = None,
     rate_reg: Annotated[Optional[float], opt(C, "rate_reg", "--rate-reg", panel=TRAIN)] = None,
     alpha_reg: Annotated[Optional[float], opt(C, "alpha_reg", "--alpha-reg", "--alpha_reg", panel=TRAIN)] = None,
     weight_clip: Annotated[Optional[float], opt(C, "weight_clip", "--weight-clip", "--weight_clip", panel=TRAIN)] = None,
@@ -163,6 +174,6 @@ def run_and_report(cfg: TrainConfig, json_out: bool) -> dict:
     else:
         Console().print(result_table(result, [
             "status", "run_dir", "test_acc", "val_acc", "train_acc", "test_loss",
-            "samples_per_s", "time_s", "parameters", "connections", "sparsity",
+            "samples_per_s", "time_s", "parameters", "connections", "density", "mixing",
         ]))
     return result

@@ -52,7 +52,18 @@ class NetworkSettings(StrictModel):
     model: ModelName = Field("dense", description="Model name.")
     hidden_dim: int | None = Field(None, ge=1, description="Hidden layer width (model default if unset).")
     p_inter: float = Field(0.15, ge=0, le=1, description="Inter-group connection probability (G2G models).")
+    hidden_layers: int | None = Field(
+        None, ge=1, description="Hidden layers (G2G models; default 3 as the seed's code and logs, 2 as its README)."
+    )
+    readout: Literal["dense", "masked"] | None = Field(
+        None, description="G2G readout layer: dense (the seed's code, default) or G2G-masked (its README)."
+    )
     groups: int = Field(8, ge=1, description="Groups per layer (G2G models).")
+    p_intra: float = Field(1.0, ge=0, le=1, description="Intra-group connection probability (G2G models).")
+    init: Literal["seed", "torch"] | None = Field(
+        None, description="G2G weight init: seed (active weights rescaled by fan-in, bias bound from it; default) "
+        "or torch (nn.Linear's, as if dense, masked weights zeroed).",
+    )
     T: int | None = Field(None, ge=1, description="Time steps (model default if unset: 50 dense/G2G, 25 mlp).")
     enc: EncodingName = Field("current", description="Input spike encoding.")
 
@@ -62,7 +73,8 @@ class NetworkSettings(StrictModel):
         # Bypass validate_assignment: re-running validators from inside one would recurse.
         if self.T is None:
             object.__setattr__(self, "T", defaults.get("T", 25))
-        if self.hidden_dim is None:
-            object.__setattr__(self, "hidden_dim", defaults.get("hidden_dim"))
+        for key in ("hidden_dim", "hidden_layers", "readout", "init"):
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, defaults.get(key))
         return self
 
