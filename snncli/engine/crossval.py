@@ -1,7 +1,8 @@
 """k-fold cross-validation: one resumable training run per fold, in local processes or Ray tasks.
 
 Folds are stratified over the training set (``snncli.data.stratified_kfold``, seeded by the
-run's seed). Fold *i* trains on the other folds and validates on fold *i*, in
+run's seed), or, with ``folds="contiguous"``, unshuffled blocks as the G2G seed's ``crossval.py``
+(``snncli.data.contiguous_kfold``). Fold *i* trains on the other folds and validates on fold *i*, in
 ``{out}/crossval_{run_name}_k{K}/fold{i}/``; a finished fold (``.DONE``) is skipped when the
 command is re-run. A fold that fails does not stop the others: its error is reported.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import TrainConfig
-from ..data import load_dataset, stratified_kfold
+from ..data import contiguous_kfold, load_dataset, stratified_kfold
 from .backbone import resnet_features
 from .device import resolve_device
 from .executors import ExecutorUnavailableError, require_ray, run_tasks
@@ -22,21 +23,33 @@ from .trainer import Callbacks, RunPaths, train
 from .writers import write_json
 
 
-def crossval_dir(cfg: TrainConfig, k: int) -> Path:
-    return cfg.out / f"crossval_{cfg.run_name()}_k{k}"
+FOLDS = ("stratified", "contiguous")
 
 
-def run_fold(cfg_json: str, fold: int, k: int, threads: int | None = None) -> dict[str, Any]:
+def crossval_dir(cfg: TrainConfig, k: int, folds: str = "stratified") -> Path:
+    return cfg.out / f"crossval_{cfg.run_name()}_k{k}{'' if folds == 'stratified' else '_' + folds}"
+
+
+def fold_indices(y, k: int, seed: int, folds: str = "stratified"):
+    """``k`` ``(train_idx, val_idx)`` pairs: stratified (seeded shuffle per class) or contiguous blocks."""
+    if folds == "contiguous":
+        return contiguous_kfold(len(y), k)
+    if folds == "stratified":
+        return stratified_kfold(y, k, seed)
+    raise ValueError(f"unknown folds {folds!r}; choose from {', '.join(FOLDS)}")
+
+
+def run_fold(cfg_json: str, fold: int, k: int, folds: str = "stratified", threads: int | None = None) -> dict[str, Any]:
     """Train fold ``fold`` of ``k`` (also the entry point of worker processes)."""
     cfg = TrainConfig.model_validate_json(cfg_json)
     if cfg.threads is None and threads:  # recorded in the fold's config.json
         cfg = cfg.model_copy(update={"threads": threads})
     splits = load_dataset(cfg.dataset, cfg.data_root)
     if cfg.use_resnet:  # features of the whole dataset (cached), then the folds
-        splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, resolve_device(cfg.device))
-    train_idx, val_idx = stratified_kfold(splits.train.y, k, cfg.seed)[fold]
+        splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, resolve_device(cfg.device), cfg.resnet_cut, cfg.pretrained)
+    train_idx, val_idx = fold_indices(splits.train.y, k, cfg.seed, folds)[fold]
     fold_data = type(splits)(train=splits.train.subset(train_idx), test=splits.test, source=splits.source)
-    root = crossval_dir(cfg, k) / f"fold{fold}"
+    root = crossval_dir(cfg, k, folds) / f"fold{fold}"
     paths = RunPaths(root, f"{cfg.run_name()}_fold{fold}")
     result = train(cfg, Callbacks(), data=fold_data, val=splits.train.subset(val_idx), paths=paths)
     return {"fold": fold, **{key: result.get(key) for key in (
@@ -44,12 +57,21 @@ def run_fold(cfg_json: str, fold: int, k: int, threads: int | None = None) -> di
 
 
 def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and (sample) standard deviation of each metric over the folds that finished."""
+    """Mean and standard deviation of each metric over the folds that finished.
+
+    ``std`` is the sample standard deviation (n - 1 in the denominator); ``std_population`` divides
+    by n, as the seed's ``np.std`` does.
+    """
     out: dict[str, Any] = {}
-    for key in ("val_acc", "val_loss", "test_acc", "test_loss"):
+    for key in ("val_acc", "val_loss", "test_acc", "test_loss", "train_acc"):
         values = [f[key] for f in folds if f.get(key) is not None and not math.isnan(f[key])]
         if values:
-            out[key] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+            out[key] = {
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "std_population": statistics.pstdev(values),
+                "n": len(values),
+            }
     return out
 
 
@@ -61,6 +83,7 @@ def crossval(
     executor: str = "local",
     ray_address: str | None = None,
     cpus_per_fold: int = 1,
+    folds: str = "stratified",
 ) -> dict[str, Any]:
     """Run all folds and write ``crossval.json``.
 
@@ -76,7 +99,9 @@ def crossval(
     """
     if executor == "ray":
         require_ray()  # before anything is written
-    root = crossval_dir(cfg, k)
+    if folds not in FOLDS:
+        raise ValueError(f"unknown folds {folds!r}; choose from {', '.join(FOLDS)}")
+    root = crossval_dir(cfg, k, folds)
     root.mkdir(parents=True, exist_ok=True)
     cfg_json = cfg.model_dump_json()
 
@@ -84,14 +109,15 @@ def crossval(
         on_fold(result if failure is None else {"fold": fold, **failure})
 
     done_folds, failures = run_tasks(
-        run_fold, {fold: (cfg_json, fold, k) for fold in range(k)}, jobs=jobs, executor=executor,
+        run_fold, {fold: (cfg_json, fold, k, folds) for fold in range(k)}, jobs=jobs, executor=executor,
         ray_address=ray_address, cpus_per_task=cpus_per_fold, on_done=done,
     )
     results = list(done_folds.values())
     failed = [{"fold": fold, **f} for fold, f in failures.items()]
     results.sort(key=lambda r: r["fold"])
     report = {
-        "dir": str(root), "k_folds": k, "config": cfg.model_dump(mode="json"),
+        "dir": str(root), "k_folds": k, "folds_kind": folds, "std": "sample (n-1); std_population: n, as the seed",
+        "config": cfg.model_dump(mode="json"),
         "folds": results, "summary": summarise(results), "failed": sorted(failed, key=lambda f: f["fold"]),
     }
     write_json(root / "crossval.json", report)

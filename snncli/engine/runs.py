@@ -117,7 +117,7 @@ def load_run(
         splits = load_dataset(cfg.dataset, cfg.data_root)
         if cfg.use_resnet:
             # The SNN of a --use-resnet run reads backbone features, not images.
-            splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, torch.device(device))
+            splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, torch.device(device), cfg.resnet_cut, cfg.pretrained)
         data = splits.test
     data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
     model = build_model(cfg, data)

@@ -27,13 +27,15 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import keep_freed_memory, resolve_device, resolve_precision, seed_everything
 from .backbone import resnet_features
 from .dst import DynamicSparsity
+from .penalties import rate_target_penalty, seed_rate_schedule
 from .writers import write_json, write_jsonl, write_metrics
 
 # Settings that define what a checkpoint contains; a checkpoint whose values differ is foreign.
 IDENTITY_KEYS = (
-    "dataset", "model", "hidden_dim", "p_inter", "groups", "T", "enc", "beta", "threshold",
-    "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode", "engine",
-    "cp", "cg", "update_every", "prune_fraction", "hebb_window", "alpha_reg", "weight_clip",
+    "dataset", "model", "hidden_dim", "hidden_layers", "readout", "p_inter", "p_intra", "groups", "init", "T", "enc",
+    "beta", "threshold", "surrogate", "slope", "optimizer", "seed", "use_resnet", "resnet_cut", "sparsity_mode", "engine",
+    "cp", "cg", "update_every", "prune_fraction", "hebb_window", "dst_corr", "dst_count", "dst_rewired",
+    "alpha_reg", "weight_clip",
     "spiking", "use_stbp", "use_flex", "masking_mechanism", "logits_mechanism", "logits_use_batchnorm",
     "conv_pool_ratio", "width", "dropout", "in_shape",
 )
@@ -158,7 +160,7 @@ def evaluate(
         with _autocast(cfg, device):
             out = model(encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen))
         logits = logits_of(out, cfg.loss).float()
-        loss_sum += F.cross_entropy(logits, y, reduction="sum")
+        loss_sum += spike_loss(out, y, cfg.loss) * len(y)
         correct += (logits.argmax(1) == y).sum()
         batch_rates = _stack_rates(out.rates, device) * len(y)
         rates = batch_rates if rates is None else rates + batch_rates
@@ -232,7 +234,7 @@ def train(
     if splits is None:
         splits = load_dataset(cfg.dataset, cfg.data_root)
         if cfg.use_resnet:
-            splits, backbone_hash = resnet_features(cfg.dataset, splits, cfg.backbone, device)
+            splits, backbone_hash = resnet_features(cfg.dataset, splits, cfg.backbone, device, cfg.resnet_cut, cfg.pretrained)
     if val is not None:
         train_set, val_set = splits.train, val
     elif cfg.val_fraction > 0:
@@ -269,9 +271,11 @@ def train(
 
     kept, total = model.connections() if hasattr(model, "connections") else (0, 0)
     n_params = sum(p.numel() for p in model.parameters())
+    mixing = model.mixing() if hasattr(model, "mixing") else None
     info = {
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
-        "parameters": n_params, "connections": kept, "sparsity": 1 - kept / total if total else 0.0,
+        "parameters": n_params, "connections": kept, "density": kept / total if total else None,
+        "sparsity": 1 - kept / total if total else 0.0, "mixing": mixing,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
         "test_samples": len(test_set), "data_source": splits.source, "backbone_hash": backbone_hash,
         "resumed_from_epoch": start_epoch if resumed else None,
@@ -314,6 +318,18 @@ def train(
     return result
 
 
+def spike_loss(out, y: torch.Tensor, kind: str) -> torch.Tensor:
+    """Mean cross-entropy of a batch: on spike counts / summed membrane, or (``rate``) at every step, averaged over T.
+
+    ``rate`` is snnTorch's ``ce_rate_loss``: ``(1/T) sum_t CE(S_out[t], y)``, what the seed trains its
+    ResNet-feature runs with.
+    """
+    if kind == "rate":
+        spikes = out.spikes.float()
+        return F.cross_entropy(spikes.flatten(0, 1), y.repeat(spikes.shape[0]))
+    return F.cross_entropy(logits_of(out, kind).float(), y)
+
+
 def spikes_per_sample(hidden: tuple[torch.Tensor, ...]) -> torch.Tensor:
     """The seed's spike-activity term: spikes of every layer (output included) over all T steps, per sample.
 
@@ -341,6 +357,8 @@ def _train_epoch(
     for group in optimizer.param_groups:
         group["lr"] = lr_at(cfg, epoch)
     regularise = cfg.enforce_sparsity and epoch >= cfg.warmup_epochs
+    rate_weight, rate_target = seed_rate_schedule(epoch + 1, cfg.epochs, cfg.warmup_epochs)
+    seed_penalty = regularise and cfg.rate_penalty == "seed" and rate_weight > 0
     cb.on_epoch_start(epoch, n_batches)
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -350,17 +368,20 @@ def _train_epoch(
     for i, (x, y) in enumerate(iterate_batches(data, cfg.batch_size, shuffle=True, generator=gen, device=device)):
         if i >= n_batches:
             break
-        if cfg.augment == "crop-flip":
+        if cfg.augment == "crop-flip" and not cfg.use_resnet:  # features are never cropped or flipped
             x = random_crop_flip(x, gen)
         x_seq = encode(x, cfg.T, cfg.enc, cfg.enc_scale, cfg.enc_bias, generator=gen)
+        record = (dst is not None and dst.needs_activity) or cfg.alpha_reg > 0 or seed_penalty
         with _autocast(cfg, device):
-            out = model(x_seq, record=(dst is not None and dst.needs_activity) or cfg.alpha_reg > 0)
+            out = model(x_seq, record=record)
         logits = logits_of(out, cfg.loss).float()
-        loss = F.cross_entropy(logits, y)
+        loss = spike_loss(out, y, cfg.loss)
         if cfg.alpha_reg > 0:
             loss = loss + cfg.alpha_reg * spikes_per_sample(out.hidden)
         layer_rates = list(out.rates)
-        if regularise:
+        if seed_penalty:
+            loss = loss + rate_weight * rate_target_penalty(out.hidden[:-1], rate_target)
+        elif regularise and cfg.rate_penalty == "mean":
             loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -396,4 +417,5 @@ def _train_epoch(
         "samples_per_s": round(seen / elapsed, 2) if elapsed > 0 else None,
         "lr": optimizer.param_groups[0]["lr"],
         "regularised": regularise,
+        **({"rate_weight": rate_weight, "rate_target": rate_target} if seed_penalty else {}),
     }
