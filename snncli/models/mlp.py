@@ -18,7 +18,7 @@ from typing import NamedTuple, Sequence
 import torch
 import torch.nn as nn
 
-from ..neurons import LIFParams, lif_sequence
+from ..neurons import LIF, LIFParams
 from ..sparsity import Grouping, g2g_groupings, g2g_mask, intra_group_coverage
 from ._registry import register_model
 from .layers import MaskedLinear
@@ -59,10 +59,13 @@ class SpikingMLP(nn.Module):
     Args:
         sizes: population sizes, input first, classes last (e.g. ``[784, 2048, 2048, 10]``).
         masks: per layer a ``[out, in]`` mask or ``None`` (dense).
-        lif: neuron parameters, shared by all layers.
+        lif: neuron parameters, the same for every layer (initial values when learned).
         T: default number of time steps (used by encoders and adapters).
         init: weight initialisation of masked layers (see :class:`MaskedLinear`).
         groupings: per masked layer (first ones first) the groups its mask was drawn from.
+        learn_beta: learn each layer's decay ``beta`` (snnTorch's ``Leaky(learn_beta=True)``).
+        learn_threshold: learn each layer's firing threshold.
+        per_neuron: a learned ``beta``/``threshold`` holds one value per neuron instead of one per layer.
     """
 
     def __init__(
@@ -73,6 +76,9 @@ class SpikingMLP(nn.Module):
         T: int = 25,
         init: str = "seed",
         groupings: Sequence[Grouping] = (),
+        learn_beta: bool = False,
+        learn_threshold: bool = False,
+        per_neuron: bool = False,
     ):
         super().__init__()
         masks = list(masks) if masks is not None else [None] * (len(sizes) - 1)
@@ -80,6 +86,9 @@ class SpikingMLP(nn.Module):
         self.sizes, self.lif, self.T = list(sizes), lif, T
         self.layers = nn.ModuleList(
             MaskedLinear(i, o, m, init=init, groups=g) for i, o, m, g in zip(sizes[:-1], sizes[1:], masks, groups)
+        )
+        self.neurons = nn.ModuleList(
+            LIF(lif, learn_beta, learn_threshold, shape=(o,) if per_neuron else ()) for o in sizes[1:]
         )
         # Per layer: the dtype of its spike x weight product (see `set_precision`).
         self.product_dtypes: list[torch.dtype | None] = [None] * len(self.layers)
@@ -131,8 +140,8 @@ class SpikingMLP(nn.Module):
             # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
             # Hidden layers may run compact; the readout keeps its membrane (membrane loss, plots).
             compact = self.compact and i < last
-            h, mem = lif_sequence(
-                cur, self.lif, T=T if (constant and i == 0) else None,
+            h, mem = self.neurons[i](
+                cur, T=T if (constant and i == 0) else None,
                 spike_dtype=torch.bfloat16 if compact else dtypes[i + 1], compact=compact,
             )
             rates.append(h.float().mean())  # .float() is a no-op on fp32 spikes
@@ -179,6 +188,7 @@ def _mlp(
     in_shape: Sequence[int], num_classes: int, hidden: Sequence[int], lif: LIFParams, T: int,
     grouping: str | None = None, groups: int = 8, p_inter: float = 0.15, p_intra: float = 1.0,
     mask_seed: int = 0, init: str = "seed", readout: str = "dense",
+    learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
 ) -> SpikingMLP:
     if readout not in READOUTS:
         raise ValueError(f"unknown readout {readout!r}; choose from {', '.join(READOUTS)}")
@@ -190,7 +200,8 @@ def _mlp(
         gen = torch.Generator().manual_seed(mask_seed)
         groupings = g2g_groupings(sizes[: n_masked + 1], grouping, groups, gen)
         masks[:n_masked] = [g2g_mask(g.pre, g.post, p_inter, gen, p_intra) for g in groupings]
-    return SpikingMLP(sizes, masks, lif, T, init=init, groupings=groupings)
+    return SpikingMLP(sizes, masks, lif, T, init=init, groupings=groupings, learn_beta=learn_beta,
+                      learn_threshold=learn_threshold, per_neuron=per_neuron)
 
 
 def _lif(beta: float, threshold: float, surrogate: str, slope: float | None = None) -> LIFParams:
@@ -206,10 +217,13 @@ G2G_BETA, G2G_SURROGATE, G2G_SLOPE = 0.95, "fast_sigmoid", 25.0
 def dense(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, hidden_layers: int = 3,
     T: int = 50, beta: float = G2G_BETA, threshold: float = 1.0, surrogate: str = G2G_SURROGATE,
-    slope: float | None = G2G_SLOPE,
+    slope: float | None = G2G_SLOPE, learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
 ) -> SpikingMLP:
     """G2G seed's dense baseline: in -> FC(hidden) x3 -> FC(classes), LIF everywhere."""
-    return _mlp(in_shape, num_classes, [hidden_dim] * hidden_layers, _lif(beta, threshold, surrogate, slope), T)
+    return _mlp(
+        in_shape, num_classes, [hidden_dim] * hidden_layers, _lif(beta, threshold, surrogate, slope), T,
+        learn_beta=learn_beta, learn_threshold=learn_threshold, per_neuron=per_neuron,
+    )
 
 
 def _g2g_variant(grouping: str):
@@ -218,11 +232,12 @@ def _g2g_variant(grouping: str):
         T: int = 50, beta: float = G2G_BETA, threshold: float = 1.0, surrogate: str = G2G_SURROGATE,
         slope: float | None = G2G_SLOPE, groups: int = 8, p_inter: float = 0.15, p_intra: float = 1.0,
         mask_seed: int = 0, init: str = "seed", readout: str = "dense",
+        learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
     ) -> SpikingMLP:
         return _mlp(
             in_shape, num_classes, [hidden_dim] * hidden_layers, _lif(beta, threshold, surrogate, slope), T,
             grouping=grouping, groups=groups, p_inter=p_inter, p_intra=p_intra, mask_seed=mask_seed,
-            init=init, readout=readout,
+            init=init, readout=readout, learn_beta=learn_beta, learn_threshold=learn_threshold, per_neuron=per_neuron,
         )
 
     variant.__name__ = variant.__qualname__ = grouping
@@ -241,6 +256,10 @@ for _grouping in G2G_GROUPINGS:
 def mlp(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 512, T: int = 25,
     beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
+    learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
 ) -> SpikingMLP:
     """The plasticity seed's network: in -> 512 LIF -> classes LIF (beta 0.9, T 25)."""
-    return _mlp(in_shape, num_classes, [hidden_dim], _lif(beta, threshold, surrogate), T)
+    return _mlp(
+        in_shape, num_classes, [hidden_dim], _lif(beta, threshold, surrogate), T,
+        learn_beta=learn_beta, learn_threshold=learn_threshold, per_neuron=per_neuron,
+    )

@@ -1,12 +1,15 @@
 """Spiking neurons: pure functions over ``[T, B, ...]`` sequences and thin modules around them."""
 
-from .lif import LIFParams, LIFState, lif_loop, lif_sequence, lif_step
+from .lif import LIFParams, LIFState, clamped_beta, lif_loop, lif_sequence, lif_step
+from .module import LIF
 from .surrogate import SURROGATES, spike, surrogate_grad
 
 __all__ = [
+    "LIF",
     "LIFParams",
     "LIFState",
     "SURROGATES",
+    "clamped_beta",
     "lif_loop",
     "lif_sequence",
     "lif_step",
