@@ -93,6 +93,11 @@ def train_command(
     num_classes: Annotated[Optional[int], opt(C, "num_classes", "--num-classes", "--num_classes", panel=CONV)] = None,
     surrogate: Annotated[Optional[str], opt(C, "surrogate", choices=list(SURROGATES), panel=NEURON)] = None,
     slope: Annotated[Optional[float], opt(C, "slope", panel=NEURON)] = None,
+    learn_beta: Annotated[Optional[bool], opt(C, "learn_beta", "--learn-beta/--fixed-beta", panel=NEURON)] = None,
+    learn_threshold: Annotated[
+        Optional[bool], opt(C, "learn_threshold", "--learn-threshold/--fixed-threshold", panel=NEURON)
+    ] = None,
+    per_neuron: Annotated[Optional[bool], opt(C, "per_neuron", "--per-neuron/--per-layer", panel=NEURON)] = None,
     epochs: Annotated[Optional[int], opt(C, "epochs", panel=TRAIN)] = None,
     batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size", "--batch_size", "-b", panel=TRAIN)] = None,
     lr: Annotated[Optional[float], opt(C, "lr", "--lr", "--learning-rate", "--learning_rate", panel=TRAIN)] = None,

@@ -41,6 +41,9 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     surrogate: SurrogateName | None = Field(
         None, description="Surrogate gradient (model default if unset: fast_sigmoid MLPs, atan conv models)."
     )
+    learn_beta: bool = Field(False, description="Learn each layer's decay beta (snnTorch's Leaky(learn_beta=True)); MLPs.")
+    learn_threshold: bool = Field(False, description="Learn each layer's firing threshold (Leaky(learn_threshold=True)); MLPs.")
+    per_neuron: bool = Field(False, description="A learned beta/threshold holds one value per neuron instead of one per layer.")
     slope: float | None = Field(
         None, gt=0, description="Surrogate steepness (default: the model's with its own surrogate, 25 for the G2G "
         "models' fast sigmoid; else the surrogate's snnTorch default).",
@@ -140,6 +143,9 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
             object.__setattr__(self, "enc", "rate")  # the seed rate-codes the min-max scaled features
         if self.use_resnet and self.augment == "crop-flip":
             raise ValueError("augment: --use-resnet feeds the SNN cached ResNet features, which cannot be cropped or flipped")
+        learned = [k for k in ("learn_beta", "learn_threshold") if getattr(self, k)]
+        if learned and learned[0] not in model_defs:
+            raise ValueError(f"{learned[0]}: {self.model} has no learnable LIF parameters (the spiking MLPs do)")
         if self.model not in G2G_FAMILY and self.hidden_layers is not None:
             raise ValueError(f"hidden_layers: only the G2G models ({', '.join(G2G_FAMILY)}) take it")
         if self.use_resnet and self.dataset not in CIFAR_LIKE():

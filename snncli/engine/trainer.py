@@ -33,7 +33,8 @@ from .writers import write_json, write_jsonl, write_metrics
 # Settings that define what a checkpoint contains; a checkpoint whose values differ is foreign.
 IDENTITY_KEYS = (
     "dataset", "model", "hidden_dim", "hidden_layers", "readout", "p_inter", "p_intra", "groups", "init", "T", "enc",
-    "beta", "threshold", "surrogate", "slope", "optimizer", "seed", "use_resnet", "resnet_cut", "sparsity_mode", "engine",
+    "beta", "threshold", "surrogate", "slope", "learn_beta", "learn_threshold", "per_neuron", "optimizer", "seed",
+    "use_resnet", "resnet_cut", "sparsity_mode", "engine",
     "cp", "cg", "update_every", "prune_fraction", "hebb_window", "dst_corr", "dst_count", "dst_rewired",
     "alpha_reg", "weight_clip",
     "spiking", "use_stbp", "use_flex", "masking_mechanism", "logits_mechanism", "logits_use_batchnorm",

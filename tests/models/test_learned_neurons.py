@@ -84,4 +84,4 @@ def test_fixed_neurons_add_no_state():
     model = create_model("dense", **SMALL)
     assert not any("neurons" in k for k in model.state_dict())
     learned = create_model("dense", **SMALL, learn_beta=True)
-    assert sorted(k for k in learned.state_dict() if "neurons" in k) == [f"neurons.{i}.beta" for i in range(3)]
+    assert sorted(k for k in learned.state_dict() if "neurons" in k) == [f"neurons.{i}.beta" for i in range(4)]  # 3 hidden + readout
