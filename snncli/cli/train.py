@@ -49,6 +49,7 @@ def train_command(
     readout: Annotated[Optional[str], opt(C, "readout", panel=MODEL)] = None,
     p_intra: Annotated[Optional[float], opt(C, "p_intra", "--p-intra", "--p_intra", panel=MODEL)] = None,
     init: Annotated[Optional[str], opt(C, "init", panel=MODEL)] = None,
+    match_params: Annotated[Optional[bool], opt(C, "match_params", "--match-params/--no-match-params", panel=MODEL)] = None,
     sparsity_mode: Annotated[
         Optional[str], opt(C, "sparsity_mode", "--sparsity", "--sparsity-mode", "--sparsity_mode", panel=MODEL)
     ] = None,

@@ -58,6 +58,10 @@ class NetworkSettings(StrictModel):
     readout: Literal["dense", "masked"] | None = Field(
         None, description="G2G readout layer: dense (the seed's code, default) or G2G-masked (its README)."
     )
+    match_params: bool = Field(
+        False, description="dense: the seed's equal-parameter baseline, as wide as gives the parameter count of a "
+        "G2G network of --hidden-dim at --p-inter/--groups (447 for 1024 at 0.15).",
+    )
     groups: int = Field(8, ge=1, description="Groups per layer (G2G models).")
     p_intra: float = Field(1.0, ge=0, le=1, description="Intra-group connection probability (G2G models).")
     init: Literal["seed", "torch"] | None = Field(

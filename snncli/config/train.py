@@ -146,6 +146,8 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         learned = [k for k in ("learn_beta", "learn_threshold") if getattr(self, k)]
         if learned and learned[0] not in model_defs:
             raise ValueError(f"{learned[0]}: {self.model} has no learnable LIF parameters (the spiking MLPs do)")
+        if self.match_params and "match_params" not in model_defs:
+            raise ValueError(f"match_params: only the dense baseline is sized to match a G2G network, not {self.model}")
         if self.model not in G2G_FAMILY and self.hidden_layers is not None:
             raise ValueError(f"hidden_layers: only the G2G models ({', '.join(G2G_FAMILY)}) take it")
         if self.use_resnet and self.dataset not in CIFAR_LIKE():

@@ -32,7 +32,7 @@ from .writers import write_json, write_jsonl, write_metrics
 
 # Settings that define what a checkpoint contains; a checkpoint whose values differ is foreign.
 IDENTITY_KEYS = (
-    "dataset", "model", "hidden_dim", "hidden_layers", "readout", "p_inter", "p_intra", "groups", "init", "T", "enc",
+    "dataset", "model", "hidden_dim", "hidden_layers", "match_params", "readout", "p_inter", "p_intra", "groups", "init", "T", "enc",
     "beta", "threshold", "surrogate", "slope", "learn_beta", "learn_threshold", "per_neuron", "optimizer", "seed",
     "use_resnet", "resnet_cut", "sparsity_mode", "engine",
     "cp", "cg", "update_every", "prune_fraction", "hebb_window", "dst_corr", "dst_count", "dst_rewired",
@@ -277,6 +277,7 @@ def train(
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
         "parameters": n_params, "connections": kept, "density": kept / total if total else None,
         "sparsity": 1 - kept / total if total else 0.0, "mixing": mixing,
+        "sizes": list(getattr(model, "sizes", [])) or None,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
         "test_samples": len(test_set), "data_source": splits.source, "backbone_hash": backbone_hash,
         "resumed_from_epoch": start_epoch if resumed else None,

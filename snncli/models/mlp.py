@@ -213,13 +213,40 @@ def _lif(beta: float, threshold: float, surrogate: str, slope: float | None = No
 G2G_BETA, G2G_SURROGATE, G2G_SLOPE = 0.95, "fast_sigmoid", 25.0
 
 
+def equal_parameter_width(
+    n_in: int, hidden_dim: int, hidden_layers: int, num_classes: int, p_inter: float, groups: int, p_intra: float = 1.0
+) -> int:
+    """Width of a dense network with as many parameters as a G2G network of width ``hidden_dim``.
+
+    Counts what the seed counts: existing connections (expected density
+    ``p_intra/G + (1 - 1/G) p_inter`` in the masked hidden layers, the readout dense) plus biases.
+    The seed's dense baseline at 780c0ef is this width for its sparse models (447 for 1024, p_inter 0.15).
+    """
+    d = p_intra / groups + (1.0 - 1.0 / groups) * p_inter
+    target = (n_in * hidden_dim + (hidden_layers - 1) * hidden_dim**2) * d + hidden_dim * num_classes
+    target += hidden_layers * hidden_dim + num_classes
+    # (L-1) h^2 + (in + classes + L) h + classes = target
+    a, b, c = hidden_layers - 1, n_in + num_classes + hidden_layers, num_classes - target
+    h = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    return max(1, round(h))
+
+
 @register_model
 def dense(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, hidden_layers: int = 3,
     T: int = 50, beta: float = G2G_BETA, threshold: float = 1.0, surrogate: str = G2G_SURROGATE,
     slope: float | None = G2G_SLOPE, learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
+    match_params: bool = False, p_inter: float = 0.15, groups: int = 8, p_intra: float = 1.0,
 ) -> SpikingMLP:
-    """G2G seed's dense baseline: in -> FC(hidden) x3 -> FC(classes), LIF everywhere."""
+    """G2G seed's dense baseline: in -> FC(hidden) x3 -> FC(classes), LIF everywhere.
+
+    ``match_params``: the seed's equal-parameter baseline — the width that gives as many parameters
+    as a G2G network of width ``hidden_dim`` at ``p_inter``/``groups``/``p_intra`` (447 for 1024 at 0.15).
+    """
+    if match_params:
+        hidden_dim = equal_parameter_width(
+            math.prod(in_shape), hidden_dim, hidden_layers, num_classes, p_inter, groups, p_intra
+        )
     return _mlp(
         in_shape, num_classes, [hidden_dim] * hidden_layers, _lif(beta, threshold, surrogate, slope), T,
         learn_beta=learn_beta, learn_threshold=learn_threshold, per_neuron=per_neuron,

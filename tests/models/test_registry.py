@@ -142,3 +142,12 @@ def test_defaults_follow_the_seeds():
 def test_unknown_model_lists_choices():
     with pytest.raises(ValueError, match="choose from .*dense"):
         create_model("resnet9000")
+
+
+def test_dense_equal_parameter_baseline_is_the_seeds_447_for_1024():
+    dense = create_model("dense", hidden_dim=1024, match_params=True)  # p_inter 0.15, 8 groups
+    assert dense.sizes == [784, 447, 447, 447, 10]
+    sparse = create_model("index", hidden_dim=1024)
+    sparse_params = sparse.connections()[0] + sum(l.bias.numel() for l in sparse.layers)
+    assert abs(sum(p.numel() for p in dense.parameters()) - sparse_params) / sparse_params < 0.01
+    assert create_model("dense", hidden_dim=1024, match_params=True, p_inter=0.0).sizes[1] < 447
