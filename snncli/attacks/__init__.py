@@ -7,11 +7,11 @@ names them; ``create_attack(name, model, eps, ...)`` builds one.
 """
 
 from . import blackbox, gradient, noise  # noqa: F401  (registers the attacks)
-from ._registry import attack_class, create_attack, list_attacks, register_attack
+from ._registry import ATTACKS, attack_class, create_attack, list_attacks, register_attack
 from .base import Attack, TorchAttack
 from .evaluate import DEFAULT_EPS, accuracy, correct_mask, robust_accuracy
 
 __all__ = [
-    "DEFAULT_EPS", "Attack", "TorchAttack", "accuracy", "correct_mask", "attack_class", "create_attack", "list_attacks",
+    "ATTACKS", "DEFAULT_EPS", "Attack", "TorchAttack", "accuracy", "correct_mask", "attack_class", "create_attack", "list_attacks",
     "register_attack", "robust_accuracy",
 ]

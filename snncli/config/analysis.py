@@ -7,22 +7,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
 
-from ..attacks import DEFAULT_EPS, list_attacks
 from .base import StrictModel
-from .fields import Device
+from .fields import Choices, Device, registry
+from .setting import setting
 
+ATK, SPSA = "Attack", "SPSA (gradient-free)"
 VISUALS = ("curves", "confusion", "weights", "raster", "membrane", "features", "firing", "masks")
 SUITE_PARTS = ("visualize", "gradflow", "attack", "hessian", "landscape")
 #: what ``snn attack all`` runs: the gradient attacks beside a gradient-free one and a random baseline
 ALL_ATTACKS = ("fgsm", "pgd", "spsa", "noise")
+
+
+def _attacks():
+    from .. import attacks  # torch: imported when a config is validated
+
+    return attacks
+
+
+def _split(v):
+    """``"pgd,fgsm"`` (an argument) -> ``["pgd", "fgsm"]``; lists pass through."""
+    return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
 
 
 def _fraction(v):
@@ -51,6 +57,16 @@ EpsList = Annotated[
 ]
 
 
+def _odd(v: int) -> int:
+    if v % 2 == 0:
+        raise ValueError("must be odd, so the grid contains the trained weights")
+    return v
+
+
+#: Grid points per direction: odd, so the grid contains the trained weights.
+OddInt = Annotated[int, AfterValidator(_odd)]
+
+
 def _exists(v: Path) -> Path:
     if not v.exists():
         raise ValueError(f"no such run folder or checkpoint: {v}")
@@ -60,14 +76,14 @@ def _exists(v: Path) -> Path:
 class AnalysisSettings(StrictModel):
     """What every analysis command shares: which run, on what device, where outputs go."""
 
-    device: Device = Field("auto", description="auto picks CUDA, then MPS, then DirectML, then CPU.")
-    seed: int = Field(0, description="Seed of the samples drawn, random directions and attack noise.")
-    out: Path | None = Field(None, description="Folder for the outputs (default: RUN/analysis).")
-    batch_size: int = Field(128, ge=1, description="Samples per forward pass.")
+    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.")
+    seed: int = setting(0, "Seed of the samples drawn, random directions and attack noise.")
+    out: Path | None = setting(None, "Folder for the outputs.", short="-o", default_text="RUN/analysis")
+    batch_size: int = setting(128, "Samples per forward pass.", ge=1)
 
 
 class SingleRunSettings(AnalysisSettings):
-    run: Path = Field(..., description="Run folder or checkpoint (.pth).")
+    run: Path = setting(..., "Run folder (runs/<name>/) or checkpoint (.pth) written by snn train.", argument=2)
 
     _check_run = field_validator("run")(classmethod(lambda cls, v: _exists(v)))
 
@@ -75,18 +91,25 @@ class SingleRunSettings(AnalysisSettings):
 class AttackConfig(AnalysisSettings):
     """``snn attack``: accuracy under attack at several budgets, per run."""
 
-    attacks: list[str] = Field(..., min_length=1, description="Attacks to run ('all': " + ", ".join(ALL_ATTACKS) + ").")
-    runs: list[Path] = Field(..., min_length=1, description="Run folders, checkpoints, or folders of runs.")
-    top_n: int | None = Field(None, ge=1, description="Attack only the N runs with the best validation accuracy.")
-    eps: EpsList = Field(list(DEFAULT_EPS), min_length=1, description="L-inf budgets in pixel units (1/255 = one grey level).")
-    steps: int = Field(10, ge=1, description="Iterations of iterative attacks (PGD, APGD, CW, Jitter, SPSA).")
-    alpha: float | None = Field(None, gt=0, description="Step size (default 2.5 * eps / steps).")
-    sample_size: int = Field(128, ge=1, description="Test samples attacked (drawn with --seed).")
-    eot: int = Field(1, ge=1, description="Rate coding: encodings averaged per forward (expectation over transformation).")
-    with_spsa: bool = Field(False, description="Also run SPSA (gradient-free) to expose gradient masking.")
-    spsa_samples: int = Field(64, ge=1, description="SPSA: random directions per gradient estimate.")
-    spsa_lr: float = Field(0.01, gt=0, description="SPSA: Adam learning rate.")
-    spsa_delta: float = Field(0.01, gt=0, description="SPSA: finite-difference step.")
+    attacks: Annotated[list[str], BeforeValidator(_split), Choices("attack")] = setting(
+        ..., "Attack(s), comma-separated: all (= " + ",".join(ALL_ATTACKS) + ") or the names below.",
+        argument=1, comma=True, metavar="ATTACK", min_length=1,
+    )
+    runs: list[Path] = setting(..., "Run folders, checkpoints (.pth), or folders of runs.", argument=2, metavar="RUNS",
+                               min_length=1)
+    top_n: int | None = setting(None, "Attack only the N runs with the best validation accuracy.", panel=ATK, ge=1)
+    eps: EpsList = setting(
+        default_factory=lambda: list(_attacks().DEFAULT_EPS), help="L-inf budget in pixel units; repeatable; fractions "
+        "accepted (8/255).", panel=ATK, min_length=1, default_text="0 1/255 2/255 4/255 8/255 16/255",
+    )
+    steps: int = setting(10, "Iterations of iterative attacks (PGD, APGD, CW, Jitter, SPSA).", panel=ATK, ge=1)
+    alpha: float | None = setting(None, "Step size (default 2.5 * eps / steps).", panel=ATK, gt=0)
+    sample_size: int = setting(128, "Test samples attacked (drawn with --seed).", panel=ATK, ge=1)
+    eot: int = setting(1, "Rate coding: encodings averaged per forward (expectation over transformation).", panel=ATK, ge=1)
+    with_spsa: bool = setting(False, "Also run SPSA (gradient-free) to expose gradient masking.", panel=SPSA)
+    spsa_samples: int = setting(64, "SPSA: random directions per gradient estimate.", panel=SPSA, ge=1)
+    spsa_lr: float = setting(0.01, "SPSA: Adam learning rate.", panel=SPSA, gt=0)
+    spsa_delta: float = setting(0.01, "SPSA: finite-difference step.", panel=SPSA, gt=0)
 
     @field_validator("attacks")
     @classmethod
@@ -94,8 +117,8 @@ class AttackConfig(AnalysisSettings):
         names: list[str] = []
         for a in v:
             for name in ALL_ATTACKS if a == "all" else [a.lower()]:
-                if name not in list_attacks():
-                    raise ValueError(f"unknown attack {a!r}; choose from all, {', '.join(list_attacks())}")
+                if name not in registry("attack"):
+                    raise ValueError(f"unknown attack {a!r}; choose from all, {', '.join(registry('attack').names())}")
                 if name not in names:
                     names.append(name)
         return names
@@ -115,52 +138,48 @@ class AttackConfig(AnalysisSettings):
 class HessianConfig(SingleRunSettings):
     """``snn hessian``: curvature of the loss at the trained weights."""
 
-    batches: int = Field(2, ge=1, description="Test batches the loss (and every Hessian-vector product) averages over.")
-    top_k: int = Field(3, ge=1, description="Top eigenvalues (power iteration with deflation).")
-    iters: int = Field(30, ge=1, description="Power iterations per eigenvalue (at most).")
-    tol: float = Field(1e-3, gt=0, description="Relative tolerance of power iteration and Hutchinson.")
-    trace_iters: int = Field(30, ge=1, description="Hutchinson samples for the trace (at most).")
-    density_steps: int = Field(20, ge=2, description="Lanczos steps of the spectral density (SLQ).")
-    density_runs: int = Field(1, ge=1, description="SLQ runs averaged.")
-    per_layer: bool = Field(False, description="Also the top eigenvalue of every layer's diagonal block.")
-    batch_size: int = Field(64, ge=1, description="Samples per batch.")
+    batches: int = setting(2, "Test batches the loss (and every Hessian-vector product) averages over.", ge=1)
+    top_k: int = setting(3, "Top eigenvalues (power iteration with deflation).", ge=1)
+    iters: int = setting(30, "Power iterations per eigenvalue (at most).", ge=1)
+    tol: float = setting(1e-3, "Relative tolerance of power iteration and Hutchinson.", gt=0)
+    trace_iters: int = setting(30, "Hutchinson samples for the trace (at most).", ge=1)
+    density_steps: int = setting(20, "Lanczos steps of the spectral density (SLQ).", ge=2)
+    density_runs: int = setting(1, "SLQ runs averaged.", ge=1)
+    per_layer: bool = setting(False, "Also the top eigenvalue of every layer's diagonal block.")
+    batch_size: int = setting(64, "Samples per batch.", ge=1)
 
 
 class LandscapeConfig(SingleRunSettings):
     """``snn landscape``: loss and accuracy around the trained weights."""
 
-    directions: Literal["random", "hessian"] = Field("random", description="Filter-normalised random directions, or top Hessian eigenvectors.")
-    dims: Literal[1, 2] = Field(2, description="1-D curve or 2-D surface.")
-    range: float = Field(1.0, gt=0, description="Grid runs over [-range, range] along each direction.")
-    resolution: int = Field(11, ge=3, description="Grid points per direction (odd, so the trained point is on it).")
-    batches: int = Field(2, ge=1, description="Test batches per grid point.")
-    hessian_iters: int = Field(20, ge=1, description="--directions hessian: power iterations per eigenvector.")
-
-    @field_validator("resolution")
-    @classmethod
-    def _odd(cls, v: int) -> int:
-        if v % 2 == 0:
-            raise ValueError("must be odd, so the grid contains the trained weights")
-        return v
+    directions: Literal["random", "hessian"] = setting("random", "Filter-normalised random directions, or top Hessian eigenvectors.")
+    dims: Literal[1, 2] = setting(2, "1-D curve or 2-D surface.", aliases="--dim")
+    range: float = setting(1.0, "Grid runs over [-range, range] along each direction.", gt=0)
+    resolution: OddInt = setting(11, "Grid points per direction (odd, so the trained point is on it).", ge=3)
+    batches: int = setting(2, "Test batches per grid point.", ge=1)
+    hessian_iters: int = setting(20, "--directions hessian: power iterations per eigenvector.", ge=1)
 
 
 class GradflowConfig(SingleRunSettings):
     """``snn gradflow``: gradient magnitude per layer at the trained weights."""
 
-    batches: int = Field(4, ge=1, description="Training batches the gradients are measured on.")
-    vanish: float = Field(1e-7, gt=0, description="Mean |grad| below this flags a tensor as vanishing.")
-    explode: float = Field(1e3, gt=0, description="Max |grad| above this flags a tensor as exploding.")
-    ratio: float = Field(1e3, gt=1, description="Also flag tensors this many times below/above the median mean |grad|.")
-    batch_size: int = Field(64, ge=1, description="Samples per batch.")
+    batches: int = setting(4, "Training batches the gradients are measured on.", ge=1)
+    vanish: float = setting(1e-7, "Mean |grad| below this flags a tensor as vanishing.", gt=0)
+    explode: float = setting(1e3, "Max |grad| above this flags a tensor as exploding.", gt=0)
+    ratio: float = setting(1e3, "Also flag tensors this many times below/above the median mean |grad|.", gt=1)
+    batch_size: int = setting(64, "Samples per batch.", ge=1)
 
 
 class VisualizeConfig(SingleRunSettings):
     """``snn visualize``: figures of a trained run."""
 
-    what: list[str] = Field(..., min_length=1, description="Figures: all, " + ", ".join(VISUALS) + ".")
-    samples: int = Field(4, ge=1, le=16, description="Inputs shown in features (raster/membrane use the first).")
-    index: int = Field(0, ge=0, description="Test sample whose spikes and membrane are drawn.")
-    eval_samples: int | None = Field(None, ge=1, description="Test samples for the confusion matrix (default: all).")
+    what: Annotated[list[str], BeforeValidator(_split)] = setting(
+        ..., "Figure(s), comma-separated: all, " + ", ".join(VISUALS) + ".", argument=1, comma=True, metavar="WHAT",
+        min_length=1,
+    )
+    samples: int = setting(4, "Inputs shown in features (raster/membrane use the first).", ge=1, le=16)
+    index: int = setting(0, "Test sample whose spikes and membrane are drawn.", ge=0)
+    eval_samples: int | None = setting(None, "Test samples for the confusion matrix (default: all).", ge=1)
 
     @field_validator("what")
     @classmethod
@@ -178,13 +197,14 @@ class VisualizeConfig(SingleRunSettings):
 class AnalyzeConfig(SingleRunSettings):
     """``snn analyze``: the whole suite with small defaults, and a report."""
 
-    skip: list[str] = Field(default_factory=list, description="Parts to leave out: " + ", ".join(SUITE_PARTS) + ".")
-    sample_size: int = Field(32, ge=1, description="Samples attacked.")
-    eps: EpsList = Field([0.0, 2 / 255, 4 / 255, 8 / 255], min_length=1, description="Attack budgets.")
-    steps: int = Field(5, ge=1, description="Attack iterations (PGD, SPSA).")
-    batches: int = Field(1, ge=1, description="Batches for Hessian, landscape and gradient flow.")
-    resolution: int = Field(7, ge=3, description="Landscape grid points per direction (odd).")
-    batch_size: int = Field(64, ge=1, description="Samples per batch.")
+    skip: list[str] = setting(default_factory=list, help="Part to leave out (repeatable): " + ", ".join(SUITE_PARTS) + ".")
+    sample_size: int = setting(32, "Samples attacked.", ge=1)
+    eps: EpsList = setting([0.0, 2 / 255, 4 / 255, 8 / 255], "Attack budget in pixel units; repeatable; fractions accepted "
+                           "(8/255).", min_length=1, default_text="0 2/255 4/255 8/255")
+    steps: int = setting(5, "Attack iterations (PGD, SPSA).", ge=1)
+    batches: int = setting(1, "Batches for Hessian, landscape and gradient flow.", ge=1)
+    resolution: OddInt = setting(7, "Landscape grid points per direction (odd).", ge=3)
+    batch_size: int = setting(64, "Samples per batch.", ge=1)
 
     @field_validator("skip")
     @classmethod
@@ -192,11 +212,4 @@ class AnalyzeConfig(SingleRunSettings):
         bad = [s for s in v if s not in SUITE_PARTS]
         if bad:
             raise ValueError(f"unknown part {bad[0]!r}; choose from {', '.join(SUITE_PARTS)}")
-        return v
-
-    @field_validator("resolution")
-    @classmethod
-    def _odd(cls, v: int) -> int:
-        if v % 2 == 0:
-            raise ValueError("must be odd, so the grid contains the trained weights")
         return v

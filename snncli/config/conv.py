@@ -9,74 +9,71 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
-from ..models import MASKINGS, is_conv_model, list_models, model_defaults
 from .base import StrictModel
+from .fields import CONV, TRAIN, registry
+from .setting import setting
 
 MaskingName = Literal["SIGMOID_HARD", "SIGMOID_SOFT", "STE", "NONE"]
-assert set(MaskingName.__args__) == set(MASKINGS)  # one list, checked at import
 
 #: The grid launcher's and the seed launcher's short names for the masking mechanisms.
 MASKING_ALIASES = {"hard": "SIGMOID_HARD", "soft": "SIGMOID_SOFT", "ste": "STE", "none": "NONE"}
 
 
 def conv_models() -> list[str]:
-    return [m for m in list_models() if is_conv_model(m)]
+    return registry("model").names(family="conv")
 
 
 class ConvNetSettings(StrictModel):
     """Network mode, Flex layers, and the CIFAR-style training recipe (conv models)."""
 
-    spiking: bool | None = Field(
-        None,
-        description="LIF neurons over T steps (true) or a ReLU ANN (false); conv models (default false). MLPs always spike.",
+    spiking: bool | None = setting(
+        None, "LIF neurons over T steps (true) or a ReLU ANN (false); conv models (default false). MLPs always spike.",
+        panel=CONV, resolve=True,
     )
-    use_stbp: bool | None = Field(
-        None,
-        description="Spatio-temporal backpropagation (true) or gradients through space only (false); needs spiking (default: true when spiking).",
+    use_stbp: bool | None = setting(
+        None, "Spatio-temporal backpropagation (true) or gradients through space only (false); needs spiking "
+        "(default: true when spiking).", panel=CONV, seed="use_STBP", follows="spiking",
     )
-    use_flex: bool = Field(
-        False,
-        description="Downsampling layers are Flex layers (conv or max-pool per unit); conv models.",
+    use_flex: bool = setting(False, "Downsampling layers are Flex layers (conv or max-pool per unit); conv models.",
+                             panel=CONV, negative="--no-flex")
+    masking_mechanism: MaskingName = setting(
+        "SIGMOID_HARD", "Flex mask: hard sigmoid, sigmoid, straight-through step, or NONE (plain conv).",
+        panel=CONV, aliases="--mask", seed="mask_type",
     )
-    masking_mechanism: MaskingName = Field(
-        "SIGMOID_HARD",
-        description="Flex mask: hard sigmoid, sigmoid, straight-through step, or NONE (plain conv).",
+    logits_mechanism: Literal["THRESHOLD"] = setting(
+        "THRESHOLD", "Flex logits: pooled input minus a learned threshold per unit.", panel=CONV,
     )
-    logits_mechanism: Literal["THRESHOLD"] = Field(
-        "THRESHOLD",
-        description="Flex logits: pooled input minus a learned threshold per unit.",
+    logits_use_batchnorm: bool = setting(True, "Batch-normalise the Flex logits.", panel=CONV,
+                                         negative="--no-logits-batchnorm")
+    conv_pool_ratio: tuple[float, float] = setting(
+        (1.0, 1.0), "Initial conv:pool routing of Flex units, as a:b (e.g. 2:1).", panel=CONV, metavar="A:B",
+        default_text="1:1",
     )
-    logits_use_batchnorm: bool = Field(True, description="Batch-normalise the Flex logits.")
-    conv_pool_ratio: tuple[float, float] = Field(
-        (1.0, 1.0),
-        description="Initial conv:pool routing of Flex units, as a:b (e.g. 2:1).",
+    dropout: float | None = setting(
+        None, "Classifier dropout (model default if unset: 0.5 vgg11/16, 0.2 vgg6).", panel=CONV, ge=0, lt=1, resolve=True,
     )
-    dropout: float | None = Field(
-        None, ge=0, lt=1,
-        description="Classifier dropout (model default if unset: 0.5 vgg11/16, 0.2 vgg6).",
+    width: float | None = setting(None, "Channel multiplier of conv models (1 = the seed's widths).", panel=CONV,
+                                  gt=0, resolve=True)
+    in_shape: tuple[int, int, int] | None = setting(
+        None, "Input (C, H, W) the network expects; 1-channel images are repeated to 3 channels (the seed's "
+        "in_dimensions).", panel=CONV, metavar="C,H,W", seed="in_dimensions",
     )
-    width: float | None = Field(None, gt=0, description="Channel multiplier of conv models (1 = the seed's widths).")
-    in_shape: tuple[int, int, int] | None = Field(
-        None,
-        description="Input (C, H, W) the network expects; 1-channel images are repeated to 3 channels (the seed's in_dimensions).",
+    num_classes: int | None = setting(
+        None, "Classes the dataset must have (the seed's num_classes; checked, not imposed).", panel=CONV, ge=2,
+        identity=False,
     )
-    num_classes: int | None = Field(
-        None, ge=2,
-        description="Classes the dataset must have (the seed's num_classes; checked, not imposed).",
+    augment: Literal["none", "crop-flip"] | None = setting(
+        None, "Training augmentation on the device: random 4-pixel-padded crop + horizontal flip (default for "
+        "CIFAR-shaped data) or none.", panel=TRAIN, resolve=True, fallback="none",
     )
-    augment: Literal["none", "crop-flip"] | None = Field(
-        None,
-        description="Training augmentation on the device: random 4-pixel-padded crop + horizontal flip (default for CIFAR-shaped data) or none.",
+    lr_schedule: Literal["none", "cosine", "step"] = setting(
+        "none", "Learning-rate schedule over the epochs (cosine to 0, or x lr_gamma every lr_step epochs).", panel=TRAIN,
     )
-    lr_schedule: Literal["none", "cosine", "step"] = Field(
-        "none",
-        description="Learning-rate schedule over the epochs (cosine to 0, or x lr_gamma every lr_step epochs).",
-    )
-    lr_step: int = Field(30, ge=1, description="Epochs between decays of the step schedule.")
-    lr_gamma: float = Field(0.1, gt=0, le=1, description="Decay factor of the step schedule.")
-    amp: bool = Field(True, description="Mixed precision (bf16 autocast) on CUDA; ignored on other devices.")
+    lr_step: int = setting(30, "Epochs between decays of the step schedule.", panel=TRAIN, ge=1)
+    lr_gamma: float = setting(0.1, "Decay factor of the step schedule.", panel=TRAIN, gt=0, le=1)
+    amp: bool = setting(True, "Mixed precision (bf16 autocast) on CUDA; ignored on other devices.", panel=TRAIN)
 
     @field_validator("masking_mechanism", mode="before")
     @classmethod
@@ -112,9 +109,7 @@ class ConvNetSettings(StrictModel):
     @model_validator(mode="after")
     def _conv_consistent(self):
         model = self.model  # a field of the config this mixes into
-        conv = is_conv_model(model)
-        defaults = model_defaults(model)
-        if not conv:
+        if model not in conv_models():
             if self.spiking is False:
                 raise ValueError(f"spiking: {model} is a spiking MLP; ANN mode needs a conv model ({', '.join(conv_models())})")
             if self.use_flex:
@@ -124,19 +119,8 @@ class ConvNetSettings(StrictModel):
             return self
         if getattr(self, "engine", "snn") == "snntorch":
             raise ValueError("engine: the snnTorch reference engine runs the MLPs only")
-        fill = {}
-        if self.spiking is None:
-            fill["spiking"] = defaults.get("spiking", False)
-        spiking = fill.get("spiking", self.spiking)
-        if self.use_stbp is None:
-            fill["use_stbp"] = spiking
-        elif self.use_stbp and not spiking:
+        if self.use_stbp and not self.spiking:
             raise ValueError("use_stbp: STBP needs a spiking network (--spiking true)")
-        for key in ("dropout", "width"):
-            if getattr(self, key) is None:
-                fill[key] = defaults.get(key)
-        if getattr(self, "enforce_sparsity", False) and not spiking:
+        if getattr(self, "enforce_sparsity", False) and not self.spiking:
             raise ValueError("enforce_sparsity: an ANN has no firing rates to regularise")
-        for k, v in fill.items():  # bypass validate_assignment, which would re-enter this validator
-            object.__setattr__(self, k, v)
         return self

@@ -5,167 +5,190 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
-from ..models import G2G_FAMILY, is_conv_model, list_models, model_defaults, training_defaults
 from .conv import ConvNetSettings
 from .fields import (
-    CIFAR_LIKE,
+    DATA,
+    DST,
+    MODEL,
+    NEURON,
+    RUN,
+    TRAIN,
     DatasetName,
     Device,
     ExistingDir,
+    GrowRuleName,
     NetworkSettings,
     Precision,
+    PruneRuleName,
     SurrogateName,
+    cifar_like,
+    registry,
 )
+from .defaults import resolve_defaults
+from .setting import setting
+
+#: What --use-resnet implies unless given (the seed's src/train.py): rate-coded min-max features,
+#: snnTorch's ce_rate_loss, and no augmentation (features are not images).
+RESNET_DEFAULTS = {"enc": "rate", "loss": "rate", "augment": "none"}
+
+
+def model_parameters(name: str) -> set[str]:
+    """The keyword parameters model ``name``'s builder takes (empty for an unknown name: validation reports it)."""
+    from ..models import MODELS, model_defaults
+
+    return set(model_defaults(name)) if name in MODELS else set()
 
 
 class TrainConfig(NetworkSettings, ConvNetSettings):
     """Every setting of a training run. Flags, config files and sweeps all fill this one model."""
 
-    dataset: DatasetName = Field("fashionmnist", description="Dataset name.")
-    epochs: int = Field(20, ge=1, description="Training epochs.")
-    batch_size: int = Field(256, ge=1, description="Samples per training step.")
-    lr: float = Field(1e-3, gt=0, description="Learning rate.")
-    optimizer: Literal["adam", "sgd"] = Field("adam", description="Optimizer.")
-    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
-    weight_decay: float | None = Field(
-        None, ge=0, description="L2 weight decay (model default if unset: 1e-4 G2G models, as the seed; 0 others)."
+    dataset: DatasetName = setting("fashionmnist", "Dataset name.", panel=DATA)
+    epochs: int = setting(20, "Training epochs; raising it extends a finished run.", panel=TRAIN, ge=1, extends=True)
+    batch_size: int = setting(256, "Samples per training step.", panel=TRAIN, short="-b", ge=1)
+    lr: float = setting(1e-3, "Learning rate.", panel=TRAIN, gt=0, seed="learning_rate")
+    optimizer: Literal["adam", "sgd"] = setting("adam", "Optimizer.", panel=TRAIN)
+    momentum: float = setting(0.9, "SGD momentum.", panel=TRAIN, ge=0, lt=1)
+    weight_decay: float | None = setting(
+        None, "L2 weight decay (model default: 1e-4 dense/G2G, as the seed; 0 others).", panel=TRAIN, ge=0,
+        resolve=True, fallback=0.0,
     )
-    enc_scale: float = Field(1.0, description="Encoding scale: input = pixel * scale + bias.")
-    enc_bias: float = Field(0.0, description="Encoding bias.")
-    beta: float | None = Field(
-        None, gt=0, le=1, description="Membrane decay per step (model default if unset: 0.9 MLPs, 0.95 conv models)."
+    enc_scale: float = setting(1.0, "Encoding scale: input = pixel * scale + bias.", panel=DATA)
+    enc_bias: float = setting(0.0, "Encoding bias.", panel=DATA)
+    beta: float | None = setting(
+        None, "Membrane decay per step (model default if unset: 0.9 MLPs, 0.95 conv models).", panel=NEURON,
+        gt=0, le=1, seed="spiking_decay", resolve=True, fallback=0.9,
     )
-    threshold: float = Field(1.0, gt=0, description="Firing threshold.")
-    surrogate: SurrogateName | None = Field(
-        None, description="Surrogate gradient (model default if unset: fast_sigmoid MLPs, atan conv models)."
+    threshold: float = setting(1.0, "Firing threshold.", panel=NEURON, gt=0, seed="spiking_threshold")
+    learn_beta: bool = setting(False, "Learn each layer's decay beta (snnTorch's Leaky(learn_beta=True)); MLPs.", panel=NEURON)
+    learn_threshold: bool = setting(False, "Learn each layer's firing threshold (Leaky(learn_threshold=True)); MLPs.",
+                                    panel=NEURON)
+    per_neuron: bool = setting(False, "A learned beta/threshold holds one value per neuron instead of one per layer.",
+                               panel=NEURON, negative="--per-layer")
+    surrogate: SurrogateName | None = setting(
+        None, "Surrogate gradient (model default if unset: fast_sigmoid MLPs, atan conv models).", panel=NEURON,
+        resolve=True, fallback="fast_sigmoid",
     )
-    learn_beta: bool = Field(False, description="Learn each layer's decay beta (snnTorch's Leaky(learn_beta=True)); MLPs.")
-    learn_threshold: bool = Field(False, description="Learn each layer's firing threshold (Leaky(learn_threshold=True)); MLPs.")
-    per_neuron: bool = Field(False, description="A learned beta/threshold holds one value per neuron instead of one per layer.")
-    slope: float | None = Field(
-        None, gt=0, description="Surrogate steepness (default: the model's with its own surrogate, 25 for the G2G "
-        "models' fast sigmoid; else the surrogate's snnTorch default).",
+    slope: float | None = setting(
+        None, "Surrogate steepness (default: the surrogate's snnTorch default, 25 for the fast sigmoid, 2 for atan).",
+        panel=NEURON, gt=0,
     )
-    loss: Literal["count", "membrane", "rate"] | None = Field(
-        None, description="Cross-entropy on output spike counts; on time-summed membrane; or at every step on the "
-        "output spikes, averaged over T (snnTorch's ce_rate_loss). Default: rate with --use-resnet (the seed), "
-        "membrane for conv models, count for MLPs.",
+    loss: Literal["count", "membrane", "rate"] | None = setting(
+        None, "Cross-entropy on output spike counts; on time-summed membrane; or at every step on the output spikes, "
+        "averaged over T (snnTorch's ce_rate_loss). Default: rate with --use-resnet (the seed), membrane for conv "
+        "models, count for MLPs.", panel=TRAIN, resolve=True, fallback="count",
     )
-    val_fraction: float | None = Field(
-        None, ge=0, lt=1,
-        description="Share of the training set held out for validation (default 0 for G2G models, as the seed; 0.1 others).",
+    val_fraction: float | None = setting(
+        None, "Share of the training set held out for validation (model default: 0 dense/G2G, as the seed; 0.1 others).",
+        panel=DATA, ge=0, lt=1, resolve=True, fallback=0.1,
     )
-    sparsity_mode: Literal["static", "dynamic"] = Field(
-        "static", description="static: fixed G2G masks; dynamic: prune and grow during training (DST)."
+    sparsity_mode: Literal["static", "dynamic"] = setting(
+        "static", "static: fixed G2G masks; dynamic: prune and grow during training (DST).", panel=MODEL, flag="--sparsity",
     )
-    cp: Literal["set", "random", "hebb"] = Field("set", description="DST prune rule.")
-    cg: Literal["hebb", "random"] = Field("hebb", description="DST grow rule.")
-    update_every: int = Field(1000, ge=1, description="DST: optimizer steps between prune-and-grow updates.")
-    prune_fraction: float = Field(0.1, gt=0, lt=1, description="DST: share of each layer's connections replaced per update.")
-    hebb_window: int = Field(1024, ge=2, description="DST, --dst-corr pearson: samples of recent spike counts correlated.")
-    dst_corr: Literal["cosine", "pearson"] = Field(
-        "cosine", description="DST Hebbian correlation: cosine of the pre/post spike trains of the update step's batch "
-        "(the seed), or Pearson |C| of spike counts over --hebb-window samples.",
+    cp: PruneRuleName = setting("set", "DST prune rule.", panel=DST)
+    cg: GrowRuleName = setting("hebb", "DST grow rule.", panel=DST)
+    update_every: int = setting(1000, "DST: optimizer steps between prune-and-grow updates.", panel=DST, ge=1)
+    prune_fraction: float = setting(0.1, "DST: share of each layer's connections replaced per update.", panel=DST, gt=0, lt=1)
+    hebb_window: int = setting(1024, "DST, --dst-corr pearson: samples of recent spike counts correlated.", panel=DST, ge=2)
+    dst_corr: Literal["cosine", "pearson"] = setting(
+        "cosine", "DST Hebbian correlation: cosine of the pre/post spike trains of the update step's batch (the seed), "
+        "or Pearson |C| of spike counts over --hebb-window samples.", panel=DST,
     )
-    dst_count: Literal["seed", "exact"] = Field(
-        "seed", description="DST count: seed (floor(fraction*active), magnitude ties all pruned, regrowth among all "
-        "inactive) or exact (round(fraction*active) exactly, the just-pruned not regrown).",
+    dst_count: Literal["seed", "exact"] = setting(
+        "seed", "DST count: seed (floor(fraction*active), magnitude ties all pruned, regrowth among all inactive) or "
+        "exact (round(fraction*active) exactly, the just-pruned not regrown).", panel=DST,
     )
-    dst_rewired: Literal["keep", "reset"] = Field(
-        "keep", description="DST rewired weights: keep their values and optimizer state (the seed), or reset "
-        "(zeroed, Adam moments cleared).",
+    dst_rewired: Literal["keep", "reset"] = setting(
+        "keep", "DST rewired weights: keep their values and optimizer state (the seed), or reset (zeroed, Adam "
+        "moments cleared).", panel=DST,
     )
-    enforce_sparsity: bool = Field(False, description="Firing-rate regularisation after the warm-up.")
-    warmup_epochs: int = Field(10, ge=0, description="Epochs before firing-rate regularisation starts.")
-    rate_penalty: Literal["seed", "mean"] = Field(
-        "seed", description="Firing-rate penalty: seed (sum over hidden neurons of (rate - target)^2, weight rising "
-        "1e-4 -> 1e-2 and target falling 0.25 -> 0.09 after the warm-up) or mean (--rate-reg x sum of hidden layers' mean rates).",
+    enforce_sparsity: bool = setting(False, "Firing-rate regularisation after the warm-up.", panel=TRAIN)
+    warmup_epochs: int = setting(10, "Epochs before firing-rate regularisation starts.", panel=TRAIN, ge=0)
+    rate_penalty: Literal["seed", "mean"] = setting(
+        "seed", "Firing-rate penalty: seed (sum over hidden neurons of (rate - target)^2, weight rising 1e-4 -> 1e-2 "
+        "and target falling 0.25 -> 0.09 after the warm-up) or mean (--rate-reg x sum of hidden layers' mean rates).",
+        panel=TRAIN,
     )
-    rate_reg: float = Field(1e-2, ge=0, description="Weight of the --rate-penalty mean penalty.")
-    alpha_reg: float = Field(
-        0.0, ge=0, description="Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss."
+    rate_reg: float = setting(1e-2, "Weight of the --rate-penalty mean penalty.", panel=TRAIN, ge=0)
+    alpha_reg: float = setting(
+        0.0, "Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss.",
+        panel=TRAIN, ge=0,
     )
-    weight_clip: float | None = Field(
-        None, gt=0, description="Clamp every weight and bias to [-c, c] after each optimizer step (none if unset)."
+    weight_clip: float | None = setting(
+        None, "Clamp every weight and bias to [-c, c] after each optimizer step (none if unset).", panel=TRAIN, gt=0,
     )
-    use_resnet: bool = Field(False, description="Feed the SNN frozen ResNet-32 features (CIFAR datasets).")
-    resnet_cut: bool = Field(
-        False, description="--use-resnet features from the README's ResNet cut after its second stage (512); "
-        "default: the seed code's whole network, pooled 4x4 (1024).",
+    max_batches: int | None = setting(
+        None, "Stop each epoch after this many batches (smoke runs; part of the run's identity).", panel=TRAIN, ge=1,
     )
-    backbone: Path | None = Field(
-        None, description="CIFAR ResNet-32 weights for --use-resnet: a state dict (chenyaofo/pytorch-cifar-models "
-        "layout or ours) or an `snn backbone train` checkpoint (default: the one it cached).",
+    use_resnet: bool = setting(False, "Feed the SNN frozen ResNet-32 features (CIFAR datasets).", panel=MODEL,
+                               negative="--no-resnet")
+    resnet_cut: bool = setting(
+        False, "--use-resnet features from the README's ResNet cut after its second stage (512); default: the seed "
+        "code's whole network, pooled 4x4 (1024).", panel=MODEL,
     )
-    pretrained: bool = Field(
-        False, description="--use-resnet: fetch the seed's pretrained CIFAR ResNet-32 with torch.hub (needs internet).",
+    backbone: Path | None = setting(
+        None, "CIFAR ResNet-32 weights for --use-resnet: a state dict (chenyaofo/pytorch-cifar-models layout or ours) "
+        "or an `snn backbone train` checkpoint (default: the one it cached).", panel=MODEL, identity=False,
     )
-    data_root: ExistingDir = Field(None, description="Folder with the dataset files.")
-    out: Path = Field(Path("runs"), description="Folder that holds run folders.")
-    seed: int = Field(42, description="Seed for Python, NumPy and torch.")
-    device: Device = Field("auto", description="auto picks CUDA, then MPS, then DirectML, then CPU.")
-    precision: Precision = Field(
-        "auto", description="bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation)."
+    pretrained: bool = setting(
+        False, "--use-resnet: fetch the seed's pretrained CIFAR ResNet-32 with torch.hub (needs internet).", panel=MODEL,
     )
-    engine: Literal["snn", "snntorch"] = Field(
-        "snn", description="snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks)."
+    data_root: ExistingDir = setting(None, "Folder with the dataset files.", panel=DATA, identity=False)
+    out: Path = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
+    seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN)
+    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.", panel=RUN, identity=False)
+    precision: Precision = setting(
+        "auto", "bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation).", panel=RUN,
     )
-    force: bool = Field(False, description="Re-run a finished run instead of skipping it.")
-    threads: int | None = Field(
-        None, ge=1, le=1024,
-        description="torch CPU threads for this run (default: all cores; crossval/sweep workers: cores / jobs). "
+    engine: Literal["snn", "snntorch"] = setting(
+        "snn", "snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks).", panel=RUN,
+    )
+    force: bool = setting(False, "Start the run over instead of returning or resuming it.", panel=RUN, identity=False)
+    threads: int | None = setting(
+        None, "torch CPU threads for this run (default: all cores; crossval/sweep workers: cores / jobs). "
         "Float sums depend on it: the same --threads gives the same numbers serially and with --jobs.",
+        panel=RUN, ge=1, le=1024, identity=False,
     )
-    max_batches: int | None = Field(None, ge=1, description="Stop each epoch after this many batches (smoke runs).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve(cls, data):
+        # ResNet features, as the seed feeds them: rate coded, per-step rate loss, never cropped or flipped.
+        if isinstance(data, dict) and data.get("use_resnet"):
+            data = {**data, **{k: v for k, v in RESNET_DEFAULTS.items() if data.get(k) is None}}
+        return resolve_defaults(cls, data)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TrainConfig":
-        conv = is_conv_model(self.model)
-        model_defs = model_defaults(self.model)
-        defaults = {
-            "beta": model_defs.get("beta", 0.9),
-            "surrogate": model_defs.get("surrogate", "fast_sigmoid"),
-            "loss": "rate" if self.use_resnet else "membrane" if conv else "count",
-            # Features are not images: never crop or flip them.
-            "augment": "crop-flip" if self.dataset in CIFAR_LIKE() and not self.use_resnet else "none",
-            "weight_decay": 0.0,
-            "val_fraction": 0.1,
-            **training_defaults(self.model),
-        }
-        if self.slope is None and self.surrogate in (None, model_defs.get("surrogate")):
-            defaults["slope"] = model_defs.get("slope")  # the model's slope belongs to its own surrogate
-        for key, value in defaults.items():
-            if getattr(self, key) is None:
-                object.__setattr__(self, key, value)  # bypass validate_assignment (it would recurse)
-        if self.use_resnet and "enc" not in self.model_fields_set:
-            object.__setattr__(self, "enc", "rate")  # the seed rate-codes the min-max scaled features
+    def _consistent(self) -> TrainConfig:
+        if self.use_resnet and self.dataset not in cifar_like():
+            raise ValueError(f"use_resnet: the ResNet-32 features need a CIFAR dataset ({', '.join(cifar_like())})")
         if self.use_resnet and self.augment == "crop-flip":
             raise ValueError("augment: --use-resnet feeds the SNN cached ResNet features, which cannot be cropped or flipped")
-        learned = [k for k in ("learn_beta", "learn_threshold") if getattr(self, k)]
-        if learned and learned[0] not in model_defs:
-            raise ValueError(f"{learned[0]}: {self.model} has no learnable LIF parameters (the spiking MLPs do)")
-        if self.match_params and "match_params" not in model_defs:
-            raise ValueError(f"match_params: only the dense baseline is sized to match a G2G network, not {self.model}")
-        if self.model not in G2G_FAMILY and self.hidden_layers is not None:
-            raise ValueError(f"hidden_layers: only the G2G models ({', '.join(G2G_FAMILY)}) take it")
-        if self.use_resnet and self.dataset not in CIFAR_LIKE():
-            raise ValueError(f"use_resnet: the ResNet-32 features need a CIFAR dataset ({', '.join(CIFAR_LIKE())})")
         if self.backbone is not None and not self.backbone.is_file():
             raise ValueError(f"backbone: no such file: {self.backbone}")
         if self.pretrained and self.backbone is not None:
             raise ValueError("pretrained: give either --pretrained (torch.hub) or --backbone FILE, not both")
-        spiking = self.spiking if self.spiking is not None else model_defaults(self.model).get("spiking", True)
-        if self.alpha_reg > 0 and not spiking:
+        params = model_parameters(self.model)
+        for key in ("learn_beta", "learn_threshold", "match_params", "hidden_layers", "readout", "init"):
+            if getattr(self, key) not in (None, False) and key not in params:
+                raise ValueError(f"{key}: {self.model} does not take it")
+        if self.alpha_reg > 0 and self.spiking is False:
             raise ValueError("alpha_reg: the spike-activity penalty needs a spiking network (--spiking true)")
-        if self.sparsity_mode == "dynamic" and "p_inter" not in model_defaults(self.model):
-            sparse = [m for m in list_models() if "p_inter" in model_defaults(m)]
+        sparse = registry("model").names(family="g2g")
+        if self.sparsity_mode == "dynamic" and self.model not in sparse:
             raise ValueError(
                 f"sparsity_mode: dynamic sparse training needs a sparse model ({', '.join(sparse)}); "
                 f"{self.model} has no sparse layers"
             )
         return self
+
+    @property
+    def encoding(self):
+        """How inputs become spike sequences: :class:`snncli.data.Encoding` ``(T, kind, scale, bias)``."""
+        from ..data import Encoding
+
+        return Encoding(self.T, self.enc, self.enc_scale, self.enc_bias)
 
     def run_name(self) -> str:
         """The seeds' run names.
@@ -174,7 +197,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         Conv models (PlasticFlex seed): ``{dataset}_{model}_{ANN|SNN}_{STBP|NoSTBP}_{FLEX|NoFLEX}``,
         then ``_T{T}`` for an SNN, ``_{mask}_r{a}-{b}`` with Flex, ``_w{width}`` below full width.
         """
-        if is_conv_model(self.model):
+        if self.model in registry("model").names(family="conv"):
             return self._conv_run_name()
         name = f"{self.dataset}_{self.model}_p{self.p_inter:g}_T{self.T}_{self.enc}"
         if self.use_resnet:

@@ -25,13 +25,14 @@ import torch
 import torch.nn.functional as F
 
 from ..data import DataSplits, ImageSet, cache_dir, iterate_batches, load_dataset
+from ..errors import SnnError
 from ..models.resnet import FEATURES, SEED_MEAN, SEED_STD, ResNet32, from_cifar_models_layout
 from .augment import random_crop_flip
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import resolve_device, seed_everything
 
 
-class BackboneMissingError(FileNotFoundError):
+class BackboneMissingError(SnnError, FileNotFoundError):
     """``--use-resnet`` without usable weights (none given, none cached, or the download failed)."""
 
 

@@ -1,19 +1,40 @@
-"""Finding and loading finished (or part-finished) runs: what every analysis command starts from."""
+"""Run folders: where a run lives, and finding and loading finished (or part-finished) runs, what
+every analysis command starts from."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..config import TrainConfig
-from ..data import ImageSet, load_dataset
-from .backbone import resnet_features
+from ..data import ImageSet
 from .checkpoint import CheckpointError, load_checkpoint
-from .trainer import build_model, fit_input
+from .inputs import build_model, fit_input, load_inputs
+
+
+@dataclass
+class RunPaths:
+    """Where a run lives: ``{out}/{name}/`` with ``{name}.pth``, metrics, result and ``.DONE``."""
+
+    dir: Path
+    name: str
+    checkpoint: Path = field(init=False)
+    done: Path = field(init=False)
+    result: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.checkpoint = self.dir / f"{self.name}.pth"
+        self.done = self.dir / ".DONE"
+        self.result = self.dir / "result.json"
+
+
+def run_paths(cfg: TrainConfig) -> RunPaths:
+    name = cfg.run_name()
+    return RunPaths(cfg.out / name, name)
 
 
 @dataclass
@@ -113,13 +134,10 @@ def load_run(
             raise CheckpointError(f"{ckpt_path}: holds no configuration and has no config.json beside it")
         stored = json.loads(config_file.read_text())
     cfg = _config_from(stored, ckpt_path)
-    if data is None:
-        splits = load_dataset(cfg.dataset, cfg.data_root)
-        if cfg.use_resnet:
-            # The SNN of a --use-resnet run reads backbone features, not images.
-            splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, torch.device(device), cfg.resnet_cut, cfg.pretrained)
-        data = splits.test
-    data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
+    if data is None:  # the run's test set (ResNet features for a --use-resnet run), as its network reads it
+        data = load_inputs(cfg, torch.device(device), hold_out=False).test
+    else:
+        data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
     model = build_model(cfg, data)
     try:
         model.load_state_dict(ckpt["model"])

@@ -2,16 +2,18 @@
 
 from . import mlp as _mlp  # noqa: F401  (registers the MLP family)
 from . import vgg as _vgg  # noqa: F401  (registers the conv family)
-from ._registry import create_model, list_models, model_defaults, register_model
+from ._registry import MODELS, create_model, list_models, model_defaults, model_family, register_model
 from .adapter import SNNClassifier
 from .flex import MASKINGS, Flex2D, flex_epoch_stats, flex_layers
 from .layers import MaskedLinear
-from .mlp import G2G_FAMILY, SNNOutput, SpikingMLP, is_time_constant, logits_of, training_defaults
+from .mlp import G2G_FAMILY, SNNOutput, SpikingMLP, is_time_constant, logits_of
 from .vgg import ConvNet, is_conv_model
 
 __all__ = [
     "G2G_FAMILY",
     "MASKINGS",
+    "MODELS",
+    "model_family",
     "ConvNet",
     "Flex2D",
     "flex_epoch_stats",
@@ -27,5 +29,4 @@ __all__ = [
     "logits_of",
     "model_defaults",
     "register_model",
-    "training_defaults",
 ]

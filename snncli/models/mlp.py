@@ -179,10 +179,6 @@ READOUTS = ("dense", "masked")
 G2G_TRAINING = {"weight_decay": 1e-4, "val_fraction": 0.0}
 
 
-def training_defaults(name: str) -> dict:
-    """Training settings a model family brings with it (empty for models that bring none)."""
-    return dict(G2G_TRAINING) if name in G2G_FAMILY else {}
-
 
 def _mlp(
     in_shape: Sequence[int], num_classes: int, hidden: Sequence[int], lif: LIFParams, T: int,
@@ -209,8 +205,9 @@ def _lif(beta: float, threshold: float, surrogate: str, slope: float | None = No
 
 
 #: The G2G seed's neurons at the commit that produced its logs (780c0ef, results_p_sweep/):
-#: snnTorch ``Leaky(beta=0.95, spike_grad=fast_sigmoid(slope=25))``, threshold 1, in every model.
-G2G_BETA, G2G_SURROGATE, G2G_SLOPE = 0.95, "fast_sigmoid", 25.0
+#: snnTorch ``Leaky(beta=0.95, spike_grad=fast_sigmoid(slope=25))``, threshold 1, in every model
+#: (slope ``None`` takes the surrogate's snnTorch default: 25 for the fast sigmoid).
+G2G_BETA, G2G_SURROGATE = 0.95, "fast_sigmoid"
 
 
 def equal_parameter_width(
@@ -231,11 +228,11 @@ def equal_parameter_width(
     return max(1, round(h))
 
 
-@register_model
+@register_model(family="mlp", defaults=G2G_TRAINING)
 def dense(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, hidden_layers: int = 3,
     T: int = 50, beta: float = G2G_BETA, threshold: float = 1.0, surrogate: str = G2G_SURROGATE,
-    slope: float | None = G2G_SLOPE, learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
+    slope: float | None = None, learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
     match_params: bool = False, p_inter: float = 0.15, groups: int = 8, p_intra: float = 1.0,
 ) -> SpikingMLP:
     """G2G seed's dense baseline: in -> FC(hidden) x3 -> FC(classes), LIF everywhere.
@@ -257,7 +254,7 @@ def _g2g_variant(grouping: str):
     def variant(
         *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, hidden_layers: int = 3,
         T: int = 50, beta: float = G2G_BETA, threshold: float = 1.0, surrogate: str = G2G_SURROGATE,
-        slope: float | None = G2G_SLOPE, groups: int = 8, p_inter: float = 0.15, p_intra: float = 1.0,
+        slope: float | None = None, groups: int = 8, p_inter: float = 0.15, p_intra: float = 1.0,
         mask_seed: int = 0, init: str = "seed", readout: str = "dense",
         learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
     ) -> SpikingMLP:
@@ -276,10 +273,10 @@ def _g2g_variant(grouping: str):
 
 
 for _grouping in G2G_GROUPINGS:
-    register_model(_g2g_variant(_grouping))
+    register_model(_g2g_variant(_grouping), family="g2g", defaults=G2G_TRAINING)
 
 
-@register_model
+@register_model(family="mlp")
 def mlp(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 512, T: int = 25,
     beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",

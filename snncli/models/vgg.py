@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..neurons import LIFParams, lif_sequence
-from ._registry import register_model
+from ._registry import MODELS, register_model
 from .flex import Flex2D
 from .mlp import SNNOutput, is_time_constant
 
@@ -175,6 +175,10 @@ class ConvNet(nn.Module):
         return SNNOutput(spikes=spk, mem=cur, rates=tuple(rates), hidden=tuple(hidden) if record else None)
 
 
+#: Training defaults of the conv family beyond its signature: cross-entropy on the time-summed membrane.
+CONV_DEFAULTS = {"loss": "membrane"}
+
+
 def _conv_variant(name: str, hidden_dim: int, dropout: float, batchnorm: bool, plain_downsample: str, doc: str):
     def variant(
         *, in_shape: Sequence[int] = (3, 32, 32), num_classes: int = 10, hidden_dim: int = hidden_dim,
@@ -197,25 +201,25 @@ def _conv_variant(name: str, hidden_dim: int, dropout: float, batchnorm: bool, p
     return variant
 
 
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "vgg11", 1024, 0.5, True, "conv",
     "PlasticFlex's VGG-11: 64-D-128-D-256-256-D-512-512-D-512-512-D (3x3 conv + BN; D: 2x2 stride 2), "
     "classifier 1024-1024-classes with dropout 0.5.",
 ))
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "vgg6", 256, 0.2, True, "conv",
     "PlasticFlex's VGG-6 (its MNIST network): 64-64-D-128-128-D, classifier 256-256-classes, dropout 0.2.",
 ))
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "vgg16", 4096, 0.5, True, "conv",
     "VGG-16 layout with PlasticFlex's downsampling: 64x2-D-128x2-D-256x3-D-512x3-D-512x3-D, classifier 4096-4096-classes.",
 ))
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "simple_conv", 128, 0.0, False, "pool",
     "PlasticFlex's small conv net: 32-D-64-D-128-D-256-D (3x3 conv, no BN; D: max-pool or Flex), classifier 128-classes.",
 ))
 
 
 def is_conv_model(name: str) -> bool:
-    """Whether ``name`` is one of this module's networks (they take Flex and ANN/SNN settings)."""
-    return name in LAYOUTS
+    """Whether ``name`` is registered in the conv family (they take Flex and ANN/SNN settings)."""
+    return name in MODELS.names(family="conv")

@@ -189,6 +189,7 @@ def test_pretrained_fetch_is_translated_and_cached(cache, pretrained_file):
 
 def test_resnet_path_trains_on_features_never_augmented(cache, tmp_path, pretrained_file, monkeypatch):
     """The bug this guards: CIFAR crop+flip applied to [B, F, 1, 1] features zeroed ~98% of the samples."""
+    import snncli.engine.epoch as epoch
     import snncli.engine.trainer as trainer
 
     _, path = pretrained_file
@@ -208,7 +209,7 @@ def test_resnet_path_trains_on_features_never_augmented(cache, tmp_path, pretrai
         return model
 
     monkeypatch.setattr(trainer, "build_model", recording_build)
-    monkeypatch.setattr(trainer, "random_crop_flip", lambda *a, **k: pytest.fail("features were augmented"))
+    monkeypatch.setattr(epoch, "random_crop_flip", lambda *a, **k: pytest.fail("features were augmented"))
     res = runner.invoke(app, ["train", "--dataset", "synthetic-cifar", "--model", "index", "--hidden-dim", "32",
                               "--T", "4", "--batch-size", "100", "--epochs", "1", "--max-batches", "3", "--use-resnet",
                               "--backbone", str(path), "--out", str(tmp_path / "runs"), "--json"])

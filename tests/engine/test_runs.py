@@ -9,15 +9,15 @@ from snncli.engine.checkpoint import load_checkpoint, save_checkpoint
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def short_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     cfg = TrainConfig(dataset="synthetic", model="mlp", hidden_dim=32, T=4, epochs=1, max_batches=3, out=out)
     res = train(cfg)
     return out, res
 
 
-def test_load_run_restores_weights_and_config(run_dir):
-    out, res = run_dir
+def test_load_run_restores_weights_and_config(short_run):
+    out, res = short_run
     loaded = load_run(res["run_dir"])
     ckpt = load_checkpoint(find_checkpoint(loaded.dir))
     for k, v in loaded.model.state_dict().items():
@@ -28,8 +28,8 @@ def test_load_run_restores_weights_and_config(run_dir):
     assert find_runs(out) == [loaded.dir]
 
 
-def test_load_run_refuses_weights_of_another_shape(run_dir, tmp_path):
-    _, res = run_dir
+def test_load_run_refuses_weights_of_another_shape(short_run, tmp_path):
+    _, res = short_run
     ckpt = load_checkpoint(find_checkpoint(res["run_dir"]))
     ckpt["config"]["hidden_dim"] = 64
     bad = tmp_path / "bad.pth"

@@ -136,7 +136,10 @@ def test_defaults_follow_the_seeds():
     assert model_defaults("mixer")["p_inter"] == 0.15 and model_defaults("mixer")["groups"] == 8
     for name in ("dense", "index", "random", "mixer"):  # the seed's code at the commit behind its logs
         d = model_defaults(name)
-        assert (d["hidden_layers"], d["beta"], d["surrogate"], d["slope"]) == (3, 0.95, "fast_sigmoid", 25.0)
+        assert (d["hidden_layers"], d["beta"], d["surrogate"], d["slope"]) == (3, 0.95, "fast_sigmoid", None)
+        assert d["weight_decay"] == 1e-4 and d["val_fraction"] == 0.0  # Adam's L2 term; all 60 000 images train
+    from snncli.neurons import SURROGATES
+    assert SURROGATES["fast_sigmoid"].default_slope == 25.0  # the seed's slope
 
 
 def test_unknown_model_lists_choices():

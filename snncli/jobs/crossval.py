@@ -1,9 +1,9 @@
-"""k-fold cross-validation: one resumable training run per fold, in local processes or Ray tasks.
+"""``snn crossval``: k-fold cross-validation, one resumable training run per fold, in local processes or Ray tasks.
 
 Folds are stratified over the training set (``snncli.data.stratified_kfold``, seeded by the
 run's seed), or, with ``folds="contiguous"``, unshuffled blocks as the G2G seed's ``crossval.py``
 (``snncli.data.contiguous_kfold``). Fold *i* trains on the other folds and validates on fold *i*, in
-``{out}/crossval_{run_name}_k{K}/fold{i}/``; a finished fold (``.DONE``) is skipped when the
+``{out}/crossval_{run_name}_k{K}[_contiguous]/fold{i}/``; a finished fold (``.DONE``) is skipped when the
 command is re-run. A fold that fails does not stop the others: its error is reported.
 """
 
@@ -12,18 +12,18 @@ from __future__ import annotations
 import math
 import statistics
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, TypedDict
 
-from ..config import TrainConfig
-from ..data import contiguous_kfold, load_dataset, stratified_kfold
-from .backbone import resnet_features
-from .device import resolve_device
-from .executors import ExecutorUnavailableError, require_ray, run_tasks
-from .trainer import Callbacks, RunPaths, train
-from .writers import write_json
-
-
-FOLDS = ("stratified", "contiguous")
+from ..config import CrossvalConfig, TrainConfig
+from ..data import contiguous_kfold, stratified_kfold
+from ..engine.callbacks import Callbacks
+from ..engine.device import resolve_device
+from ..engine.executors import require_ray, run_tasks
+from ..engine.inputs import load_inputs
+from ..engine.runs import RunPaths
+from ..engine.trainer import train
+from ..engine.writers import write_json
+from .common import JobCallbacks
 
 
 def crossval_dir(cfg: TrainConfig, k: int, folds: str = "stratified") -> Path:
@@ -32,11 +32,7 @@ def crossval_dir(cfg: TrainConfig, k: int, folds: str = "stratified") -> Path:
 
 def fold_indices(y, k: int, seed: int, folds: str = "stratified"):
     """``k`` ``(train_idx, val_idx)`` pairs: stratified (seeded shuffle per class) or contiguous blocks."""
-    if folds == "contiguous":
-        return contiguous_kfold(len(y), k)
-    if folds == "stratified":
-        return stratified_kfold(y, k, seed)
-    raise ValueError(f"unknown folds {folds!r}; choose from {', '.join(FOLDS)}")
+    return contiguous_kfold(len(y), k) if folds == "contiguous" else stratified_kfold(y, k, seed)
 
 
 def run_fold(cfg_json: str, fold: int, k: int, folds: str = "stratified", threads: int | None = None) -> dict[str, Any]:
@@ -44,9 +40,8 @@ def run_fold(cfg_json: str, fold: int, k: int, folds: str = "stratified", thread
     cfg = TrainConfig.model_validate_json(cfg_json)
     if cfg.threads is None and threads:  # recorded in the fold's config.json
         cfg = cfg.model_copy(update={"threads": threads})
-    splits = load_dataset(cfg.dataset, cfg.data_root)
-    if cfg.use_resnet:  # features of the whole dataset (cached), then the folds
-        splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, resolve_device(cfg.device), cfg.resnet_cut, cfg.pretrained)
+    # Features of the whole dataset for --use-resnet (cached), then the folds; the trainer fits their shape.
+    splits = load_inputs(cfg, resolve_device(cfg.device), hold_out=False, fit=False).splits
     train_idx, val_idx = fold_indices(splits.train.y, k, cfg.seed, folds)[fold]
     fold_data = type(splits)(train=splits.train.subset(train_idx), test=splits.test, source=splits.source)
     root = crossval_dir(cfg, k, folds) / f"fold{fold}"
@@ -75,20 +70,25 @@ def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def crossval(
-    cfg: TrainConfig,
-    k: int,
-    jobs: int = 1,
-    on_fold: Callable[[dict[str, Any]], None] = lambda r: None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    cpus_per_fold: int = 1,
-    folds: str = "stratified",
-) -> dict[str, Any]:
-    """Run all folds and write ``crossval.json``.
+class CrossvalReport(TypedDict):
+    """What ``snn crossval`` returns (and writes to ``crossval.json``)."""
+
+    dir: str
+    k_folds: int
+    folds_kind: str  # stratified | contiguous
+    std: str  # which standard deviation `summary` calls std
+    config: dict[str, Any]
+    folds: list[dict[str, Any]]  # fold, status, val_acc, val_loss, test_acc, test_loss, train_acc, ...
+    summary: dict[str, dict[str, float]]  # metric -> mean, std (sample), std_population, n over the finished folds
+    failed: list[dict[str, Any]]  # fold, error
+
+
+def crossval(cfg: CrossvalConfig, callbacks: JobCallbacks | None = None) -> CrossvalReport:
+    """``snn crossval``: run all folds of ``cfg`` and write ``crossval.json``.
 
     Folds run one after another (``jobs == 1``), ``jobs`` at a time in local processes, or as
     Ray tasks (``executor="ray"``) on the cluster at ``ray_address`` or on a local instance.
+    ``callbacks.on_item`` gets each fold's row as it ends.
 
     Returns:
         ``{"folds": [...], "summary": {...}, "failed": [...], "dir": ...}``; a failed fold appears in
@@ -97,31 +97,30 @@ def crossval(
     Raises:
         ExecutorUnavailableError: Ray was asked for and is not installed.
     """
-    if executor == "ray":
+    cb = callbacks or JobCallbacks()
+    if cfg.executor == "ray":
         require_ray()  # before anything is written
-    if folds not in FOLDS:
-        raise ValueError(f"unknown folds {folds!r}; choose from {', '.join(FOLDS)}")
-    root = crossval_dir(cfg, k, folds)
+    k, tcfg = cfg.k_folds, cfg.train_config()
+    root = crossval_dir(tcfg, k, cfg.folds)
     root.mkdir(parents=True, exist_ok=True)
-    cfg_json = cfg.model_dump_json()
+    cfg_json = tcfg.model_dump_json()
 
     def done(fold, result, failure):
-        on_fold(result if failure is None else {"fold": fold, **failure})
+        cb.on_item(result if failure is None else {"fold": fold, **failure})
 
     done_folds, failures = run_tasks(
-        run_fold, {fold: (cfg_json, fold, k, folds) for fold in range(k)}, jobs=jobs, executor=executor,
-        ray_address=ray_address, cpus_per_task=cpus_per_fold, on_done=done,
+        run_fold, {fold: (cfg_json, fold, k, cfg.folds) for fold in range(k)}, jobs=cfg.jobs, executor=cfg.executor,
+        ray_address=cfg.ray_address, cpus_per_task=cfg.cpus_per_fold, on_done=done,
     )
     results = list(done_folds.values())
     failed = [{"fold": fold, **f} for fold, f in failures.items()]
     results.sort(key=lambda r: r["fold"])
     report = {
-        "dir": str(root), "k_folds": k, "folds_kind": folds, "std": "sample (n-1); std_population: n, as the seed",
-        "config": cfg.model_dump(mode="json"),
+        "dir": str(root), "k_folds": k, "folds_kind": cfg.folds, "std": "sample (n-1); std_population: n, as the seed",
+        "config": tcfg.model_dump(mode="json"),
         "folds": results, "summary": summarise(results), "failed": sorted(failed, key=lambda f: f["fold"]),
     }
     write_json(root / "crossval.json", report)
     return report
 
 
-__all__ = ["ExecutorUnavailableError", "crossval", "crossval_dir", "run_fold", "summarise"]

@@ -1,0 +1,49 @@
+"""Evaluation of a model on a dataset, through the classifier adapter (as attacks and analysis see it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..config import TrainConfig
+from ..data import ImageSet, iterate_batches
+from ..models import SNNClassifier, logits_of
+from .epoch import autocast, epoch_seed, spike_loss, stack_rates
+
+#: Evaluation draws its rate-coded spikes from "epoch" 10_000 + k: k = 1 validation, 2 test.
+EVAL_EPOCH = 10_000
+
+
+def eval_classifier(model: torch.nn.Module, cfg: TrainConfig, seed_offset: int = 0) -> SNNClassifier:
+    """``model`` behind the classifier adapter, encoding as ``cfg`` does with evaluation's own seed."""
+    return SNNClassifier.from_run(model, cfg, seed=epoch_seed(cfg.seed, EVAL_EPOCH + seed_offset))
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, data: ImageSet, cfg: TrainConfig, device: torch.device, seed_offset: int = 0
+) -> dict[str, Any]:
+    """Loss, accuracy and per-layer firing rate of ``model`` on ``data`` (no gradients)."""
+    model.eval()
+    clf = eval_classifier(model, cfg, seed_offset)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    rates = None
+    n = 0
+    for x, y in iterate_batches(data, max(cfg.batch_size, 512), shuffle=False, device=device):
+        with autocast(cfg, device):
+            out = clf.sequence(x)
+        logits = logits_of(out, cfg.loss).float()
+        loss_sum += spike_loss(out, y, cfg.loss) * len(y)
+        correct += (logits.argmax(1) == y).sum()
+        batch_rates = stack_rates(out.rates, device) * len(y)
+        rates = batch_rates if rates is None else rates + batch_rates
+        n += len(y)
+    if n == 0:
+        return {"loss": float("nan"), "acc": float("nan"), "rates": []}
+    return {
+        "loss": loss_sum.item() / n,
+        "acc": correct.item() / n,
+        "rates": [r / n for r in rates.tolist()],
+    }
