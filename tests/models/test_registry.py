@@ -130,6 +130,22 @@ def test_seed_init_rescales_active_weights_by_fan_in_and_bounds_the_bias():
     assert torch.all(torch_init.weight[torch_init.mask == 0] == 0)
 
 
+@pytest.mark.parametrize("name", ["index", "random", "mixer"])
+def test_mask_draws_are_independent_of_the_weight_draws_for_one_seed(name):
+    """`snn train` seeds torch with --seed and passes the same number as mask_seed: the masks must not
+    replay the weights' uniforms (they did: every inter-group weight came out near -bound)."""
+    torch.manual_seed(42)
+    model = create_model(name, hidden_dim=256, p_inter=0.15, mask_seed=42)
+    for layer in model.layers:
+        if layer.mask is None:
+            continue
+        active = layer.weight[layer.mask.bool()].detach()
+        assert abs(active.mean().item()) < 0.05 * active.std().item()  # ~50k weights: s.e. of the mean 0.005 std
+    x_seq = torch.rand(1, 64, 1, 28, 28).expand(50, -1, -1, -1, -1)  # constant current, the default encoding
+    with torch.no_grad():
+        assert model(x_seq).rates[0].item() > 0.01
+
+
 def test_defaults_follow_the_seeds():
     assert model_defaults("dense")["hidden_dim"] == 2048 and model_defaults("dense")["T"] == 50
     assert model_defaults("mlp")["hidden_dim"] == 512 and model_defaults("mlp")["T"] == 25
