@@ -18,6 +18,8 @@ from .fields import (
     DatasetName,
     Device,
     ExistingDir,
+    SEED_MAX,
+    WritableDir,
     GrowRuleName,
     NetworkSettings,
     Precision,
@@ -45,22 +47,23 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     """Every setting of a training run. Flags, config files and sweeps all fill this one model."""
 
     dataset: DatasetName = setting("fashionmnist", "Dataset name.", panel=DATA)
-    epochs: int = setting(20, "Training epochs; raising it extends a finished run.", panel=TRAIN, ge=1, extends=True)
-    batch_size: int = setting(256, "Samples per training step.", panel=TRAIN, short="-b", ge=1)
-    lr: float = setting(1e-3, "Learning rate.", panel=TRAIN, gt=0, seed="learning_rate")
+    epochs: int = setting(20, "Training epochs; raising it extends a finished run.", panel=TRAIN, ge=1, le=100_000,
+                          extends=True)
+    batch_size: int = setting(256, "Samples per training step.", panel=TRAIN, short="-b", ge=1, le=1_000_000)
+    lr: float = setting(1e-3, "Learning rate.", panel=TRAIN, gt=0, le=10, seed="learning_rate")
     optimizer: Literal["adam", "sgd"] = setting("adam", "Optimizer.", panel=TRAIN)
     momentum: float = setting(0.9, "SGD momentum.", panel=TRAIN, ge=0, lt=1)
     weight_decay: float | None = setting(
-        None, "L2 weight decay (model default: 1e-4 dense/G2G, as the seed; 0 others).", panel=TRAIN, ge=0,
+        None, "L2 weight decay (model default: 1e-4 dense/G2G, as the seed; 0 others).", panel=TRAIN, ge=0, le=1,
         resolve=True, fallback=0.0,
     )
-    enc_scale: float = setting(1.0, "Encoding scale: input = pixel * scale + bias.", panel=DATA)
-    enc_bias: float = setting(0.0, "Encoding bias.", panel=DATA)
+    enc_scale: float = setting(1.0, "Encoding scale: input = pixel * scale + bias.", panel=DATA, ge=-1e3, le=1e3)
+    enc_bias: float = setting(0.0, "Encoding bias.", panel=DATA, ge=-1e3, le=1e3)
     beta: float | None = setting(
         None, "Membrane decay per step (model default if unset: 0.9 MLPs, 0.95 conv models).", panel=NEURON,
         gt=0, le=1, seed="spiking_decay", resolve=True, fallback=0.9,
     )
-    threshold: float = setting(1.0, "Firing threshold.", panel=NEURON, gt=0, seed="spiking_threshold")
+    threshold: float = setting(1.0, "Firing threshold.", panel=NEURON, gt=0, le=1e3, seed="spiking_threshold")
     learn_beta: bool = setting(False, "Learn each layer's decay beta (snnTorch's Leaky(learn_beta=True)); MLPs.", panel=NEURON)
     learn_threshold: bool = setting(False, "Learn each layer's firing threshold (Leaky(learn_threshold=True)); MLPs.",
                                     panel=NEURON)
@@ -72,7 +75,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     )
     slope: float | None = setting(
         None, "Surrogate steepness (default: the surrogate's snnTorch default, 25 for the fast sigmoid, 2 for atan).",
-        panel=NEURON, gt=0,
+        panel=NEURON, gt=0, le=1e3,
     )
     loss: Literal["count", "membrane", "rate"] | None = setting(
         None, "Cross-entropy on output spike counts; on time-summed membrane; or at every step on the output spikes, "
@@ -90,7 +93,8 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     cg: GrowRuleName = setting("hebb", "DST grow rule.", panel=DST)
     update_every: int = setting(1000, "DST: optimizer steps between prune-and-grow updates.", panel=DST, ge=1)
     prune_fraction: float = setting(0.1, "DST: share of each layer's connections replaced per update.", panel=DST, gt=0, lt=1)
-    hebb_window: int = setting(1024, "DST, --dst-corr pearson: samples of recent spike counts correlated.", panel=DST, ge=2)
+    hebb_window: int = setting(1024, "DST, --dst-corr pearson: samples of recent spike counts correlated.", panel=DST, ge=2,
+                              le=1_000_000)
     dst_corr: Literal["cosine", "pearson"] = setting(
         "cosine", "DST Hebbian correlation: cosine of the pre/post spike trains of the update step's batch (the seed), "
         "or Pearson |C| of spike counts over --hebb-window samples.", panel=DST,
@@ -110,13 +114,17 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         "and target falling 0.25 -> 0.09 after the warm-up) or mean (--rate-reg x sum of hidden layers' mean rates).",
         panel=TRAIN,
     )
-    rate_reg: float = setting(1e-2, "Weight of the --rate-penalty mean penalty.", panel=TRAIN, ge=0)
+    rate_reg: float = setting(1e-2, "Weight of the --rate-penalty mean penalty.", panel=TRAIN, ge=0, le=1e3)
     alpha_reg: float = setting(
-        0.0, "Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss.",
-        panel=TRAIN, ge=0,
+        0.0, "Spike-activity penalty: alpha times the --alpha-reg-term, added to the loss.", panel=TRAIN, ge=0, le=1e3,
+    )
+    alpha_reg_term: Literal["all-spikes", "output-mean"] = setting(
+        "all-spikes", "all-spikes: spikes per sample summed over every layer and step; output-mean: the mean of the "
+        "output spikes over steps, samples and classes (the plasticity seed's spk_rec.mean(), snn plasticity's default).",
+        panel=TRAIN,
     )
     weight_clip: float | None = setting(
-        None, "Clamp every weight and bias to [-c, c] after each optimizer step (none if unset).", panel=TRAIN, gt=0,
+        None, "Clamp every weight and bias to [-c, c] after each optimizer step (none if unset).", panel=TRAIN, gt=0, le=1e3,
     )
     max_batches: int | None = setting(
         None, "Stop each epoch after this many batches (smoke runs; part of the run's identity).", panel=TRAIN, ge=1,
@@ -135,8 +143,8 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         False, "--use-resnet: fetch the seed's pretrained CIFAR ResNet-32 with torch.hub (needs internet).", panel=MODEL,
     )
     data_root: ExistingDir = setting(None, "Folder with the dataset files.", panel=DATA, identity=False)
-    out: Path = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
-    seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN)
+    out: WritableDir = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
+    seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN, ge=0, le=SEED_MAX)
     device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.", panel=RUN, identity=False)
     precision: Precision = setting(
         "auto", "bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation).", panel=RUN,

@@ -30,6 +30,7 @@ from snncli.data.errors import (
 )
 from snncli.data.folder import FolderImageSet
 from snncli.data.locations import FileSpec, cache_dir
+from snncli.data.normalization import MNIST_MEAN_STD, NORMALIZATIONS, MeanStd, pixel_mean_std, resolve_normalization
 from snncli.data.splits import contiguous_kfold, stratified_kfold, train_val_split
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "ENCODERS",
     "ENCODINGS",
     "Encoding",
+    "MNIST_MEAN_STD",
+    "NORMALIZATIONS",
     "CorruptDatasetError",
     "DataRootError",
     "DataSplits",
@@ -46,6 +49,7 @@ __all__ = [
     "FileSpec",
     "FolderImageSet",
     "ImageSet",
+    "MeanStd",
     "UnknownDatasetError",
     "cache_dir",
     "encode",
@@ -53,7 +57,9 @@ __all__ = [
     "iterate_batches",
     "list_datasets",
     "load_dataset",
+    "pixel_mean_std",
     "register_dataset",
+    "resolve_normalization",
     "search_paths",
     "contiguous_kfold",
     "stratified_kfold",

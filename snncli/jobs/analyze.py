@@ -6,6 +6,7 @@ import time
 from typing import Any, Callable, TypedDict
 
 from ..config import AnalyzeConfig, AttackConfig, GradflowConfig, HessianConfig, LandscapeConfig, VisualizeConfig
+from ..atomic import WriteError
 from ..engine.checkpoint import CheckpointError
 from ..engine.writers import write_text_atomic
 from .attack import attack
@@ -53,7 +54,7 @@ def analyze(cfg: AnalyzeConfig, callbacks: AnalysisCallbacks | None = None) -> A
         start = time.perf_counter()
         try:
             parts[part] = {"status": "ok", **job()}
-        except (KeyboardInterrupt, CheckpointError, AnalysisInputError):
+        except (KeyboardInterrupt, CheckpointError, AnalysisInputError, WriteError):  # the next part would fail alike
             raise
         except Exception as exc:  # one failing part must not cost the others
             parts[part] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}

@@ -18,7 +18,8 @@ from typing import NamedTuple, Sequence
 import torch
 import torch.nn as nn
 
-from ..neurons import LIF, LIFParams
+from ..neurons import LIF, LIFParams, spike_rate
+from ..neurons.events import DEFAULT_MAX_RATE
 from ..sparsity import Grouping, g2g_groupings, g2g_mask, intra_group_coverage
 from ._registry import register_model
 from .layers import MaskedLinear
@@ -94,6 +95,10 @@ class SpikingMLP(nn.Module):
         self.product_dtypes: list[torch.dtype | None] = [None] * len(self.layers)
         # Save compact state for backward (bf16 surrogate factors, bool spikes); first order only.
         self.compact = False
+        # Event-driven products for spike inputs firing below this rate (None: always dense).
+        self.event_max_rate: float | None = None
+        #: Per layer, whether the last forward pass took the event-driven product.
+        self.last_event_layers: list[bool] = [False] * len(self.layers)
 
     #: bf16 only pays for products at least this wide on both sides; below, fp32 is as fast.
     BF16_MIN_WIDTH = 256
@@ -106,7 +111,10 @@ class SpikingMLP(nn.Module):
         8 significant bits. The first layer (analog pixels) and the readout layer (where the
         loss gradient enters) stay fp32. bf16 also saves compact state for backward (the surrogate
         derivative in bf16, spikes as bool): about half the training memory, first order only.
-        ``"fp32"``: every product in fp32, exact state saved, twice differentiable.
+        bf16 also lets layers whose input spikes fire below ``DEFAULT_MAX_RATE`` take the
+        event-driven product (sums of the weights of the inputs that fired, in fp32; on CPU with
+        the native kernels), chosen per layer at every forward pass from the measured rate.
+        ``"fp32"``: every product in fp32 and dense, exact state saved, twice differentiable.
         """
         self.product_dtypes = [
             torch.bfloat16
@@ -115,6 +123,7 @@ class SpikingMLP(nn.Module):
             for i, layer in enumerate(self.layers)
         ]
         self.compact = any(d is not None for d in self.product_dtypes)
+        self.event_max_rate = DEFAULT_MAX_RATE if precision == "bf16" else None
 
     def forward(self, x_seq: torch.Tensor, record: bool = False) -> SNNOutput:
         """Run the network on an encoded input.
@@ -136,7 +145,13 @@ class SpikingMLP(nn.Module):
         dtypes = self.product_dtypes + [None]
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            cur = layer(h, dtypes[i], binary=self.compact and i > 0)
+            # (CPU only: the rate is read on the host, which would be a sync per layer on a GPU)
+            events = (
+                i > 0 and self.event_max_rate is not None and h.device.type == "cpu"
+                and rates[-1].item() < self.event_max_rate
+            )
+            self.last_event_layers[i] = events
+            cur = layer(h, dtypes[i], binary=self.compact and i > 0, events=events)
             # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
             # Hidden layers may run compact; the readout keeps its membrane (membrane loss, plots).
             compact = self.compact and i < last
@@ -144,7 +159,7 @@ class SpikingMLP(nn.Module):
                 cur, T=T if (constant and i == 0) else None,
                 spike_dtype=torch.bfloat16 if compact else dtypes[i + 1], compact=compact,
             )
-            rates.append(h.float().mean())  # .float() is a no-op on fp32 spikes
+            rates.append(spike_rate(h))
             if record:
                 hidden.append(h)
         return SNNOutput(spikes=h.float(), mem=mem, rates=tuple(rates), hidden=tuple(hidden) if record else None)

@@ -1,6 +1,7 @@
 """Spiking neurons: pure functions over ``[T, B, ...]`` sequences and thin modules around them."""
 
-from .lif import LIFParams, LIFState, clamped_beta, lif_loop, lif_sequence, lif_step
+from . import events
+from .lif import LIFParams, LIFState, clamped_beta, lif_loop, lif_sequence, lif_step, spike_rate
 from .module import LIF
 from .surrogate import SURROGATES, spike, surrogate_grad
 
@@ -10,9 +11,11 @@ __all__ = [
     "LIFState",
     "SURROGATES",
     "clamped_beta",
+    "events",
     "lif_loop",
     "lif_sequence",
     "lif_step",
     "spike",
+    "spike_rate",
     "surrogate_grad",
 ]

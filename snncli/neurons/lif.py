@@ -26,6 +26,11 @@ Two implementations that agree to floating-point rounding:
   ``compact=True`` it keeps only two membrane rows and saves the surrogate derivative in
   bf16, backward runs a few steps at a time; first order only.
 
+Both fused paths run as one pass over time per block of neurons where they can: C kernels on
+CPU (``_kernels.c`` via ``_native``, built on first use), Triton kernels on CUDA (``_triton``);
+elsewhere (no compiler, other devices, float64) as the PyTorch loops below, with the same results
+up to floating-point rounding.
+
 ``beta`` and ``threshold`` may be tensors (learnable, one per layer or per neuron): both paths
 and :func:`lif_step` return their gradients, ``dL/dbeta = sum_t G_t U_{t-1}`` and
 ``dL/dtheta = -sum_t dL/dS_t H'(U_t - theta) - sum_t G_t S_{t-1}``, with beta clamped to [0, 1]
@@ -38,6 +43,7 @@ from typing import NamedTuple, Union
 
 import torch
 
+from . import _native
 from .surrogate import Surrogate, get_surrogate, spike
 
 
@@ -257,19 +263,61 @@ def _tensor_or_none(c: Coefficient) -> torch.Tensor | None:
     return c if isinstance(c, torch.Tensor) else None
 
 
+#: Use the fused one-pass scans where they apply: C on CPU (``_native``), Triton on CUDA
+#: (``_triton``); tests switch this off to compare with the PyTorch loops.
+NATIVE = True
+#: Tests set this to ``"triton"`` to run the Triton kernels on CPU tensors under TRITON_INTERPRET=1.
+BACKEND_OVERRIDE: str | None = None
+_triton_module = None
+
+
+def _triton():
+    """The Triton kernels module, or ``None`` where Triton cannot be imported."""
+    global _triton_module
+    if _triton_module is None:
+        try:
+            from . import _triton as module
+        except ImportError:
+            module = False
+        _triton_module = module
+    return _triton_module or None
+
+
+def _scan_backend(cur_seq: torch.Tensor, row_shape, surrogate: str, *coefs):
+    """The fused-scan module for this input (``_native`` or ``_triton``), or ``None``: PyTorch loops."""
+    if not NATIVE or surrogate not in _native.SURROGATE_IDS or not _native.layout_ok(cur_seq, row_shape, *coefs):
+        return None
+    if BACKEND_OVERRIDE == "triton" or cur_seq.device.type == "cuda":
+        return _triton()
+    if cur_seq.device.type == "cpu" and _native.library() is not None:
+        return _native
+    return None
+
+
 class _LIFSequenceCompact(torch.autograd.Function):
     """First-order LIF sequence that saves only the bf16 surrogate factor and returns only spikes."""
 
     @staticmethod
-    def forward(ctx, cur_seq, beta, threshold, T: int, constant: bool, spec, slope, spike_dtype, through_time):
+    def forward(ctx, cur_seq, beta, threshold, T: int, constant: bool, surrogate, slope, spike_dtype, through_time):
         need_beta, need_threshold = ctx.needs_input_grad[1], ctx.needs_input_grad[2]
-        spk_seq, factor, mem_keep, spk_keep = _scan_forward_compact(
-            cur_seq, T, constant, _plain(beta), _plain(threshold), spike_dtype, spec, slope,
-            keep_mem=need_beta, keep_spikes=need_threshold,
-        )
+        row_shape = cur_seq.shape if constant else cur_seq.shape[1:]
+        backend = _scan_backend(cur_seq, row_shape, surrogate, beta, threshold)
+        ctx.backend = backend if spike_dtype in _native.DTYPES else None
+        if ctx.backend is not None:
+            spk_seq, _, factor, mem_keep, spk_keep = ctx.backend.scan_forward(
+                cur_seq, T, constant, beta, threshold, spike_dtype=spike_dtype, exact=False,
+                surrogate=_native.surrogate_constants(surrogate, slope), keep_mem=need_beta, keep_spikes=need_threshold,
+            )
+        else:
+            spk_seq, factor, mem_keep, spk_keep = _scan_forward_compact(
+                cur_seq, T, constant, _plain(beta), _plain(threshold), spike_dtype, get_surrogate(surrogate), slope,
+                keep_mem=need_beta, keep_spikes=need_threshold,
+            )
         ctx.save_for_backward(factor, mem_keep, spk_keep, _tensor_or_none(beta), _tensor_or_none(threshold))
         ctx.coefs = (beta, threshold)
+        ctx.surrogate = (surrogate, slope)
         ctx.through_time, ctx.constant, ctx.in_dtype = through_time, constant, cur_seq.dtype
+        ctx.row_shape = row_shape
         return spk_seq
 
     @staticmethod
@@ -282,6 +330,14 @@ class _LIFSequenceCompact(torch.autograd.Function):
         params = _ParamGrads(
             beta_t if ctx.needs_input_grad[1] else None, threshold_t if ctx.needs_input_grad[2] else None
         )
+        if ctx.backend is not None:
+            grad_cur, d_beta, d_threshold = ctx.backend.scan_backward(
+                grad_spk, None, T=factor.shape[0], row_shape=ctx.row_shape, constant=ctx.constant,
+                out_dtype=ctx.in_dtype, leak=beta if ctx.through_time else None, threshold=ctx.coefs[1],
+                surrogate=_native.surrogate_constants(*ctx.surrogate), factor=factor, mem_keep=mem_keep,
+                spk_keep=spk_keep, beta_like=params.beta, threshold_like=params.threshold,
+            )
+            return grad_cur, d_beta, d_threshold, *(None,) * 6
         grad_cur = _scan_backward_chunked(grad_spk, factor, leak, ctx.constant, ctx.in_dtype, params, mem_keep, spk_keep)
         return grad_cur, *params.result(), *(None,) * 6
 
@@ -375,18 +431,29 @@ def _scan_backward_traced(grad_spk, grad_mem, mem_seq, spec: Surrogate, slope, b
 
 class _LIFSequence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, cur_seq, beta, threshold, T: int, constant: bool, spec, slope, spike_dtype, through_time):
+    def forward(ctx, cur_seq, beta, threshold, T: int, constant: bool, surrogate, slope, spike_dtype, through_time):
         ctx.set_materialize_grads(False)  # an unused mem_seq then costs no zero tensor in backward
         # The state is kept in at least fp32 even when the currents come from a bf16 matmul.
         state_dtype = torch.promote_types(cur_seq.dtype, torch.float32)
-        mem_seq, spk_seq = _scan_forward(cur_seq.to(state_dtype), T, constant, _plain(beta), _plain(threshold))
-        if spike_dtype is not None and spike_dtype != state_dtype:
-            spk_seq = spk_seq.to(spike_dtype)
+        row_shape = cur_seq.shape if constant else cur_seq.shape[1:]
+        backend = _scan_backend(cur_seq, row_shape, surrogate, beta, threshold)
+        ok = state_dtype == torch.float32 and (spike_dtype or state_dtype) in _native.DTYPES
+        ctx.backend = backend if ok else None
+        if ctx.backend is not None:
+            spk_seq, mem_seq, *_ = ctx.backend.scan_forward(
+                cur_seq, T, constant, beta, threshold, spike_dtype=spike_dtype or state_dtype, exact=True,
+                surrogate=_native.surrogate_constants(surrogate, slope),
+            )
+        else:
+            mem_seq, spk_seq = _scan_forward(cur_seq.to(state_dtype), T, constant, _plain(beta), _plain(threshold))
+            if spike_dtype is not None and spike_dtype != state_dtype:
+                spk_seq = spk_seq.to(spike_dtype)
         ctx.save_for_backward(mem_seq, _tensor_or_none(beta), _tensor_or_none(threshold))
         ctx.coefs = (beta, threshold)
-        ctx.params = (spec, slope, through_time)
+        ctx.params = (surrogate, slope, through_time)
         ctx.constant = constant
         ctx.in_dtype = cur_seq.dtype
+        ctx.row_shape = row_shape
         return spk_seq, mem_seq
 
     @staticmethod
@@ -394,10 +461,19 @@ class _LIFSequence(torch.autograd.Function):
         saved, beta_t, threshold_t = ctx.saved_tensors
         beta = beta_t if beta_t is not None else ctx.coefs[0]
         threshold = threshold_t if threshold_t is not None else ctx.coefs[1]
-        spec, slope, through_time = ctx.params
+        surrogate, slope, through_time = ctx.params
+        spec = get_surrogate(surrogate)
         params = _ParamGrads(
             beta_t if ctx.needs_input_grad[1] else None, threshold_t if ctx.needs_input_grad[2] else None
         )
+        if ctx.backend is not None and not torch.is_grad_enabled():
+            grad_cur, d_beta, d_threshold = ctx.backend.scan_backward(
+                grad_spk, grad_mem, T=saved.shape[0], row_shape=ctx.row_shape, constant=ctx.constant,
+                out_dtype=ctx.in_dtype, leak=beta if through_time else None, threshold=threshold,
+                surrogate=_native.surrogate_constants(surrogate, slope), mem=saved,
+                beta_like=params.beta, threshold_like=params.threshold,
+            )
+            return grad_cur, d_beta, d_threshold, *(None,) * 6
         if torch.is_grad_enabled():  # create_graph=True: a second derivative will be taken
             g = _scan_backward_traced(grad_spk, grad_mem, saved, spec, slope, beta, threshold, through_time, params)
         else:
@@ -442,8 +518,8 @@ def lif_sequence(
     """
     constant = T is not None
     steps = T if constant else cur_seq.shape[0]
-    spec, slope = _surrogate(params)
-    args = (cur_seq, clamped_beta(params.beta), params.threshold, steps, constant, spec, slope)
+    _, slope = _surrogate(params)
+    args = (cur_seq, clamped_beta(params.beta), params.threshold, steps, constant, params.surrogate, slope)
     if compact:
         return _LIFSequenceCompact.apply(*args, spike_dtype or torch.float32, params.through_time), None
     return _LIFSequence.apply(*args, spike_dtype, params.through_time)
@@ -460,3 +536,30 @@ def lif_loop(
         spikes.append(spk)
         mems.append(state.mem)
     return torch.stack(spikes), torch.stack(mems)
+
+
+class _Rate(torch.autograd.Function):
+    """Mean of a 0/1 tensor from its spike count; the backward is a stride-0 expansion (no copy)."""
+
+    @staticmethod
+    def forward(ctx, spk_seq, count):
+        ctx.shape, ctx.dtype = spk_seq.shape, spk_seq.dtype
+        return torch.tensor(count / max(1, spk_seq.numel()), dtype=torch.float32, device=spk_seq.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        n = max(1, torch.Size(ctx.shape).numel())
+        return (grad / n).to(ctx.dtype).expand(ctx.shape), None
+
+
+def spike_rate(spk_seq: torch.Tensor) -> torch.Tensor:
+    """Firing rate (spikes per neuron per step) of a 0/1 sequence, as a differentiable fp32 scalar.
+
+    Counts with the native kernel where it can (one multithreaded pass, no fp32 copy of the
+    spikes); otherwise ``spk_seq.float().mean()``.
+    """
+    if spk_seq.device.type == "cpu" and spk_seq.is_contiguous() and spk_seq.dtype in _native.DTYPES and (
+        NATIVE and _native.library() is not None
+    ):
+        return _Rate.apply(spk_seq, _native.count_nonzero(spk_seq))
+    return spk_seq.float().mean()

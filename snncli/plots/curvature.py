@@ -102,9 +102,9 @@ def plot_landscape_contour(coords: torch.Tensor, z: torch.Tensor, path: Path, ti
 def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, title: str = "Loss surface", label: str = "loss") -> Path:
     """A 3-D surface of a 2-D grid."""
     _check_2d(coords, z)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig = plt.figure(figsize=(6.5, 5.0))
+    fig = Figure(figsize=(6.5, 5.0))  # no pyplot: a notebook's backend and figure list stay untouched
     ax = fig.add_subplot(projection="3d")
     a, b = np.meshgrid(coords.numpy(), coords.numpy(), indexing="ij")
     ax.plot_surface(a, b, z.numpy(), cmap="viridis", linewidth=0, antialiased=True, alpha=0.95)

@@ -45,6 +45,12 @@ def test_seed_example_config_runs_a_batch(tmp_path):
     assert {f"flex{i}_conv_ratio" for i in range(1, 6)} <= set(rows[0]) and rows[0]["conv_ratio_target"] == pytest.approx(2 / 3, abs=1e-4)
     assert 0 <= rows[0]["flex1_binariness"] <= 1
     assert rows[0]["lr"] == 0.01  # cosine: epoch 0 of 1 runs at the full rate
+    # No masks: every weight of its convolutions and linear layers is a connection (was reported as 0).
+    from snncli.engine import load_run
+
+    model = load_run(Path(result["run_dir"])).model
+    weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
+    assert result["connections"] == weights > 0 and result["sparsity"] == 0.0
 
 
 def test_seed_mnist_config_repeats_grey_images_to_three_channels(tmp_path):

@@ -221,3 +221,12 @@ def test_resnet_path_trains_on_features_never_augmented(cache, tmp_path, pretrai
     res = runner.invoke(app, ["train", "--dataset", "synthetic-cifar", "--use-resnet", "--augment", "crop-flip",
                               "--backbone", str(path), "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "cannot be cropped or flipped" in res.output
+
+
+def test_backbone_train_max_batches_is_a_smoke_run(cache, tmp_path):
+    res = runner.invoke(app, ["backbone", "train", "--dataset", "synthetic-cifar", "--epochs", "1", "--batch-size", "8",
+                              "--max-batches", "2", "--out", str(tmp_path / "b.pt"), "--json"])
+    assert res.exit_code == 0, res.output
+    stored = torch.load(tmp_path / "b.pt", weights_only=False)
+    assert stored["max_batches"] == 2 and len(stored["history"]) == 1
+    assert runner.invoke(app, ["backbone", "train", "--max-batches", "0"]).exit_code == 2
