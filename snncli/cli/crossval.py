@@ -1,4 +1,4 @@
-"""``snn crossval``: stratified k-fold cross-validation of any `snn train` setting."""
+"""``snn crossval``: k-fold cross-validation (stratified or the seed's contiguous folds) of any `snn train` setting."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _fold_line(fold: dict[str, Any]) -> None:
 
 
 def crossval_command(config=None, json_out: bool = False, **values: Any) -> None:
-    """Cross-validate a training setting: one resumable run per stratified fold, then mean ± std.
+    """Cross-validate a training setting: one resumable run per fold, then mean ± sample std (population std in --json).
 
     Every `snn train` option is accepted. Finished folds are skipped when the command is re-run;
     a fold that fails is reported (fold and reason) after the others finish, with exit status 1.
@@ -48,7 +48,9 @@ def crossval_command(config=None, json_out: bool = False, **values: Any) -> None
 
 
 def crossval_table(report: dict[str, Any]) -> Table:
-    table = titled_table(f"{report['k_folds']}-fold cross-validation  ({report['dir']})")
+    table = titled_table(f"{report['k_folds']}-fold cross-validation, {report.get('folds_kind', 'stratified')} folds  "
+                         f"({report['dir']})", caption="± is the sample standard deviation (n-1); std_population "
+                         "(n, the seed's np.std) is in --json")
     for col in ("fold", "val_acc", "val_loss", "test_acc", "status", "health"):
         table.add_column(col, justify="left" if col in ("status", "health") else "right")
     for f in report["folds"]:
@@ -60,7 +62,7 @@ def crossval_table(report: dict[str, Any]) -> Table:
     if "val_acc" in s:
         unhealthy = len(report.get("unhealthy", []))
         table.add_row(
-            "[bold]mean ± std[/]", f"{s['val_acc']['mean']:.4f} ± {s['val_acc']['std']:.4f}",
+            "[bold]mean ± sample std[/]", f"{s['val_acc']['mean']:.4f} ± {s['val_acc']['std']:.4f}",
             f"{s['val_loss']['mean']:.4f} ± {s['val_loss']['std']:.4f}",
             f"{s['test_acc']['mean']:.4f} ± {s['test_acc']['std']:.4f}", "",
             f"[bold red]{unhealthy} unhealthy[/]" if unhealthy else "",

@@ -15,7 +15,7 @@ from .run import run_job
 app = typer.Typer()
 
 RESULT_KEYS = ["status", "health", "run_dir", "test_acc", "val_acc", "train_acc", "test_loss", "samples_per_s", "time_s",
-               "parameters", "connections", "sparsity"]
+               "parameters", "sizes", "connections", "density", "mixing"]
 
 
 def train_command(config=None, json_out: bool = False, **values: Any) -> dict:

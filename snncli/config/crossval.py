@@ -13,10 +13,14 @@ CV = "Cross-validation"
 
 
 class CrossvalConfig(TrainConfig):
-    """A training setting cross-validated over stratified folds."""
+    """A training setting cross-validated over k folds."""
 
-    k_folds: int = setting(5, "Number of stratified folds (at most the samples of the rarest class).", panel=CV, ge=2,
+    k_folds: int = setting(5, "Number of folds (stratified: at most the samples of the rarest class).", panel=CV, ge=2,
                            le=10_000)
+    folds: Literal["stratified", "contiguous"] = setting(
+        "stratified", "How folds are cut: stratified (classes balanced, seeded shuffle) or contiguous (unshuffled "
+        "blocks, the last takes the remainder: the G2G seed's crossval.py).", panel=CV,
+    )
     jobs: int = setting(1, "Folds trained at once, each in its own process.", panel=CV, short="-j", ge=1, le=256,
                         identity=False)
     executor: Literal["local", "ray"] = setting(

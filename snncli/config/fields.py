@@ -157,7 +157,23 @@ class NetworkSettings(Resolved):
     hidden_dim: int | None = setting(None, "Hidden layer width (model default if unset).", panel=MODEL, ge=1, le=65_536,
                                      resolve=True)
     p_inter: float = setting(0.15, "Inter-group connection probability (G2G models).", panel=MODEL, ge=0, le=1)
+    hidden_layers: int | None = setting(
+        None, "Hidden layers of dense/G2G models (model default: 3, as the seed's code and logs; its README draws 2).",
+        panel=MODEL, ge=1, le=64, resolve=True,
+    )
+    readout: Literal["dense", "masked"] | None = setting(
+        None, "G2G readout layer: dense (the seed's code) or G2G-masked (its README).", panel=MODEL, resolve=True,
+    )
     groups: int = setting(8, "Groups per layer (G2G models).", panel=MODEL, ge=1, le=4096)
+    p_intra: float = setting(1.0, "Intra-group connection probability (G2G models).", panel=MODEL, ge=0, le=1)
+    init: Literal["seed", "torch"] | None = setting(
+        None, "G2G weight init: seed (active weights rescaled by fan-in, bias bound from it) or torch "
+        "(nn.Linear's as if dense, masked weights zeroed).", panel=MODEL, resolve=True,
+    )
+    match_params: bool = setting(
+        False, "dense: the seed's equal-parameter baseline, as wide as gives the parameter count of a G2G network "
+        "of --hidden-dim at --p-inter/--groups (447 for 1024 at 0.15).", panel=MODEL,
+    )
     T: int | None = setting(None, "Time steps (model default if unset: 50 dense/G2G, 25 mlp).", panel=DATA, short="-T",
                             ge=1, le=10_000, resolve=True, fallback=25)
     enc: EncodingName = setting("current", "Input spike encoding.", panel=DATA)

@@ -28,7 +28,19 @@ from .fields import (
     cifar_like,
     registry,
 )
+from .defaults import resolve_defaults
 from .setting import setting
+
+#: What --use-resnet implies unless given (the seed's src/train.py): rate-coded min-max features,
+#: snnTorch's ce_rate_loss, and no augmentation (features are not images).
+RESNET_DEFAULTS = {"enc": "rate", "loss": "rate", "augment": "none"}
+
+
+def model_parameters(name: str) -> set[str]:
+    """The keyword parameters model ``name``'s builder takes (empty for an unknown name: validation reports it)."""
+    from ..models import MODELS, model_defaults
+
+    return set(model_defaults(name)) if name in MODELS else set()
 
 
 class TrainConfig(NetworkSettings, ConvNetSettings):
@@ -41,7 +53,10 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     lr: float = setting(1e-3, "Learning rate.", panel=TRAIN, gt=0, le=10, seed="learning_rate")
     optimizer: Literal["adam", "sgd"] = setting("adam", "Optimizer.", panel=TRAIN)
     momentum: float = setting(0.9, "SGD momentum.", panel=TRAIN, ge=0, lt=1)
-    weight_decay: float = setting(0.0, "L2 weight decay.", panel=TRAIN, ge=0, le=1)
+    weight_decay: float | None = setting(
+        None, "L2 weight decay (model default: 1e-4 dense/G2G, as the seed; 0 others).", panel=TRAIN, ge=0, le=1,
+        resolve=True, fallback=0.0,
+    )
     enc_scale: float = setting(1.0, "Encoding scale: input = pixel * scale + bias.", panel=DATA, ge=-1e3, le=1e3)
     enc_bias: float = setting(0.0, "Encoding bias.", panel=DATA, ge=-1e3, le=1e3)
     beta: float | None = setting(
@@ -49,15 +64,28 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         gt=0, le=1, seed="spiking_decay", resolve=True, fallback=0.9,
     )
     threshold: float = setting(1.0, "Firing threshold.", panel=NEURON, gt=0, le=1e3, seed="spiking_threshold")
+    learn_beta: bool = setting(False, "Learn each layer's decay beta (snnTorch's Leaky(learn_beta=True)); MLPs.", panel=NEURON)
+    learn_threshold: bool = setting(False, "Learn each layer's firing threshold (Leaky(learn_threshold=True)); MLPs.",
+                                    panel=NEURON)
+    per_neuron: bool = setting(False, "A learned beta/threshold holds one value per neuron instead of one per layer.",
+                               panel=NEURON, negative="--per-layer")
     surrogate: SurrogateName | None = setting(
         None, "Surrogate gradient (model default if unset: fast_sigmoid MLPs, atan conv models).", panel=NEURON,
         resolve=True, fallback="fast_sigmoid",
     )
-    loss: Literal["count", "membrane"] | None = setting(
-        None, "Cross-entropy on output spike counts, or on time-summed membrane (default: membrane for conv models, "
-        "count for MLPs).", panel=TRAIN, resolve=True, fallback="count",
+    slope: float | None = setting(
+        None, "Surrogate steepness (default: the surrogate's snnTorch default, 25 for the fast sigmoid, 2 for atan).",
+        panel=NEURON, gt=0, le=1e3,
     )
-    val_fraction: float = setting(0.1, "Share of the training set held out for validation.", panel=DATA, ge=0, lt=1)
+    loss: Literal["count", "membrane", "rate"] | None = setting(
+        None, "Cross-entropy on output spike counts; on time-summed membrane; or at every step on the output spikes, "
+        "averaged over T (snnTorch's ce_rate_loss). Default: rate with --use-resnet (the seed), membrane for conv "
+        "models, count for MLPs.", panel=TRAIN, resolve=True, fallback="count",
+    )
+    val_fraction: float | None = setting(
+        None, "Share of the training set held out for validation (model default: 0 dense/G2G, as the seed; 0.1 others).",
+        panel=DATA, ge=0, lt=1, resolve=True, fallback=0.1,
+    )
     sparsity_mode: Literal["static", "dynamic"] = setting(
         "static", "static: fixed G2G masks; dynamic: prune and grow during training (DST).", panel=MODEL, flag="--sparsity",
     )
@@ -65,11 +93,28 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     cg: GrowRuleName = setting("hebb", "DST grow rule.", panel=DST)
     update_every: int = setting(1000, "DST: optimizer steps between prune-and-grow updates.", panel=DST, ge=1)
     prune_fraction: float = setting(0.1, "DST: share of each layer's connections replaced per update.", panel=DST, gt=0, lt=1)
-    hebb_window: int = setting(1024, "DST: samples of recent spike counts the Hebbian rules correlate.", panel=DST, ge=2,
+    hebb_window: int = setting(1024, "DST, --dst-corr pearson: samples of recent spike counts correlated.", panel=DST, ge=2,
                               le=1_000_000)
+    dst_corr: Literal["cosine", "pearson"] = setting(
+        "cosine", "DST Hebbian correlation: cosine of the pre/post spike trains of the update step's batch (the seed), "
+        "or Pearson |C| of spike counts over --hebb-window samples.", panel=DST,
+    )
+    dst_count: Literal["seed", "exact"] = setting(
+        "seed", "DST count: seed (floor(fraction*active), magnitude ties all pruned, regrowth among all inactive) or "
+        "exact (round(fraction*active) exactly, the just-pruned not regrown).", panel=DST,
+    )
+    dst_rewired: Literal["keep", "reset"] = setting(
+        "keep", "DST rewired weights: keep their values and optimizer state (the seed), or reset (zeroed, Adam "
+        "moments cleared).", panel=DST,
+    )
     enforce_sparsity: bool = setting(False, "Firing-rate regularisation after the warm-up.", panel=TRAIN)
     warmup_epochs: int = setting(10, "Epochs before firing-rate regularisation starts.", panel=TRAIN, ge=0)
-    rate_reg: float = setting(1e-2, "Weight of the firing-rate penalty.", panel=TRAIN, ge=0, le=1e3)
+    rate_penalty: Literal["seed", "mean"] = setting(
+        "seed", "Firing-rate penalty: seed (sum over hidden neurons of (rate - target)^2, weight rising 1e-4 -> 1e-2 "
+        "and target falling 0.25 -> 0.09 after the warm-up) or mean (--rate-reg x sum of hidden layers' mean rates).",
+        panel=TRAIN,
+    )
+    rate_reg: float = setting(1e-2, "Weight of the --rate-penalty mean penalty.", panel=TRAIN, ge=0, le=1e3)
     alpha_reg: float = setting(
         0.0, "Spike-activity penalty: alpha times the --alpha-reg-term, added to the loss.", panel=TRAIN, ge=0, le=1e3,
     )
@@ -86,9 +131,16 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     )
     use_resnet: bool = setting(False, "Feed the SNN frozen ResNet-32 features (CIFAR datasets).", panel=MODEL,
                                negative="--no-resnet")
+    resnet_cut: bool = setting(
+        False, "--use-resnet features from the README's ResNet cut after its second stage (512); default: the seed "
+        "code's whole network, pooled 4x4 (1024).", panel=MODEL,
+    )
     backbone: Path | None = setting(
-        None, "Trained ResNet-32 for --use-resnet (default: the one `snn backbone train` cached).", panel=MODEL,
-        identity=False,
+        None, "CIFAR ResNet-32 weights for --use-resnet: a state dict (chenyaofo/pytorch-cifar-models layout or ours) "
+        "or an `snn backbone train` checkpoint (default: the one it cached).", panel=MODEL, identity=False,
+    )
+    pretrained: bool = setting(
+        False, "--use-resnet: fetch the seed's pretrained CIFAR ResNet-32 with torch.hub (needs internet).", panel=MODEL,
     )
     data_root: ExistingDir = setting(None, "Folder with the dataset files.", panel=DATA, identity=False)
     out: WritableDir = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
@@ -123,6 +175,14 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         panel=RUN, ge=1, le=1_000_000, identity=False,
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve(cls, data):
+        # ResNet features, as the seed feeds them: rate coded, per-step rate loss, never cropped or flipped.
+        if isinstance(data, dict) and data.get("use_resnet"):
+            data = {**data, **{k: v for k, v in RESNET_DEFAULTS.items() if data.get(k) is None}}
+        return resolve_defaults(cls, data)
+
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
         if self.nproc * self.micro_batches > self.batch_size:
@@ -130,8 +190,16 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
                              f"--batch-size {self.batch_size} has samples")
         if self.use_resnet and self.dataset not in cifar_like():
             raise ValueError(f"use_resnet: the ResNet-32 features need a CIFAR dataset ({', '.join(cifar_like())})")
+        if self.use_resnet and self.augment == "crop-flip":
+            raise ValueError("augment: --use-resnet feeds the SNN cached ResNet features, which cannot be cropped or flipped")
         if self.backbone is not None and not self.backbone.is_file():
             raise ValueError(f"backbone: no such file: {self.backbone}")
+        if self.pretrained and self.backbone is not None:
+            raise ValueError("pretrained: give either --pretrained (torch.hub) or --backbone FILE, not both")
+        params = model_parameters(self.model)
+        for key in ("learn_beta", "learn_threshold", "match_params", "hidden_layers", "readout", "init"):
+            if getattr(self, key) not in (None, False) and key not in params:
+                raise ValueError(f"{key}: {self.model} does not take it")
         if self.alpha_reg > 0 and self.spiking is False:
             raise ValueError("alpha_reg: the spike-activity penalty needs a spiking network (--spiking true)")
         sparse = registry("model").names(family="g2g")
@@ -160,7 +228,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
             return self._conv_run_name()
         name = f"{self.dataset}_{self.model}_p{self.p_inter:g}_T{self.T}_{self.enc}"
         if self.use_resnet:
-            name = "resnet_" + name
+            name = "resnet_" + name + ("_cut" if self.resnet_cut else "")
         if self.sparsity_mode == "dynamic":
             name += f"_cp{self.cp}_cg{self.cg}"
         return name + ("_snntorch" if self.engine == "snntorch" else "")

@@ -31,7 +31,7 @@ from snncli.data.errors import (
 from snncli.data.folder import FolderImageSet
 from snncli.data.locations import FileSpec, cache_dir
 from snncli.data.normalization import MNIST_MEAN_STD, NORMALIZATIONS, MeanStd, pixel_mean_std, resolve_normalization
-from snncli.data.splits import stratified_kfold, train_val_split
+from snncli.data.splits import contiguous_kfold, stratified_kfold, train_val_split
 
 __all__ = [
     "DATASETS",
@@ -61,6 +61,7 @@ __all__ = [
     "register_dataset",
     "resolve_normalization",
     "search_paths",
+    "contiguous_kfold",
     "stratified_kfold",
     "train_val_split",
 ]

@@ -63,14 +63,13 @@ def _deepen(model: SpikingMLP, cfg: BenchConfig, learn_beta: bool = False, learn
     """``model`` with ``cfg.hidden_layers`` hidden layers of its hidden width, for builders without
     that option. G2G masks are drawn per layer at ``cfg.p_inter`` with index grouping: the cost of
     a masked product depends on its density, not on which groups it joins."""
-    from ..sparsity import assign_groups, g2g_mask
+    from ..sparsity import g2g_groupings, g2g_mask
 
     sizes = [model.sizes[0], *[model.sizes[1]] * cfg.hidden_layers, model.sizes[-1]]
     masks = None
     if any(layer.mask is not None for layer in model.layers):
         gen = torch.Generator().manual_seed(cfg.seed)
-        pops = [assign_groups(n, cfg.groups, "index", depth, gen) for depth, n in enumerate(sizes)]
-        masks = [g2g_mask(pre, post, cfg.p_inter, gen) for pre, post in zip(pops[:-1], pops[1:])]
+        masks = [g2g_mask(g.pre, g.post, cfg.p_inter, gen) for g in g2g_groupings(sizes, "index", cfg.groups, gen)]
     return SpikingMLP(sizes, masks, model.lif, model.T, learn_beta=learn_beta, learn_threshold=learn_threshold)
 
 

@@ -16,7 +16,8 @@ from ..models import flex_epoch_stats, is_conv_model, logits_of
 from .augment import random_crop_flip
 from .callbacks import Callbacks
 from .distributed import SERIAL, World
-from .dst import DynamicSparsity, spike_counts
+from .dst import DynamicSparsity
+from .penalties import rate_target_penalty, seed_rate_schedule
 from .guards import DivergedError
 
 
@@ -73,6 +74,18 @@ def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opt
     return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
+def spike_loss(out, y: torch.Tensor, kind: str) -> torch.Tensor:
+    """Mean cross-entropy of a batch: on spike counts / summed membrane, or (``rate``) at every step, averaged over T.
+
+    ``rate`` is snnTorch's ``ce_rate_loss``, ``(1/T) sum_t CE(S_out[t], y)``: what the G2G seed trains its
+    ResNet-feature runs with.
+    """
+    if kind == "rate":
+        spikes = out.spikes.float()
+        return F.cross_entropy(spikes.flatten(0, 1), y.repeat(spikes.shape[0]))
+    return F.cross_entropy(logits_of(out, kind).float(), y)
+
+
 def spikes_per_sample(hidden: tuple[torch.Tensor, ...]) -> torch.Tensor:
     """Spike-activity term ``all-spikes``: spikes of every layer (output included) over all T steps, per sample.
 
@@ -122,6 +135,8 @@ def train_epoch(
     for group in optimizer.param_groups:
         group["lr"] = lr_at(cfg, epoch)
     regularise = cfg.enforce_sparsity and epoch >= cfg.warmup_epochs
+    rate_weight, rate_target = seed_rate_schedule(epoch + 1, cfg.epochs, cfg.warmup_epochs)
+    seed_penalty = regularise and cfg.rate_penalty == "seed" and rate_weight > 0
     cb.on_epoch_start(epoch, n_batches)
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
@@ -131,7 +146,7 @@ def train_epoch(
     for i, (x_all, y_all) in enumerate(world.batches(data, cfg.batch_size, gen, device)):
         if i >= n_batches:
             break
-        if cfg.augment == "crop-flip":
+        if cfg.augment == "crop-flip" and not cfg.use_resnet:  # features are never cropped or flipped
             x_all = random_crop_flip(x_all, gen)
         x_seq_all = cfg.encoding(x_all, generator=gen)
         optimizer.zero_grad(set_to_none=True)
@@ -144,20 +159,23 @@ def train_epoch(
             if not whole:  # dropout's masks: the part's own, wherever (on whichever rank) the part runs
                 torch.manual_seed(part_seed(cfg.seed, epoch, i, world.rank * cfg.micro_batches + j))
             with world.no_sync(j < len(parts) - 1):
+                record = ((dst is not None and dst.needs_activity)
+                          or (cfg.alpha_reg > 0 and cfg.alpha_reg_term == "all-spikes") or seed_penalty)
                 with autocast(cfg, device):
-                    record = (dst is not None and dst.needs_activity) or (cfg.alpha_reg > 0 and cfg.alpha_reg_term == "all-spikes")
                     out = forward(x_seq, record=record)
                 logits = logits_of(out, cfg.loss).float()
-                loss = F.cross_entropy(logits, y)
+                loss = spike_loss(out, y, cfg.loss)
                 if cfg.alpha_reg > 0:
                     loss = loss + cfg.alpha_reg * activity_penalty(out, cfg.alpha_reg_term)
                 layer_rates = list(out.rates)
-                if regularise:
+                if seed_penalty:
+                    loss = loss + rate_weight * rate_target_penalty(out.hidden[:-1], rate_target)
+                elif regularise and cfg.rate_penalty == "mean":
                     loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
                 (loss if weight == 1.0 else loss * weight).backward()
             if dst is not None and dst.needs_activity:
-                counts = spike_counts(x_seq, out.hidden)
-                activity.append(counts if weight else [c[:0] for c in counts])
+                rows = dst.activity(x_seq, out.hidden)
+                activity.append(rows if weight else [c[:0] for c in rows])
             if weight == 0.0:  # a rank without samples in this (last) batch: it only joined the all-reduce
                 continue
             with torch.no_grad():
@@ -170,8 +188,8 @@ def train_epoch(
         if cfg.weight_clip is not None:
             clip_parameters(model, cfg.weight_clip)
         if dst is not None:
-            if dst.needs_activity:  # the whole batch's counts, in its order, on every rank: the same rewiring
-                dst.observe_counts([world.gather_rows(torch.cat(c)) for c in zip(*activity)])
+            if dst.needs_activity:  # the whole batch's activity, in its order, on every rank: the same rewiring
+                dst.observe_activity([world.gather_rows(torch.cat(c)) for c in zip(*activity)])
             for r in dst.after_step(optimizer):
                 cb.on_log(
                     f"dst step {r['step']} layer {r['layer']}: pruned {r['pruned']}, grown {r['grown']}, "
@@ -204,4 +222,5 @@ def train_epoch(
         "samples_per_s": round(seen / elapsed, 2) if elapsed > 0 else None,
         "lr": optimizer.param_groups[0]["lr"],
         "regularised": regularise,
+        **({"rate_weight": rate_weight, "rate_target": rate_target} if seed_penalty else {}),
     }

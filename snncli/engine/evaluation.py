@@ -6,12 +6,11 @@ import math
 from typing import Any, Callable
 
 import torch
-import torch.nn.functional as F
 
 from ..config import TrainConfig
 from ..data import ImageSet, iterate_batches
 from ..models import SNNClassifier, logits_of
-from .epoch import autocast, epoch_seed, stack_rates
+from .epoch import autocast, epoch_seed, spike_loss, stack_rates
 
 #: Evaluation draws its rate-coded spikes from "epoch" 10_000 + k: k = 1 validation, 2 test.
 EVAL_EPOCH = 10_000
@@ -43,7 +42,7 @@ def evaluate(
         with autocast(cfg, device):
             out = clf.sequence(x)
         logits = logits_of(out, cfg.loss).float()
-        loss_sum += F.cross_entropy(logits, y, reduction="sum")
+        loss_sum += spike_loss(out, y, cfg.loss) * len(y)
         correct += (logits.argmax(1) == y).sum()
         batch_rates = stack_rates(out.rates, device) * len(y)
         rates = batch_rates if rates is None else rates + batch_rates

@@ -65,7 +65,9 @@ def load_inputs(
     if splits is None:
         splits = load_dataset(cfg.dataset, cfg.data_root)
         if cfg.use_resnet:
-            splits, backbone_hash = resnet_features(cfg.dataset, splits, cfg.backbone, device)
+            splits, backbone_hash = resnet_features(
+                cfg.dataset, splits, cfg.backbone, device, cut=cfg.resnet_cut, pretrained=cfg.pretrained
+            )
     if val is not None:
         train_set, val_set = splits.train, val
     elif hold_out and cfg.val_fraction > 0:

@@ -215,8 +215,9 @@ def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageS
     kept, total = connections(model)
     info = {
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
-        "parameters": sum(p.numel() for p in model.parameters()), "connections": kept,
-        "sparsity": 1 - kept / total if total else 0.0,
+        "parameters": sum(p.numel() for p in model.parameters()), "sizes": list(getattr(model, "sizes", [])) or None,
+        "connections": kept, "density": kept / total if total else None, "sparsity": 1 - kept / total if total else 0.0,
+        "mixing": model.mixing() if hasattr(model, "mixing") else None,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
         "test_samples": len(test_set), "classes": train_set.num_classes, "data_source": inputs.source,
         "backbone_hash": inputs.backbone_hash,

@@ -1,8 +1,9 @@
 """``snn crossval``: k-fold cross-validation, one resumable training run per fold, in local processes or Ray tasks.
 
 Folds are stratified over the training set (``snncli.data.stratified_kfold``, seeded by the
-run's seed). Fold *i* trains on the other folds and validates on fold *i*, in
-``{out}/crossval_{run_name}_k{K}/fold{i}/``; a finished fold (``.DONE``) is skipped when the
+run's seed), or, with ``folds="contiguous"``, unshuffled blocks as the G2G seed's ``crossval.py``
+(``snncli.data.contiguous_kfold``). Fold *i* trains on the other folds and validates on fold *i*, in
+``{out}/crossval_{run_name}_k{K}[_contiguous]/fold{i}/``; a finished fold (``.DONE``) is skipped when the
 command is re-run. A fold that fails does not stop the others: its error is reported.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from ..config import CrossvalConfig, TrainConfig
-from ..data import load_dataset, stratified_kfold
+from ..data import contiguous_kfold, load_dataset, stratified_kfold
 from ..engine.callbacks import Callbacks
 from ..engine.device import resolve_device
 from ..engine.executors import in_process, require_ray, run_tasks, task_gpus
@@ -31,20 +32,28 @@ class CrossvalInputError(SnnError, ValueError):
     """A cross-validation the data cannot support (more folds than samples of a class); nothing was run."""
 
 
-def crossval_dir(cfg: TrainConfig, k: int) -> Path:
-    return cfg.out / f"crossval_{cfg.run_name()}_k{k}"
+def crossval_dir(cfg: TrainConfig, k: int, folds: str = "stratified") -> Path:
+    return cfg.out / f"crossval_{cfg.run_name()}_k{k}{'' if folds == 'stratified' else '_' + folds}"
 
 
-def run_fold(cfg_json: str, fold: int, k: int, callbacks: Callbacks | None = None, threads: int | None = None) -> dict[str, Any]:
+def fold_indices(y, k: int, seed: int, folds: str = "stratified"):
+    """``k`` ``(train_idx, val_idx)`` pairs: stratified (seeded shuffle per class) or contiguous blocks."""
+    return contiguous_kfold(len(y), k) if folds == "contiguous" else stratified_kfold(y, k, seed)
+
+
+def run_fold(
+    cfg_json: str, fold: int, k: int, folds: str = "stratified", callbacks: Callbacks | None = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
     """Train fold ``fold`` of ``k`` (also the entry point of worker processes, which report no progress)."""
     cfg = TrainConfig.model_validate_json(cfg_json)
     if cfg.threads is None and threads:  # recorded in the fold's config.json
         cfg = cfg.model_copy(update={"threads": threads})
     # Features of the whole dataset for --use-resnet (cached), then the folds; the trainer fits their shape.
     splits = load_inputs(cfg, resolve_device(cfg.device), hold_out=False, fit=False).splits
-    train_idx, val_idx = stratified_kfold(splits.train.y, k, cfg.seed)[fold]
+    train_idx, val_idx = fold_indices(splits.train.y, k, cfg.seed, folds)[fold]
     fold_data = type(splits)(train=splits.train.subset(train_idx), test=splits.test, source=splits.source)
-    root = crossval_dir(cfg, k) / f"fold{fold}"
+    root = crossval_dir(cfg, k, folds) / f"fold{fold}"
     paths = RunPaths(root, f"{cfg.run_name()}_fold{fold}")
     result = train(cfg, callbacks or Callbacks(), data=fold_data, val=splits.train.subset(val_idx), paths=paths)
     return {"fold": fold, **{key: result.get(key) for key in (
@@ -52,12 +61,21 @@ def run_fold(cfg_json: str, fold: int, k: int, callbacks: Callbacks | None = Non
 
 
 def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean and (sample) standard deviation of each metric over the folds that finished."""
+    """Mean and standard deviation of each metric over the folds that finished.
+
+    ``std`` is the sample standard deviation (n - 1 in the denominator); ``std_population`` divides
+    by n, as the seed's ``np.std`` does.
+    """
     out: dict[str, Any] = {}
-    for key in ("val_acc", "val_loss", "test_acc", "test_loss"):
+    for key in ("val_acc", "val_loss", "test_acc", "test_loss", "train_acc"):
         values = [f[key] for f in folds if f.get(key) is not None and not math.isnan(f[key])]
         if values:
-            out[key] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+            out[key] = {
+                "mean": statistics.fmean(values),
+                "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                "std_population": statistics.pstdev(values),
+                "n": len(values),
+            }
     return out
 
 
@@ -66,9 +84,11 @@ class CrossvalReport(TypedDict):
 
     dir: str
     k_folds: int
+    folds_kind: str  # stratified | contiguous
+    std: str  # which standard deviation `summary` calls std
     config: dict[str, Any]
     folds: list[dict[str, Any]]  # fold, status, val_acc, val_loss, test_acc, test_loss, train_acc, ..., health
-    summary: dict[str, dict[str, float]]  # metric -> mean, std over the finished folds
+    summary: dict[str, dict[str, float]]  # metric -> mean, std (sample), std_population, n over the finished folds
     unhealthy: list[int]  # folds whose health check found something wrong (engine.health): dead, saturated, at chance
     failed: list[dict[str, Any]]  # fold, error
 
@@ -92,7 +112,7 @@ def crossval(cfg: CrossvalConfig, callbacks: JobCallbacks | None = None) -> Cros
         require_ray()  # before anything is written
     k, tcfg = cfg.k_folds, cfg.train_config()
     _check_fold_count(tcfg, k, cb)
-    root = crossval_dir(tcfg, k)
+    root = crossval_dir(tcfg, k, cfg.folds)
     with RunLock(root) as lock:  # one crossval of this setting at a time; each fold also locks its own folder
         report = _run_folds(cfg, tcfg, root, cb)
         lock.keep_folder()
@@ -129,7 +149,7 @@ def _run_folds(cfg: CrossvalConfig, tcfg: TrainConfig, root: Path, cb: JobCallba
         cb.on_item(result if failure is None else {"fold": fold, **failure})
         cb.on_progress("folds", len(finished), k)
 
-    tasks = {fold: (cfg_json, fold, k) for fold in range(k)}
+    tasks = {fold: (cfg_json, fold, k, cfg.folds) for fold in range(k)}
     if in_process(cfg.executor, cfg.jobs, len(tasks)):  # one fold at a time here: its epochs show too
         tasks = {fold: (*args, training_progress(cb, f"fold {fold}", tcfg.epochs))
                  for fold, args in tasks.items()}
@@ -143,7 +163,8 @@ def _run_folds(cfg: CrossvalConfig, tcfg: TrainConfig, root: Path, cb: JobCallba
     failed = [{"fold": fold, **f} for fold, f in failures.items()]
     results.sort(key=lambda r: r["fold"])
     report = {
-        "dir": str(root), "k_folds": k, "config": tcfg.model_dump(mode="json"),
+        "dir": str(root), "k_folds": k, "folds_kind": cfg.folds, "std": "sample (n-1); std_population: n, as the seed",
+        "config": tcfg.model_dump(mode="json"),
         "folds": results, "summary": summarise(results), "failed": sorted(failed, key=lambda f: f["fold"]),
         "unhealthy": [r["fold"] for r in results if r.get("health") and not r["health"].get("ok")],
     }

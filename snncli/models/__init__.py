@@ -6,10 +6,11 @@ from ._registry import MODELS, create_model, list_models, model_defaults, model_
 from .adapter import SNNClassifier
 from .flex import MASKINGS, Flex2D, flex_epoch_stats, flex_layers
 from .layers import MaskedLinear
-from .mlp import SNNOutput, SpikingMLP, is_time_constant, logits_of
+from .mlp import G2G_FAMILY, SNNOutput, SpikingMLP, is_time_constant, logits_of
 from .vgg import ConvNet, is_conv_model
 
 __all__ = [
+    "G2G_FAMILY",
     "MASKINGS",
     "MODELS",
     "model_family",

@@ -83,7 +83,8 @@ class SNNClassifier(nn.Module):
         """The adapter for a model trained under ``cfg`` (anything with an ``encoding``, ``loss`` and
         ``seed``, e.g. a ``TrainConfig``)."""
         T, enc, scale, bias = cfg.encoding
-        return cls(model, T=T, enc=enc, enc_scale=scale, enc_bias=bias, readout=cfg.loss, eot=eot,
+        readout = "count" if cfg.loss == "rate" else cfg.loss  # a per-step rate loss predicts from counts
+        return cls(model, T=T, enc=enc, enc_scale=scale, enc_bias=bias, readout=readout, eot=eot,
                    seed=cfg.seed if seed is None else seed)
 
     @property

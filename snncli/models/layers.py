@@ -104,36 +104,66 @@ class _EventLinear(torch.autograd.Function):
         return grad_x, grad_w, grad_b, None
 
 
+INITS = ("seed", "torch")
+
+
 class MaskedLinear(nn.Module):
     """A linear layer with an optional fixed connectivity mask and a low-precision product.
 
     ``y = x (W * M)^T + b``. The mask ``M`` is a buffer (saved in checkpoints, moved with the
-    model, never trained); masked weights are zeroed at construction so they hold no value.
+    model, never trained); the G2G groups it was drawn from, when given, are kept beside it as
+    non-persistent buffers (they follow from the model's seed and are only read for reporting).
+
+    Initialisation (``init``), identical for a dense layer:
+
+    * ``"seed"`` (the G2G seed's sparse layers): ``nn.Linear``'s Kaiming-uniform draw, then every
+      row's *active* weights scaled by ``sqrt(in / fan_in_active)`` so a unit's input variance does
+      not shrink with the density; the bias uniform in ``+-1/sqrt(mean active fan-in)``. Masked
+      weights keep their draw (they are multiplied out; dynamic sparse training may revive them).
+    * ``"torch"``: ``nn.Linear``'s init as if dense (bias bound ``1/sqrt(in)``), masked weights zeroed.
 
     Args:
         in_features: inputs per sample.
         out_features: outputs per sample.
         mask: ``[out, in]`` 0/1 tensor, or ``None`` for dense.
+        init: ``"seed"`` or ``"torch"``.
+        groups: the ``(input-side, output-side)`` group ids the mask was drawn from.
     """
 
-    def __init__(self, in_features: int, out_features: int, mask: torch.Tensor | None = None):
+    def __init__(
+        self, in_features: int, out_features: int, mask: torch.Tensor | None = None, init: str = "seed",
+        groups: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ):
         super().__init__()
-        self.in_features, self.out_features = in_features, out_features
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose from {', '.join(INITS)}")
+        self.in_features, self.out_features, self.init = in_features, out_features, init
         self.weight = nn.Parameter(torch.empty(out_features, in_features))
         self.bias = nn.Parameter(torch.empty(out_features))
         if mask is not None and mask.shape != (out_features, in_features):
             raise ValueError(f"mask shape {tuple(mask.shape)} != ({out_features}, {in_features})")
         self.register_buffer("mask", mask)
+        pre, post = groups if groups is not None else (None, None)
+        self.register_buffer("pre_groups", pre, persistent=False)
+        self.register_buffer("post_groups", post, persistent=False)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # nn.Linear's default init, so the dense baseline starts where a plain snnTorch model would.
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        bound = 1.0 / math.sqrt(self.in_features)
-        nn.init.uniform_(self.bias, -bound, bound)
-        if self.mask is not None:
-            with torch.no_grad():
+        if self.mask is None:
+            bound = 1.0 / math.sqrt(self.in_features)
+            nn.init.uniform_(self.bias, -bound, bound)
+            return
+        with torch.no_grad():
+            if self.init == "torch":
+                nn.init.uniform_(self.bias, -1.0 / math.sqrt(self.in_features), 1.0 / math.sqrt(self.in_features))
                 self.weight.mul_(self.mask)
+                return
+            fan_in = self.mask.sum(1)
+            scale = torch.where((fan_in > 0) & (fan_in < self.in_features), (self.in_features / fan_in.clamp(min=1)).sqrt(), 1.0)
+            self.weight.mul_(torch.where(self.mask.bool(), scale[:, None], 1.0))
+            mean_fan_in = float(fan_in.mean()) if float(fan_in.mean()) > 0 else float(self.in_features)
+            nn.init.uniform_(self.bias, -1.0 / math.sqrt(mean_fan_in), 1.0 / math.sqrt(mean_fan_in))
 
     def effective_weight(self) -> torch.Tensor:
         return self.weight if self.mask is None else self.weight * self.mask

@@ -1,7 +1,13 @@
 r"""Dynamic sparse training: prune and grow rules as pure functions on tensors.
 
-Every update removes ``k`` active connections of a layer (a prune rule) and adds ``k``
-inactive ones (a grow rule), so the number of connections stays exactly constant.
+Every update removes active connections of a layer (a prune rule) and adds as many inactive
+ones (a grow rule), so the number of connections stays constant. How many, and which are
+eligible, follows one of two counts (:func:`rewire`'s ``count``):
+
+* ``"seed"`` (the G2G seed): ``k = floor(fraction * active)``; magnitude pruning removes every
+  active weight with ``|w|`` at or below the k-th smallest (ties all go, so it can be more than
+  k); as many grow back, chosen among *all* inactive connections, the just-pruned included.
+* ``"exact"``: ``k = round(fraction * active)`` exactly, and the just-pruned are not eligible.
 
 Prune rules (which active connections go):
 
@@ -9,16 +15,21 @@ Prune rules (which active connections go):
 * ``random`` — uniformly at random.
 * ``hebb`` — the weakest pre/post spike correlation, :math:`|C_{ij}|` smallest.
 
-Grow rules (which inactive connections come in; just-pruned ones are not eligible):
+Grow rules (which eligible inactive connections come in):
 
 * ``hebb`` — the strongest correlation, :math:`|C_{ij}|` largest (cells that fire together wire
   together; a strongly anti-correlated pair is strongly coupled too, and the sign of the new
-  weight is left to the gradient, as it starts at zero).
+  weight is left to the gradient).
 * ``random`` — uniformly at random (SET's growth).
 
-The correlation of post-synaptic unit *i* and pre-synaptic unit *j* over a window of samples is
-Pearson's, on spike counts: :math:`C = \hat{Y}^\top \hat{X} / n` with :math:`\hat{X}, \hat{Y}` the
-counts centred and scaled to unit variance per unit — one matmul over the buffer.
+Two correlations feed the Hebbian rules:
+
+* :func:`cosine_similarity` (the seed): of the pre- and post-synaptic spike *trains* of one batch,
+  every (step, sample) a coordinate: :math:`C_{ij} = \langle y_i, x_j\rangle / (\|y_i\| \|x_j\|)`,
+  non-negative for spikes.
+* :func:`correlation`: Pearson's, on spike *counts* over a window of samples:
+  :math:`C = \hat{Y}^\top \hat{X} / n` with :math:`\hat{X}, \hat{Y}` the counts centred and scaled to
+  unit variance per unit — one matmul over the buffer.
 """
 
 from __future__ import annotations
@@ -39,6 +50,18 @@ def correlation(pre: torch.Tensor, post: torch.Tensor, eps: float = 1e-6) -> tor
         return x / (x.pow(2).mean(0).sqrt() + eps)
 
     return standardise(post).t() @ standardise(pre) / pre.shape[0]
+
+
+def cosine_similarity(pre_seq: torch.Tensor, post_seq: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Cosine similarity ``[post_units, pre_units]`` of spike trains ``pre_seq [T, B, in]``, ``post_seq [T, B, out]``.
+
+    Each unit's train over all steps and samples (``T * B`` numbers) is one vector.
+    """
+    def unit_rows(x: torch.Tensor) -> torch.Tensor:
+        x = x.reshape(-1, x.shape[-1]).float()
+        return x / (x.norm(dim=0) + eps)
+
+    return unit_rows(post_seq).t() @ unit_rows(pre_seq)
 
 
 def _pick(scores: torch.Tensor, candidates: torch.Tensor, k: int, largest: bool) -> torch.Tensor:
@@ -102,8 +125,9 @@ def rewire(
     grow: str,
     corr: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
+    count: str = "exact",
 ) -> Rewiring:
-    """Prune ``round(fraction * active)`` connections and grow as many.
+    """Prune a ``fraction`` of the active connections and grow as many.
 
     Args:
         weight: ``[out, in]`` weights (read by magnitude pruning).
@@ -113,23 +137,34 @@ def rewire(
         grow: a name in :data:`GROW_RULES`.
         corr: ``[out, in]`` pre/post correlation, needed by the ``hebb`` rules.
         generator: randomness for the ``random`` rules.
+        count: ``"exact"`` (``round(fraction * active)``, just-pruned not regrown) or ``"seed"``
+            (``floor``, magnitude ties all pruned, regrowth among all inactive); see the module doc.
 
     Returns:
         :class:`Rewiring`; the new mask has exactly as many connections as ``mask``.
     """
+    if count not in ("exact", "seed"):
+        raise ValueError(f"unknown count {count!r}; choose exact or seed")
     flat = mask.flatten().bool()
-    k = int(round(fraction * int(flat.sum())))
-    k = min(k, int((~flat).sum()))  # cannot grow more than there is room for
+    active = int(flat.sum())
+    k = int(round(fraction * active)) if count == "exact" else int(fraction * active)
+    if count == "exact":
+        k = min(k, int((~flat).sum()))  # cannot grow more than there is room for
+    empty = torch.empty(0, dtype=torch.long, device=mask.device)
     if k == 0:
-        empty = torch.empty(0, dtype=torch.long, device=mask.device)
         return Rewiring(mask.clone(), empty, empty)
     if "hebb" in (prune, grow) and corr is None:
         raise ValueError("the hebb rules need a correlation matrix")
-    pruned = PRUNE_RULES[prune](weight, flat, k, corr, generator)
-    eligible = ~flat
-    grown = GROW_RULES[grow](weight, eligible, k, corr, generator)
+    if count == "seed" and prune == "set":
+        magnitude = weight.detach().abs().flatten()
+        cut = magnitude[flat].kthvalue(k).values
+        pruned = (flat & (magnitude <= cut)).nonzero().squeeze(1)
+    else:
+        pruned = PRUNE_RULES[prune](weight, flat, k, corr, generator)
     new = flat.clone()
     new[pruned] = False
+    eligible = ~new if count == "seed" else ~flat
+    grown = GROW_RULES[grow](weight, eligible, min(pruned.numel(), int(eligible.sum())), corr, generator)
     new[grown] = True
-    assert int(new.sum()) == int(flat.sum()), "rewiring must keep the number of connections"
+    assert int(new.sum()) == active, "rewiring must keep the number of connections"
     return Rewiring(new.view_as(mask).to(mask.dtype), pruned, grown)

@@ -23,6 +23,8 @@ def test_folds_summary_and_skip_on_rerun(tmp_path):
     accs = [f["val_acc"] for f in report["folds"]]
     assert report["summary"]["val_acc"]["mean"] == pytest.approx(statistics.fmean(accs))
     assert report["summary"]["val_acc"]["std"] == pytest.approx(statistics.stdev(accs))
+    assert report["summary"]["val_acc"]["std_population"] == pytest.approx(statistics.pstdev(accs))  # the seed's np.std
+    assert report["folds_kind"] == "stratified"
     root = tmp_path / NAME
     assert json.loads((root / "crossval.json").read_text())["folds"] == report["folds"]
     assert all((root / f"fold{i}" / ".DONE").exists() for i in range(3))
@@ -89,3 +91,15 @@ def test_missing_ray_is_a_clear_error(tmp_path, monkeypatch):
     assert res.exit_code == 2
     assert "pip install 'snncli[ray]'" in res.output
     assert not any(tmp_path.iterdir())
+
+
+def test_contiguous_folds_are_the_seeds_unshuffled_blocks(tmp_path):
+    res = runner.invoke(app, [*ARGS, "--folds", "contiguous", "--out", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["folds_kind"] == "contiguous" and report["dir"].endswith("_k3_contiguous")
+    results = [json.loads((Path(f["run_dir"]) / "result.json").read_text()) for f in report["folds"]]
+    n = 2000  # synthetic training images
+    assert [r["val_samples"] for r in results] == [n // 3, n // 3, n - 2 * (n // 3)]  # the last takes the rest
+    res = runner.invoke(app, [*ARGS, "--folds", "shuffled", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "--folds" in res.output

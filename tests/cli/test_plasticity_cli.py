@@ -148,7 +148,7 @@ def test_a_checkpoint_of_another_architecture_exits_2(runner, tmp_path):
     res = run(runner, "plasticity", "--checkpoint", run_dir, "--out", tmp_path / "p")
     assert res.exit_code == 2
     assert res.stderr.count("\n") == 1
-    assert "is a dense network (784-16-16-10); plasticity needs a dense input-hidden-classes spiking MLP" in res.stderr
+    assert "is a dense network (784-16-16-16-10); plasticity needs a dense input-hidden-classes spiking MLP" in res.stderr
     assert not (tmp_path / "p").exists()
 
 

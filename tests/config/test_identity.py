@@ -12,6 +12,7 @@ from snncli.engine import CheckpointError, run_paths, train
 
 MLP = dict(dataset="synthetic", model="mlp", hidden_dim=16, T=3, epochs=1, batch_size=32, max_batches=1)
 G2G = dict(dataset="synthetic", model="mixer", hidden_dim=16, groups=2, T=3, epochs=1, batch_size=32, max_batches=1)
+DENSE = dict(dataset="synthetic", model="dense", hidden_dim=16, T=3, epochs=1, batch_size=32, max_batches=1)
 CONV = dict(dataset="synthetic-cifar", model="vgg6", spiking=True, use_flex=True, width=0.25, hidden_dim=16, T=2,
             epochs=1, batch_size=16, max_batches=1)
 
@@ -79,7 +80,7 @@ def test_a_finished_run_is_never_returned_for_any_other_result_affecting_setting
     """Every identity setting, changed alone, is either another run folder (the seeds' run names show it)
     or refused in this one before anything is touched."""
     refused, elsewhere = set(), set()
-    for i, base in enumerate((MLP, G2G, CONV)):
+    for i, base in enumerate((MLP, G2G, DENSE, CONV)):
         base = {**base, "out": tmp_path / str(i)}
         cfg = TrainConfig(**base)
         _finished_folder(cfg)

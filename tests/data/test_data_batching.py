@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from snncli.data import ImageSet, iterate_batches, stratified_kfold, train_val_split
+from snncli.data import ImageSet, contiguous_kfold, iterate_batches, stratified_kfold, train_val_split
 
 
 def _indexed_set(n: int = 103, num_classes: int = 5) -> ImageSet:
@@ -159,3 +159,12 @@ def test_batches_on_gpu():
         assert sorted(seen) == list(range(40))
     xb, _ = next(iterate_batches(_indexed_set(8), 8, shuffle=False, device="cuda"))
     assert xb.is_cuda and _ids(xb) == list(range(8))
+
+
+def test_contiguous_kfold_is_unshuffled_blocks_with_the_remainder_last():
+    folds = contiguous_kfold(11, 3)
+    assert [v.tolist() for _, v in folds] == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9, 10]]
+    for train, val in folds:
+        assert sorted(train.tolist() + val.tolist()) == list(range(11))
+    with pytest.raises(ValueError, match="between 2"):
+        contiguous_kfold(5, 1)

@@ -55,7 +55,7 @@ def test_no_events_and_all_events():
 def _grid_model(max_rate):
     """dense, bf16, weights on a 1/16 grid: every sum is exact, so both paths see identical currents."""
     torch.manual_seed(0)
-    model = create_model("dense", in_shape=(1, 6, 6), num_classes=5, hidden_dim=256, T=12,
+    model = create_model("dense", in_shape=(1, 6, 6), num_classes=5, hidden_dim=256, hidden_layers=2, T=12,
                          learn_beta=True, learn_threshold=True)
     model.set_precision("bf16")
     model.event_max_rate = max_rate

@@ -47,8 +47,9 @@ def test_learned_neurons_equal_snntorch(name, constant, per_neuron):
             assert scale > 0
             torch.testing.assert_close(mine.grad, theirs.grad, rtol=1e-4, atol=1e-5 * max(1.0, scale))
     for layer, lin in zip(model.layers, ref.linears):  # sums in another order: fp32 rounding of the largest
-        atol = 1e-5 * lin.weight.grad.abs().max().item()
-        torch.testing.assert_close(layer.weight.grad, lin.weight.grad, rtol=1e-4, atol=atol)
+        # (three hidden layers of back-propagated rounding: up to ~2e-5 of the largest entry measured)
+        atol = 1e-4 * lin.weight.grad.abs().max().item()
+        torch.testing.assert_close(layer.weight.grad, lin.weight.grad, rtol=1e-3, atol=atol)
 
 
 def test_learned_neurons_on_the_bf16_compact_path():
@@ -84,4 +85,4 @@ def test_fixed_neurons_add_no_state():
     model = create_model("dense", **SMALL)
     assert not any("neurons" in k for k in model.state_dict())
     learned = create_model("dense", **SMALL, learn_beta=True)
-    assert sorted(k for k in learned.state_dict() if "neurons" in k) == [f"neurons.{i}.beta" for i in range(3)]
+    assert sorted(k for k in learned.state_dict() if "neurons" in k) == [f"neurons.{i}.beta" for i in range(4)]  # 3 hidden + readout
