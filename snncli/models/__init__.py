@@ -4,18 +4,25 @@ from . import mlp as _mlp  # noqa: F401  (registers the MLP family)
 from . import vgg as _vgg  # noqa: F401  (registers the conv family)
 from ._registry import create_model, list_models, model_defaults, register_model
 from .adapter import SNNClassifier
-from .flex import MASKINGS, Flex2D, flex_epoch_stats, flex_layers
+from .flex import FLEX_LAYERS, Flex2D, flex_epoch_stats, flex_layers
 from .layers import MaskedLinear
 from .mlp import SNNOutput, SpikingMLP, is_time_constant, logits_of
-from .vgg import ConvNet, is_conv_model
+from .routing import list_joints, list_logits, list_masks, mask_entry, register_joint, register_logits, register_mask
+from .vgg import INITS, NEURONS, ConvNet, is_conv_model
 
 __all__ = [
-    "MASKINGS",
+    "FLEX_LAYERS",
+    "INITS",
+    "NEURONS",
     "ConvNet",
     "Flex2D",
     "flex_epoch_stats",
     "flex_layers",
     "is_conv_model",
+    "list_joints",
+    "list_logits",
+    "list_masks",
+    "mask_entry",
     "MaskedLinear",
     "SNNClassifier",
     "SNNOutput",
@@ -25,5 +32,8 @@ __all__ = [
     "list_models",
     "logits_of",
     "model_defaults",
+    "register_joint",
+    "register_logits",
+    "register_mask",
     "register_model",
 ]
