@@ -11,11 +11,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..models import MASKINGS, is_conv_model, list_models, model_defaults
+from ..models import is_conv_model, list_logits, list_masks, list_models, model_defaults
+from ..models.routing import logits_name, resolve_name
 from .base import StrictModel
-
-MaskingName = Literal["SIGMOID_HARD", "SIGMOID_SOFT", "STE", "NONE"]
-assert set(MaskingName.__args__) == set(MASKINGS)  # one list, checked at import
 
 #: The grid launcher's and the seed launcher's short names for the masking mechanisms.
 MASKING_ALIASES = {"hard": "SIGMOID_HARD", "soft": "SIGMOID_SOFT", "ste": "STE", "none": "NONE"}
@@ -38,15 +36,19 @@ class ConvNetSettings(StrictModel):
     )
     use_flex: bool = Field(
         False,
-        description="Downsampling layers are Flex layers (conv or max-pool per unit); conv models.",
+        description="Convolutions are Flex layers (conv or max-pool per unit); conv models.",
     )
-    masking_mechanism: MaskingName = Field(
+    flex_layers: Literal["all", "downsample"] = Field(
+        "all",
+        description="Which convolutions are Flex layers with use_flex: all (the seed) or only the 2x2 stride-2 downsampling ones.",
+    )
+    masking_mechanism: str = Field(
         "SIGMOID_HARD",
-        description="Flex mask: hard sigmoid, sigmoid, straight-through step, or NONE (plain conv).",
+        description="Flex mask: " + ", ".join(list_masks()) + " (NONE: plain conv).",
     )
-    logits_mechanism: Literal["THRESHOLD"] = Field(
+    logits_mechanism: str = Field(
         "THRESHOLD",
-        description="Flex logits: pooled input minus a learned threshold per unit.",
+        description="Flex logits: " + ", ".join(list_logits()) + ".",
     )
     logits_use_batchnorm: bool = Field(True, description="Batch-normalise the Flex logits.")
     conv_pool_ratio: tuple[float, float] = Field(
@@ -82,8 +84,13 @@ class ConvNetSettings(StrictModel):
     @classmethod
     def _masking_alias(cls, v: Any) -> Any:
         if isinstance(v, str):
-            return MASKING_ALIASES.get(v.lower(), v.upper())
+            return resolve_name(MASKING_ALIASES.get(v.lower(), v), list_masks(), "masking mechanism")
         return v
+
+    @field_validator("logits_mechanism", mode="before")
+    @classmethod
+    def _logits_name(cls, v: Any) -> Any:
+        return logits_name(v) if isinstance(v, str) else v
 
     @field_validator("conv_pool_ratio", mode="before")
     @classmethod

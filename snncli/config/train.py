@@ -113,7 +113,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
 
         MLPs (G2G seed): ``[resnet_]{dataset}_{model}_p{p_inter}_T{T}_{enc}[_cp{cp}_cg{cg}]``.
         Conv models (PlasticFlex seed): ``{dataset}_{model}_{ANN|SNN}_{STBP|NoSTBP}_{FLEX|NoFLEX}``,
-        then ``_T{T}`` for an SNN, ``_{mask}_r{a}-{b}`` with Flex, ``_w{width}`` below full width.
+        then ``_T{T}`` for an SNN, ``_{mask}_r{a}-{b}[_flexdownsample]`` with Flex, ``_w{width}`` below full width.
         """
         if is_conv_model(self.model):
             return self._conv_run_name()
@@ -132,6 +132,8 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         if self.use_flex:
             a, b = self.conv_pool_ratio
             parts += [self.masking_mechanism.lower(), f"r{a:g}-{b:g}"]
+            if self.flex_layers != "all":
+                parts.append(f"flex{self.flex_layers}")
         if self.width != 1.0:
             parts.append(f"w{self.width:g}")
         return "_".join(parts)

@@ -34,7 +34,7 @@ IDENTITY_KEYS = (
     "dataset", "model", "hidden_dim", "p_inter", "groups", "T", "enc", "beta", "threshold",
     "surrogate", "optimizer", "seed", "use_resnet", "sparsity_mode", "engine",
     "cp", "cg", "update_every", "prune_fraction", "hebb_window", "alpha_reg", "weight_clip",
-    "spiking", "use_stbp", "use_flex", "masking_mechanism", "logits_mechanism", "logits_use_batchnorm",
+    "spiking", "use_stbp", "use_flex", "flex_layers", "masking_mechanism", "logits_mechanism", "logits_use_batchnorm",
     "conv_pool_ratio", "width", "dropout", "in_shape",
 )
 
