@@ -99,15 +99,28 @@ def plot_landscape_contour(coords: torch.Tensor, z: torch.Tensor, path: Path, ti
     return save(fig, path)
 
 
-def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, title: str = "Loss surface", label: str = "loss") -> Path:
-    """A 3-D surface of a 2-D grid."""
-    _check_2d(coords, z)
-    import matplotlib.pyplot as plt
+def smooth_surface(z: np.ndarray, sigma: float) -> np.ndarray:
+    """``z`` convolved with a Gaussian of ``sigma`` grid steps, edges mirrored (half-sample), truncated at
+    4 sigma: what ``scipy.ndimage.gaussian_filter(z, sigma)`` computes, for display only."""
+    z = np.asarray(z, dtype=np.float64)
+    if sigma <= 0:
+        return z
+    radius = int(4.0 * sigma + 0.5)
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    k /= k.sum()
+    for axis in range(z.ndim):
+        pad = [(0, 0)] * z.ndim
+        pad[axis] = (radius, radius)
+        padded = np.pad(z, pad, mode="symmetric")
+        z = np.apply_along_axis(lambda v: np.convolve(v, k, mode="valid"), axis, padded)
+    return z
 
-    fig = plt.figure(figsize=(6.5, 5.0))
-    ax = fig.add_subplot(projection="3d")
+
+def _surface_axes(fig, coords: torch.Tensor, z: torch.Tensor, label: str, smooth: float):
     a, b = np.meshgrid(coords.numpy(), coords.numpy(), indexing="ij")
-    ax.plot_surface(a, b, z.numpy(), cmap="viridis", linewidth=0, antialiased=True, alpha=0.95)
+    zz = smooth_surface(z.numpy(), smooth)
+    ax = fig.add_subplot(projection="3d")
+    surf = ax.plot_surface(a, b, zz, cmap="viridis", linewidth=0, antialiased=True, alpha=0.95)
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(5))  # fewer ticks: 3-D tick labels overlap easily
@@ -115,5 +128,62 @@ def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, ti
     ax.set_xlabel("direction 1 (a)")
     ax.set_ylabel("direction 2 (b)")
     ax.set_zlabel(label)
-    ax.set_title(title)
+    return ax, surf
+
+
+def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, title: str = "Loss surface",
+                           label: str = "loss", smooth: float = 0.0, colorbar: bool = False) -> Path:
+    """A 3-D surface of a 2-D grid; ``smooth`` > 0 draws it Gaussian-smoothed by that many grid steps
+    (the seed smooths by 1 before drawing; the saved numbers are never smoothed)."""
+    _check_2d(coords, z)
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(7.0 if colorbar else 6.5, 5.0))
+    ax, surf = _surface_axes(fig, coords, z, label, smooth)
+    if colorbar:
+        fig.colorbar(surf, ax=ax, shrink=0.5, aspect=8, pad=0.1, label=label)
+    ax.set_title(title + (f"\n(drawn smoothed, Gaussian sigma {smooth:g} grid steps)" if smooth > 0 else ""))
     return save(fig, path)
+
+
+def animate_landscape(coords: torch.Tensor, z: torch.Tensor, path: Path, title: str = "Loss surface",
+                      label: str = "loss", smooth: float = 0.0, frames: int = 120, fps: int = 30,
+                      elevation: float = 30.0, dpi: int = 80) -> Path:
+    """An animated GIF of the 3-D surface turning once around its vertical axis (the seed's
+    ``loss_surface.gif``: 120 frames at 30 frames per second, elevation 30 degrees), written atomically.
+
+    Raises:
+        ValueError: ``frames`` < 2 or ``fps`` < 1, or values not ``[R, R]``.
+    """
+    _check_2d(coords, z)
+    if frames < 2 or fps < 1:
+        raise ValueError(f"an animation needs at least 2 frames and 1 frame per second, got {frames} and {fps}")
+    import os
+    import tempfile
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    fig = plt.figure(figsize=(6.4, 4.8), dpi=dpi)
+    ax, _ = _surface_axes(fig, coords, z, label, smooth)
+    ax.set_title(title)
+    images = []
+    try:
+        for azimuth in np.linspace(0.0, 360.0, frames, endpoint=False):
+            ax.view_init(elev=elevation, azim=azimuth)
+            fig.canvas.draw()
+            rgba = np.asarray(fig.canvas.buffer_rgba())
+            images.append(Image.fromarray(rgba[..., :3].copy()).quantize(colors=255, method=Image.Quantize.MEDIANCUT))
+    finally:
+        plt.close(fig)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".gif")
+    os.close(fd)
+    try:
+        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+if TYPE_CHECKING:
+    import torch
 
 from ._figure import new_figure, save
 
@@ -37,4 +40,55 @@ def plot_attack_curves(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
+    return save(fig, path)
+
+
+def plot_adversarial_examples(
+    examples: Sequence[tuple[float, "torch.Tensor"]], path: Path, title: str = "Adversarial examples",
+    eps_unit: str = "", predictions: Sequence[Sequence[int]] | None = None, labels: Sequence[int] | None = None,
+    columns: int = 8,
+) -> Path:
+    """The images an attack produced at each budget, side by side (the seed saved one PNG per eps).
+
+    Args:
+        examples: ``(eps, images [K, C, H, W] in [0, 1])`` per budget, ascending; eps 0 shows the clean images.
+        path: PNG to write.
+        eps_unit: what eps measures (shown in the panel titles' legend).
+        predictions: per budget, the model's class for each of the K images (optional).
+        labels: the K true classes (optional; wrong predictions are titled in red).
+        columns: budgets per row of the figure (a long grid wraps).
+
+    Raises:
+        ValueError: no examples, or image batches of different shapes.
+    """
+    import matplotlib.pyplot as plt
+
+    if not examples:
+        raise ValueError("no adversarial examples to plot")
+    shapes = {tuple(img.shape) for _, img in examples}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 4:
+        raise ValueError(f"every budget needs images of one shape [K, C, H, W], got {sorted(shapes)}")
+    k = next(iter(shapes))[0]
+    n = len(examples)
+    cols = min(columns, n)
+    blocks = (n + cols - 1) // cols
+    fig, axes = plt.subplots(blocks * k, cols, figsize=(1.3 * cols, 1.45 * blocks * k), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for j, (eps, images) in enumerate(examples):
+        block, col = divmod(j, cols)
+        for i in range(k):
+            ax = axes[block * k + i, col]
+            img = images[i].detach().float().clamp(0, 1).cpu()
+            ax.imshow(img[0].numpy() if img.shape[0] == 1 else img.permute(1, 2, 0).numpy(),
+                      cmap="gray" if img.shape[0] == 1 else None, vmin=0, vmax=1)
+            text = f"eps {eps:.3g}"
+            color = "black"
+            if predictions is not None:
+                pred = int(predictions[j][i])
+                text += f"\npred {pred}"
+                if labels is not None and pred != int(labels[i]):
+                    color = "tab:red"
+            ax.set_title(text, fontsize=7, color=color)
+    fig.suptitle(title + (f"\n(eps: {eps_unit})" if eps_unit else ""), fontsize=9)
     return save(fig, path)
