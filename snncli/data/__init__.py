@@ -28,6 +28,7 @@ from snncli.data.errors import (
     UnknownDatasetError,
 )
 from snncli.data.folder import FolderImageSet
+from snncli.data.normalization import SEED_STATS, broadcast_stats, normalization_stats
 from snncli.data.locations import FileSpec, cache_dir
 from snncli.data.splits import stratified_kfold, train_val_split
 
@@ -41,6 +42,9 @@ __all__ = [
     "DatasetNotFoundError",
     "FileSpec",
     "FolderImageSet",
+    "SEED_STATS",
+    "broadcast_stats",
+    "normalization_stats",
     "ImageSet",
     "UnknownDatasetError",
     "cache_dir",
