@@ -40,3 +40,17 @@ def test_lr_schedules():
 def test_augmentation_defaults_to_crop_flip_for_cifar_shaped_data_only():
     assert TrainConfig(dataset="synthetic-cifar", model="vgg6").augment == "crop-flip"
     assert TrainConfig(dataset="synthetic").augment == "none"
+
+
+def test_input_noise_is_gaussian_in_normalised_units():
+    from snncli.engine.augment import add_input_noise
+
+    x = torch.full((4000, 3, 4, 4), 0.5)
+    out = add_input_noise(x, 0.1, torch.Generator().manual_seed(0), scale=(0.2, 0.4, 1.0))
+    per_channel = (out - x).transpose(0, 1).reshape(3, -1)
+    assert per_channel.mean(1).abs().max() < 0.002
+    torch.testing.assert_close(per_channel.std(1), torch.tensor([0.02, 0.04, 0.1]), rtol=0.02, atol=0)
+    assert out.max() > 0.5 + 0.1 * 3  # not clipped (the seed does not clip)
+    assert add_input_noise(x, 0.0, torch.Generator()) is x
+    again = add_input_noise(x, 0.1, torch.Generator().manual_seed(0), scale=(0.2, 0.4, 1.0))
+    assert torch.equal(out, again)
