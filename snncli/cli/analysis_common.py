@@ -36,7 +36,7 @@ def analysis_errors() -> Iterator[None]:
     Inside :func:`user_errors`, it answers first: a checkpoint error here needs no ``--force`` hint.
     """
     from ..engine import CheckpointError
-    from ..engine.analyze import AnalysisInputError
+    from ..jobs.common import AnalysisInputError
 
     try:
         yield
@@ -55,7 +55,7 @@ class AnalysisProgress:
         self.tasks: dict[str, Any] = {}
 
     def callbacks(self):
-        from ..engine.analyze import AnalysisCallbacks
+        from ..jobs.common import AnalysisCallbacks
 
         return AnalysisCallbacks(on_log=self.log, on_progress=self.update)
 
@@ -79,16 +79,14 @@ class AnalysisProgress:
             self.progress = None
 
 
-def run_command(job: str, model, values: dict, config: Optional[Path], json_out: bool, table=None) -> dict:
+def run_command(job, model, values: dict, config: Optional[Path], json_out: bool, table=None) -> dict:
     """The body of every analysis command: validate ``values`` (over ``--config``) into ``model``,
-    run ``engine.analyze.<job>``, report. Bad input and unusable runs exit 2 with one line."""
+    run ``job(cfg, callbacks)``, report. Bad input and unusable runs exit 2 with one line."""
     from .errors import user_errors
 
     with user_errors(), analysis_errors():
-        from ..engine import analyze  # torch-heavy: imported only when a command runs
-
         cfg = model(**merge(values, config))
-        return run_job(getattr(analyze, job), cfg, json_out, table)
+        return run_job(job, cfg, json_out, table)
 
 
 def run_job(job, cfg, json_out: bool, table=None) -> dict:

@@ -64,7 +64,9 @@ def analyze_command(
       snn analyze runs/my_run --skip hessian --skip landscape
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    run_command("analyze", C, values, config, json_out, suite_table)
+    from ..jobs.analyze import analyze as job  # torch-heavy: imported only when the command runs
+
+    run_command(job, C, values, config, json_out, suite_table)
 
 
 __all__ = ["SUITE_PARTS", "analyze_command"]

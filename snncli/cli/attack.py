@@ -72,4 +72,6 @@ def attack_command(
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out", "attack")}
     values["attacks"] = [a.strip() for a in attack.split(",") if a.strip()]
-    run_command("attack", C, values, config, json_out, attack_table)
+    from ..jobs.attack import attack as job  # torch-heavy: imported only when the command runs
+
+    run_command(job, C, values, config, json_out, attack_table)

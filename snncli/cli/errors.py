@@ -29,7 +29,7 @@ def user_errors() -> Iterator[None]:
     from ..engine import CheckpointError, DeviceUnavailableError
     from ..engine.backbone import BackboneMissingError
     from ..engine.crossval import ExecutorUnavailableError
-    from ..engine.plasticity import PlasticityInputError
+    from ..jobs.plasticity import PlasticityInputError
     from ..engine.trainer import InputMismatchError
 
     try:

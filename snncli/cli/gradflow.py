@@ -56,4 +56,6 @@ def gradflow_command(
       snn gradflow runs/my_run --batches 8 --json | jq .vanishing
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    run_command("gradflow", C, values, config, json_out, gradflow_table)
+    from ..jobs.gradflow import gradflow as job  # torch-heavy: imported only when the command runs
+
+    run_command(job, C, values, config, json_out, gradflow_table)

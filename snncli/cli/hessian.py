@@ -51,7 +51,9 @@ def hessian_command(
       snn hessian runs/my_run --batches 4 --top-k 5 --per-layer --json | jq .eigenvalues
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    run_command("hessian", C, values, config, json_out, lambda r: files_table(r, [
+    from ..jobs.hessian import hessian as job  # torch-heavy: imported only when the command runs
+
+    run_command(job, C, values, config, json_out, lambda r: files_table(r, [
         ("top eigenvalues", ", ".join(f"{e:.5g}" for e in r.get("eigenvalues", []))),
         ("trace", r.get("trace")),
         ("Lanczos extremes", ", ".join(f"{e:.5g}" for e in r.get("lanczos_extremes", []))), ("loss", r["loss"]), ("parameters", r["parameters"]),

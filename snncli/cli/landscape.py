@@ -49,7 +49,9 @@ def landscape_command(
       snn landscape runs/my_run --directions hessian --dims 1 --range 0.5 --resolution 21
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    run_command("landscape", C, values, config, json_out, lambda r: files_table(r, [
+    from ..jobs.landscape import landscape as job  # torch-heavy: imported only when the command runs
+
+    run_command(job, C, values, config, json_out, lambda r: files_table(r, [
         ("centre loss", r["centre_loss"]), ("model loss", r["model_loss"]), ("centre accuracy", r["centre_accuracy"]),
         ("min loss", r["min_loss"]), ("max loss", r["max_loss"]), ("time_s", r["time_s"]),
     ]))

@@ -40,7 +40,7 @@ class PlasticityProgress:
         self.task = None
 
     def callbacks(self):
-        from ..engine.plasticity import PlasticityCallbacks
+        from ..jobs.plasticity import PlasticityCallbacks
 
         return PlasticityCallbacks(
             train=self.train_cbs, on_log=self.train.log, on_post_start=self.post_start,
@@ -118,7 +118,7 @@ def plasticity_command(
       snn plasticity --baseline stdp                              # the network trained by STDP alone
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    from ..engine.plasticity import run_plasticity
+    from ..jobs.plasticity import run_plasticity
 
     with user_errors():
         file_values = load_config_file(config) if config else {}

@@ -49,7 +49,9 @@ def visualize_command(
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out", "what")}
     values["what"] = [w.strip() for w in what.split(",") if w.strip()]
-    run_command("visualize", C, values, config, json_out, lambda r: files_table(r, [
+    from ..jobs.visualize import visualize as job  # torch-heavy: imported only when the command runs
+
+    run_command(job, C, values, config, json_out, lambda r: files_table(r, [
         *[(f"skipped {k}", v) for k, v in r["skipped"].items()],
         *[(f"firing rate {k}", v) for k, v in (r.get("firing_rates") or {}).items()],
         ("test accuracy", (r.get("confusion") or {}).get("accuracy")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+import sys
 
 import numpy as np
 import torch
@@ -107,6 +108,16 @@ def return_freed_memory(threshold: int = 64 * 1024) -> bool:
     measures the peak of live memory, not whatever the heap happened to keep.
     """
     return _mallopt(_M_MMAP_THRESHOLD, threshold)
+
+
+def peak_rss_mb() -> float | None:
+    """The process's peak resident set in MiB; ``None`` where the platform has no ``resource`` module (Windows)."""
+    try:
+        import resource  # POSIX only: imported here so that Windows (--device directml) still runs
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # macOS: bytes; Linux: KiB
 
 
 def seed_everything(seed: int) -> None:

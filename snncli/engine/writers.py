@@ -8,20 +8,41 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import IO, Any, Callable, Sequence
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers never see a half-written file."""
+def _write_atomic(path: Path, mode: str, write: Callable[[IO], None]) -> None:
+    """Replace ``path`` with what ``write`` puts into a temporary file beside it, so readers never
+    see a half-written file and an interrupt leaves the previous version."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, mode) as f:
+            write(f)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so readers never see a half-written file."""
+    _write_atomic(path, "w", lambda f: f.write(text))
+
+
+def write_torch(path: Path, obj: Any) -> None:
+    """``torch.save(obj)`` to ``path``, atomically (state dicts and other tensor files)."""
+    import torch
+
+    _write_atomic(path, "wb", lambda f: torch.save(obj, f))
+
+
+def write_npz(path: Path, **arrays: Any) -> None:
+    """``numpy.savez`` of ``arrays`` to ``path``, atomically."""
+    import numpy as np
+
+    _write_atomic(path, "wb", lambda f: np.savez(f, **arrays))
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -9,8 +9,9 @@ from .competitive import (
     wta_spikes,
 )
 from .rules import Rule, get_rule, list_rules, register_rule, traces
+from .stdp_baseline import CompetitiveLayer, init_layer, spike_counts, stdp_step
 
 __all__ = [
-    "Rule", "assign_classes", "get_rule", "list_rules", "normalize_rows", "predict_by_assignment",
-    "register_rule", "traces", "update_thresholds", "wta_spikes",
+    "CompetitiveLayer", "Rule", "assign_classes", "get_rule", "init_layer", "list_rules", "normalize_rows",
+    "predict_by_assignment", "register_rule", "spike_counts", "stdp_step", "traces", "update_thresholds", "wta_spikes",
 ]

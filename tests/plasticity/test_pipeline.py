@@ -5,7 +5,7 @@ import torch
 
 from snncli.config import TrainConfig
 from snncli.data.synthetic import make_synthetic
-from snncli.engine.plasticity import post_train_epoch, seed_state_dict
+from snncli.jobs.plasticity import post_train_epoch, seed_state_dict
 from snncli.engine.trainer import _check_identity, clip_parameters, spikes_per_sample
 from snncli.models import create_model
 from snncli.plasticity import get_rule

@@ -1,0 +1,111 @@
+"""``snn attack``: accuracy under each attack at every eps, for each selected run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..attacks import attack_class, robust_accuracy
+from ..config import AttackConfig
+from ..engine.checkpoint import CheckpointError, load_checkpoint
+from ..engine.device import resolve_device
+from ..engine.runs import find_checkpoint, find_runs
+from ..engine.writers import write_csv, write_json
+from .common import AnalysisCallbacks, AnalysisInputError, adapter, open_run, out_dir, sample
+
+
+def select_runs(paths: Sequence[Path], top_n: int | None = None) -> list[tuple[Path, float | None]]:
+    """The runs ``paths`` name (run folders, checkpoints, or folders of runs), each with its best
+    validation accuracy; with ``top_n``, only the ``top_n`` best by validation accuracy.
+
+    Raises:
+        AnalysisInputError: a path that holds no run.
+    """
+    found: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        try:
+            found.append(find_checkpoint(p))
+            continue
+        except CheckpointError:
+            if not p.is_dir():
+                raise
+        runs = find_runs(p)
+        if not runs:
+            raise AnalysisInputError(f"{p}: no run folders (with config.json and a checkpoint) below it")
+        found += [find_checkpoint(r) for r in runs]
+    scored = []
+    for ckpt in dict.fromkeys(found):  # de-duplicate, keep order
+        history = load_checkpoint(ckpt).get("history", [])
+        vals = [r["val_acc"] for r in history if r.get("val_acc") is not None]
+        scored.append((ckpt, max(vals) if vals else None))
+    if top_n is not None:
+        scored.sort(key=lambda t: -1.0 if t[1] is None else t[1], reverse=True)
+        scored = scored[:top_n]
+    return scored
+
+
+def _row_writer(rows: list, settings: dict, json_path: Path, csv_path: Path, label: str, total: int,
+                cb: AnalysisCallbacks) -> Callable[[dict[str, Any]], None]:
+    """Append a measured eps row and rewrite that attack's JSON and CSV at once (nothing lost on interrupt)."""
+
+    def save(row: dict[str, Any]) -> None:
+        rows.append(row)
+        write_json(json_path, {**settings, "results": rows})
+        write_csv(csv_path, rows)
+        cb.on_log(f"  {settings['attack']:7s} eps={row['eps_255']:g}/255  accuracy={row['accuracy']:.4f}  ({row['time_s']:.1f}s)")
+        cb.on_progress(label, len(rows), total)
+
+    return save
+
+
+def attack(cfg: AttackConfig, callbacks: AnalysisCallbacks | None = None) -> dict[str, Any]:
+    """``snn attack``: accuracy under each attack at every eps, for each selected run.
+
+    Writes per run ``attack_<name>.json`` and ``.csv`` (rewritten after every eps) and
+    ``attack.png`` (every attack of the run); with several runs also ``attack_<name>_runs.png``
+    (one line per run) in ``--out``, or in ``analysis/`` beside the first run's folder.
+    """
+    from ..plots import plot_attack_curves
+
+    cb = callbacks or AnalysisCallbacks()
+    device = resolve_device(cfg.device)
+    selected = select_runs(cfg.runs, cfg.top_n)
+    many = len(selected) > 1
+    results, per_attack = [], {name: {} for name in cfg.attacks}
+    for ckpt, val_acc in selected:
+        run = open_run(ckpt, device, images_needed=True)
+        name = run.checkpoint.stem
+        folder = out_dir(run, (cfg.out / name) if (cfg.out is not None and many) else cfg.out)
+        clf = adapter(run, cfg.seed, cfg.eot)
+        x, y = sample(run, cfg.sample_size, cfg.seed, device)
+        cb.on_log(f"{name}: {len(x)} test samples, T={run.cfg.T} enc={run.cfg.enc} readout={run.cfg.loss}"
+                  + (f" eot={cfg.eot}" if cfg.eot > 1 and clf.stochastic else "") + f", val_acc={val_acc}")
+        entry = {"run": str(run.dir), "name": name, "checkpoint": str(run.checkpoint), "val_acc": val_acc,
+                 "attacks": {}, "files": []}
+        for atk in cfg.attacks:
+            options = {"samples": cfg.spsa_samples, "lr": cfg.spsa_lr, "delta": cfg.spsa_delta} if atk == "spsa" else {}
+            settings = {"attack": atk, "gradient_free": attack_class(atk).gradient_free, "steps": cfg.steps,
+                        "alpha": cfg.alpha, "seed": cfg.seed, "eot": cfg.eot, "sample_size": len(x), **options,
+                        "run": str(run.dir), "T": run.cfg.T, "enc": run.cfg.enc, "readout": run.cfg.loss,
+                        "surrogate": run.cfg.surrogate}
+            rows: list[dict[str, Any]] = []
+            json_path, csv_path = folder / f"attack_{atk}.json", folder / f"attack_{atk}.csv"
+
+            save_row = _row_writer(rows, settings, json_path, csv_path, f"{name} {atk}", len(cfg.eps), cb)
+            robust_accuracy(clf, atk, x, y, cfg.eps, steps=cfg.steps, alpha=cfg.alpha, seed=cfg.seed,
+                            batch_size=cfg.batch_size, options=options, on_eps=save_row)
+            entry["attacks"][atk] = rows
+            entry["files"] += [str(json_path), str(csv_path)]
+            per_attack[atk][name] = rows
+        dashed = [a for a in cfg.attacks if attack_class(a).gradient_free]
+        plot = plot_attack_curves(entry["attacks"], folder / "attack.png", title=f"Accuracy under attack\n{name}", dashed=dashed)
+        entry["files"].append(str(plot))
+        results.append(entry)
+    files = []
+    if many:
+        folder = Path(cfg.out) if cfg.out is not None else Path(results[0]["run"]) / "analysis"
+        for atk, curves in per_attack.items():
+            files.append(str(plot_attack_curves(curves, folder / f"attack_{atk}_runs.png",
+                                                title=f"{atk.upper()}: accuracy under attack, {len(curves)} runs")))
+    return {"eps": cfg.eps, "attacks": cfg.attacks, "runs": results, "files": files}

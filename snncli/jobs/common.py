@@ -1,0 +1,77 @@
+"""What the jobs over trained runs share: callbacks, the input error, opening a run, sampling its test set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from ..data import iterate_batches
+from ..engine.device import resolve_device, resolve_precision
+from ..engine.runs import LoadedRun, load_run
+from ..models import SNNClassifier
+
+
+class AnalysisInputError(ValueError):
+    """A run or setting the analysis cannot work with (bad input: exit 2)."""
+
+
+@dataclass
+class AnalysisCallbacks:
+    """Hooks the analysis jobs call; every one optional. The CLI turns them into stderr lines."""
+
+    on_log: Callable[[str], None] = lambda msg: None
+    on_progress: Callable[[str, int, int], None] = lambda task, done, total: None
+
+
+def open_run(path: Path, device: torch.device, images_needed: bool = False) -> LoadedRun:
+    """The run at ``path`` on ``device``, in the precision it was trained in."""
+    run = load_run(path, device=device)
+    if hasattr(run.model, "set_precision"):
+        # As the run was trained and evaluated (bf16 products where they are fast); first-order
+        # jobs run in it, the Hessian switches to fp32 (see use_fp32).
+        run.model.set_precision(resolve_precision(run.cfg.precision, device))
+    if images_needed and run.cfg.use_resnet:
+        raise AnalysisInputError(
+            f"{run.dir}: a --use-resnet run reads ResNet features, not images; attacks need image inputs"
+        )
+    return run
+
+
+def out_dir(run: LoadedRun, out: Path | None) -> Path:
+    """``out``, or the run's ``analysis/`` folder; created."""
+    folder = Path(out) if out is not None else run.dir / "analysis"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def adapter(run: LoadedRun, seed: int, eot: int = 1) -> SNNClassifier:
+    return SNNClassifier.from_run(run.model, run.cfg, eot=eot, seed=seed)
+
+
+def prepare(cfg, callbacks: AnalysisCallbacks | None):
+    """What every single-run job starts with: callbacks, device, the opened run, its output folder."""
+    device = resolve_device(cfg.device)
+    run = open_run(cfg.run, device)
+    return callbacks or AnalysisCallbacks(), device, run, out_dir(run, cfg.out)
+
+
+def sample(run: LoadedRun, n: int, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` test samples in a seeded random order (all classes mixed), on ``device``."""
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(run.test), generator=gen)[: min(n, len(run.test))]
+    x, y = next(iterate_batches(run.test.subset(idx), len(idx), shuffle=False, device=device))
+    return x, y
+
+
+def fixed_batches(run: LoadedRun, n_batches: int, batch_size: int, seed: int, device: torch.device) -> list:
+    """``n_batches`` batches of seeded test samples (the same every call)."""
+    x, y = sample(run, n_batches * batch_size, seed, device)
+    return [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+
+
+def use_fp32(run: LoadedRun) -> None:
+    if hasattr(run.model, "set_precision"):
+        run.model.set_precision("fp32")  # exact state and a twice-differentiable surrogate

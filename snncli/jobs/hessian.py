@@ -1,0 +1,70 @@
+"""``snn hessian``: top eigenvalues, trace and spectral density of the loss Hessian at the trained weights."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..analysis.evaluation import loss_and_accuracy
+from ..analysis.hessian import FixedBatches, hessian_spectrum, spectral_density
+from ..config import HessianConfig
+from ..engine.device import peak_rss_mb
+from ..engine.writers import write_json
+from .common import AnalysisCallbacks, adapter, fixed_batches, prepare, use_fp32
+
+
+def _peak_rss_mb() -> float | None:
+    peak = peak_rss_mb()
+    return None if peak is None else round(peak, 1)
+
+
+def hessian(cfg: HessianConfig, callbacks: AnalysisCallbacks | None = None) -> dict[str, Any]:
+    """``snn hessian``: top eigenvalues, trace, spectral density (and per layer) at the trained weights."""
+    from ..plots import plot_layer_eigenvalues, plot_spectral_density
+
+    cb, device, run, folder = prepare(cfg, callbacks)
+    use_fp32(run)
+    clf = adapter(run, cfg.seed)
+    data = FixedBatches(fixed_batches(run, cfg.batches, cfg.batch_size, cfg.seed, device), clf, cfg.seed)
+    loss, acc = loss_and_accuracy(clf, data)
+    cb.on_log(f"{run.checkpoint.stem}: {sum(len(y) for _, y in data.batches)} samples in {len(data)} batches, "
+              f"loss {loss:.4f}, accuracy {acc:.4f}")
+    start, rss0 = time.perf_counter(), _peak_rss_mb()
+    timings: dict[str, float] = {}
+    peaks: dict[str, float] = {}
+    last = [start, None]
+
+    def part(name: str) -> None:
+        now = time.perf_counter()
+        if last[1] is not None:
+            timings[last[1]] = round(now - last[0], 2)
+            peaks[last[1]] = _peak_rss_mb()  # flat across parts = no growth with iterations
+        last[:] = [now, name]
+        if name != "done":
+            cb.on_log(f"  {name} ...")
+
+    res = hessian_spectrum(
+        clf, data, device, top_k=cfg.top_k, iters=cfg.iters, tol=cfg.tol, trace_iters=cfg.trace_iters,
+        density_steps=cfg.density_steps, density_runs=cfg.density_runs, per_layer=cfg.per_layer, seed=cfg.seed,
+        on_part=part,
+    )
+    part("done")
+    res.pop("eigenvectors", None)
+    out = {
+        "run": str(run.dir), "loss": loss, "accuracy": acc, "samples": sum(len(y) for _, y in data.batches),
+        **res, "time_s": round(time.perf_counter() - start, 2), "part_time_s": timings, "peak_rss_mb_after_part": peaks,
+        "peak_rss_mb": _peak_rss_mb(), "peak_rss_mb_before": rss0,
+        "settings": cfg.model_dump(mode="json"), "files": [],
+    }
+    files = [folder / "hessian.json"]
+    if "density" in res:
+        grid, dens = spectral_density(res["density"]["nodes"], res["density"]["weights"])
+        files.append(plot_spectral_density(grid, dens, folder / "hessian_density.png",
+                                           title=f"Hessian eigenvalue density\n{run.checkpoint.stem}",
+                                           eigenvalues=res.get("eigenvalues", ()), nodes=res["density"]["nodes"][0]))
+    if res.get("per_layer"):
+        files.append(plot_layer_eigenvalues(res["per_layer"], folder / "hessian_layers.png",
+                                            title=f"Top Hessian eigenvalue per layer\n{run.checkpoint.stem}"))
+    out["files"] = [str(f) for f in files]
+    write_json(folder / "hessian.json", out)
+    return out

@@ -1,0 +1,124 @@
+"""Post-training: unsupervised passes of a local rule over a copy of the baseline, evaluated after each."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ...analysis.metrics import confusion_matrix, per_class_metrics
+from ...config import TrainConfig
+from ...config.plasticity import PlasticityConfig
+from ...data import ImageSet, encode, iterate_batches
+from ...engine.trainer import clip_parameters, epoch_generator
+from ...models import SpikingMLP, logits_of
+from ...plasticity import get_rule
+from .baseline import Baseline
+from .common import PlasticityCallbacks
+
+RULES_VERSION = 2  # part of every post-training fingerprint: bump when a rule's arithmetic changes
+
+
+@torch.no_grad()
+def evaluate_classifier(model: torch.nn.Module, data: ImageSet, tcfg: TrainConfig, device: torch.device) -> dict[str, Any]:
+    """Test accuracy, confusion matrix and per-class metrics (scikit-learn's definitions)."""
+    model.eval()
+    gen = epoch_generator(tcfg.seed, 10_002, device)  # the encodings trainer.evaluate uses on the test set
+    preds, targets = [], []
+    for x, y in iterate_batches(data, 1000, shuffle=False, device=device):
+        out = model(encode(x, tcfg.T, tcfg.enc, tcfg.enc_scale, tcfg.enc_bias, generator=gen))
+        preds.append(logits_of(out, tcfg.loss).argmax(1).cpu())
+        targets.append(y.cpu())
+    cm = confusion_matrix(torch.cat(preds), torch.cat(targets), data.num_classes)
+    metrics = per_class_metrics(cm, data.classes)
+    return {"acc": metrics["accuracy"], "macro_f1": metrics["macro"]["f1"], "cm": cm.tolist(), "metrics": metrics}
+
+
+def fingerprint(model: SpikingMLP, cfg: PlasticityConfig) -> str:
+    """What a post-training result depends on: the baseline's weights and the post-training settings."""
+    h = hashlib.sha1()
+    for v in model.state_dict().values():
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    h.update(json.dumps([RULES_VERSION, cfg.rule, cfg.tau, cfg.post_epochs, cfg.batch_size, cfg.max_batches, cfg.seed, cfg.weight_clip]).encode())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- post-training
+
+
+@torch.no_grad()
+def post_train_epoch(
+    model: SpikingMLP, data: ImageSet, tcfg: TrainConfig, rule: Callable[..., torch.Tensor], eta: float,
+    params: dict[str, float], batch_size: int, clip: float | None, generator: torch.Generator,
+    max_batches: int | None = None, on_batch: Callable[[int], None] = lambda i: None,
+) -> int:
+    """One unsupervised pass: every batch changes every layer by ``rule`` from its pre/post spikes; labels unused.
+
+    Returns:
+        The number of batches applied.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    n = 0
+    for i, (x, _) in enumerate(iterate_batches(data, batch_size, shuffle=True, generator=generator, device=device)):
+        if max_batches is not None and i >= max_batches:
+            break
+        x_seq = encode(x, tcfg.T, tcfg.enc, tcfg.enc_scale, tcfg.enc_bias, generator=generator)
+        out = model(x_seq, record=True)
+        pres = [x_seq.flatten(2), *out.hidden[:-1]]
+        # Every update from this batch's activity first, then applied: layers change together.
+        deltas = [rule(pre, post, layer.weight, eta, **params) for layer, pre, post in zip(model.layers, pres, out.hidden)]
+        for layer, dw in zip(model.layers, deltas):
+            layer.weight.add_(dw)
+        if clip is not None:
+            clip_parameters(model, clip)
+        on_batch(i)
+        n += 1
+    return n
+
+
+def _rule_params(rule: Callable[..., torch.Tensor], cfg: PlasticityConfig) -> dict[str, float]:
+    accepted = inspect.signature(rule).parameters
+    return {k: v for k, v in {"tau": cfg.tau}.items() if k in accepted}
+
+
+def run_eta(
+    baseline: Baseline, cfg: PlasticityConfig, eta: float, before: dict[str, Any], device: torch.device,
+    cb: PlasticityCallbacks,
+) -> tuple[dict[str, Any], SpikingMLP]:
+    """Post-train a copy of the baseline with one ``eta``; evaluate after every epoch."""
+    import copy
+
+    model = copy.deepcopy(baseline.model).to(device)
+    rule = get_rule(cfg.rule)
+    params = _rule_params(rule, cfg)
+    train_set = baseline.splits.train.to(device)
+    test_set = baseline.splits.test.to(device)
+    batches = math.ceil(len(train_set) / cfg.batch_size)
+    if cfg.max_batches:
+        batches = min(batches, cfg.max_batches)
+    rows = [{"epoch": 0, "test_acc": before["acc"], "macro_f1": before["macro_f1"]}]
+    last = before
+    start = time.perf_counter()
+    for epoch in range(cfg.post_epochs):
+        cb.on_post_start(eta, epoch, batches)
+        gen = torch.Generator(device=device).manual_seed(cfg.seed * 1_000_003 + epoch)
+        t0 = time.perf_counter()
+        post_train_epoch(model, train_set, baseline.tcfg, rule, eta, params, cfg.batch_size, cfg.weight_clip, gen,
+                         cfg.max_batches, cb.on_post_batch)
+        last = evaluate_classifier(model, test_set, baseline.tcfg, device)
+        row = {"eta": eta, "epoch": epoch + 1, "test_acc": last["acc"], "macro_f1": last["macro_f1"],
+               "weight_norm": [layer.weight.norm().item() for layer in model.layers], "time_s": round(time.perf_counter() - t0, 3)}
+        rows.append({k: row[k] for k in ("epoch", "test_acc", "macro_f1", "weight_norm", "time_s")})
+        cb.on_post_epoch(row)
+    result = {
+        "eta": eta, "rule": cfg.rule, "trajectory": rows, "final": {"test_acc": last["acc"], "macro_f1": last["macro_f1"]},
+        "cm": last["cm"], "metrics": last["metrics"], "time_s": round(time.perf_counter() - start, 3),
+    }
+    return result, model
