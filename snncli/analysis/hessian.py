@@ -43,13 +43,6 @@ if TYPE_CHECKING:
 
 Vec = list[torch.Tensor]
 
-#: The seed's Hessian protocol (``HessianAnalysis`` as ``run_analysis_suite.py`` calls it): one fixed
-#: batch of 16 random training images, the top 5 eigenvalues, PyHessian's default iteration
-#: counts (100 power iterations, tolerance 1e-3; 100 Hutchinson samples; 100 Lanczos steps, one run).
-SEED_HESSIAN = {
-    "data": "train", "batch_size": 16, "batches": 1, "top_k": 5, "iters": 100, "tol": 1e-3,
-    "trace_iters": 100, "density_steps": 100, "density_runs": 1,
-}
 
 
 class FixedBatches:

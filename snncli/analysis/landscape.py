@@ -20,7 +20,7 @@ Directions:
 
 The point ``a = b = 0`` is the trained model: the grid always contains it exactly.
 
-:data:`SEED_LANDSCAPE` is the seed's protocol: 101 x 101 points over ``[-1, 1]`` (the seed: 100 x
+The seed's protocol (:data:`snncli.config.protocols.SEED_LANDSCAPE`): 101 x 101 points over ``[-1, 1]`` (the seed: 100 x
 100, half a step off-centre), on the first training batch of the run's batch size in file order,
 the figure smoothed by a Gaussian of one grid step and drawn as a 3-D surface and a 120-frame
 rotating animation.
@@ -37,12 +37,6 @@ from .evaluation import loss_and_accuracy
 
 Vec = list[torch.Tensor]
 
-#: The seed's loss-surface protocol (``PlotLossSurface`` + ``visualize_loss_surface_3d``/``_gif``).
-SEED_LANDSCAPE = {
-    "directions": "seed", "dims": 2, "range": 1.0, "resolution": 101, "distance": 1.0,
-    "data": "first training batch (the run's batch size, file order)", "smoothing": 1.0,
-    "frames": 120, "fps": 30, "elevation": 30,
-}
 
 
 def grid_coordinates(span: float, resolution: int) -> torch.Tensor:

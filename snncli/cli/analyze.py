@@ -47,6 +47,7 @@ def analyze_command(
     batches: Annotated[Optional[int], opt(C, "batches")] = None,
     resolution: Annotated[Optional[int], opt(C, "resolution")] = None,
     batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size")] = None,
+    protocol: Annotated[Optional[str], opt(C, "protocol")] = None,
     device: Annotated[Optional[str], Device] = None,
     seed: Annotated[Optional[int], Seed] = None,
     out: Annotated[Optional[Path], Out] = None,
@@ -55,13 +56,15 @@ def analyze_command(
 ) -> None:
     """Run every analysis on a run with small defaults and write analysis/report.md.
 
-    Parts, in order: visualize (all figures), gradflow, attack (PGD, SPSA and random noise), hessian (with per-layer eigenvalues), landscape (2-D, random directions). A part that fails is reported and the others still run; --skip leaves one out (repeatable).
+    Parts, in order: visualize (all figures), gradflow, attack (PGD, SPSA and random noise), hessian (with per-layer eigenvalues), landscape (2-D, random directions). A part that fails is reported and the others still run; --skip leaves one out (repeatable). --protocol seed runs the attack (PGD over its 23-point grid), Hessian (16 training images, top 5) and landscape (its random plane, 101x101, 3-D figure and GIF) parts as the PlasticFlex seed did; --sample-size, --resolution and --seed given explicitly still apply.
 
     Examples:
 
       snn analyze runs/fashionmnist_mixer_p0.15_T50_current
 
       snn analyze runs/my_run --skip hessian --skip landscape
+
+      snn analyze runs/my_run --protocol seed --resolution 31
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
     from ..jobs.analyze import analyze as job  # torch-heavy: imported only when the command runs

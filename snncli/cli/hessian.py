@@ -34,6 +34,9 @@ def hessian_command(
     density_steps: Annotated[Optional[int], opt(C, "density_steps", "--density-steps")] = None,
     density_runs: Annotated[Optional[int], opt(C, "density_runs", "--density-runs")] = None,
     per_layer: Annotated[Optional[bool], opt(C, "per_layer", "--per-layer")] = None,
+    split: Annotated[Optional[str], opt(C, "split")] = None,
+    save_eigenvectors: Annotated[Optional[bool], opt(C, "save_eigenvectors", "--save-eigenvectors/--no-save-eigenvectors")] = None,
+    protocol: Annotated[Optional[str], opt(C, "protocol")] = None,
     device: Annotated[Optional[str], Device] = None,
     seed: Annotated[Optional[int], Seed] = None,
     out: Annotated[Optional[Path], Out] = None,
@@ -42,13 +45,15 @@ def hessian_command(
 ) -> None:
     """Curvature of the loss at the trained weights (PyHessian, through the spiking network).
 
-    Top-k eigenvalues by power iteration, the trace by Hutchinson's estimator, the eigenvalue density by stochastic Lanczos quadrature, all from Hessian-vector products over --batches test batches (fp32; the surrogate is differentiated twice). Writes analysis/hessian.json, hessian_density.png (and hessian_layers.png with --per-layer).
+    Top-k eigenvalues by power iteration, the trace by Hutchinson's estimator, the eigenvalue density by stochastic Lanczos quadrature, all from Hessian-vector products over --batches batches of the --split (fp32; the surrogate is differentiated twice). --protocol seed is the PlasticFlex seed's: 16 random training images, top 5, 100 iterations each, eigenvectors saved. Writes analysis/hessian.json, hessian_density.png (hessian_layers.png with --per-layer, hessian_eigenvectors.npz with --save-eigenvectors).
 
     Examples:
 
       snn hessian runs/fashionmnist_mixer_p0.15_T50_current
 
       snn hessian runs/my_run --batches 4 --top-k 5 --per-layer --json | jq .eigenvalues
+
+      snn hessian runs/my_run --protocol seed
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
     from ..jobs.hessian import hessian as job  # torch-heavy: imported only when the command runs

@@ -27,6 +27,7 @@ class LoadedRun:
         checkpoint: the ``.pth`` file that was read.
         history: per-epoch metric rows stored in the checkpoint.
         test: the run's test set (ResNet features for ``use_resnet`` runs), on the CPU.
+        train: its training set, shaped alike (``None`` when the caller passed ``data``).
     """
 
     model: torch.nn.Module
@@ -35,6 +36,7 @@ class LoadedRun:
     checkpoint: Path
     history: list[dict[str, Any]]
     test: ImageSet
+    train: ImageSet | None = None
 
     @property
     def val_acc(self) -> float | None:
@@ -79,6 +81,9 @@ def find_runs(folder: Path) -> list[Path]:
 
 
 def _config_from(stored: dict[str, Any], path: Path) -> TrainConfig:
+    if stored.get("use_flex") and "flex_layers" not in stored:
+        # Written before Flex layers could sit at every convolution: they sat at the downsamplings.
+        stored = {**stored, "flex_layers": "downsample"}
     try:
         return TrainConfig.model_validate(stored)
     except Exception as exc:  # pydantic ValidationError, or a model no longer registered
@@ -113,12 +118,14 @@ def load_run(
             raise CheckpointError(f"{ckpt_path}: holds no configuration and has no config.json beside it")
         stored = json.loads(config_file.read_text())
     cfg = _config_from(stored, ckpt_path)
+    train = None
     if data is None:
-        splits = load_dataset(cfg.dataset, cfg.data_root)
+        splits = load_dataset(cfg.dataset, cfg.data_root, **_sampling(cfg))
         if cfg.use_resnet:
             # The SNN of a --use-resnet run reads backbone features, not images.
             splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, torch.device(device))
         data = splits.test
+        train = fit_input(splits.train, cfg) if isinstance(splits.train, ImageSet) else None
     data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
     model = build_model(cfg, data)
     try:
@@ -127,4 +134,10 @@ def load_run(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{ckpt_path}: weights do not fit {cfg.model} ({first[:160]})") from None
     model.to(device).eval()
-    return LoadedRun(model=model, cfg=cfg, dir=ckpt_path.parent, checkpoint=ckpt_path, history=list(ckpt.get("history", [])), test=data)
+    return LoadedRun(model=model, cfg=cfg, dir=ckpt_path.parent, checkpoint=ckpt_path,
+                     history=list(ckpt.get("history", [])), test=data, train=train)
+
+
+def _sampling(cfg: TrainConfig) -> dict[str, Any]:
+    sampling = getattr(cfg, "subset_sampling", "readme")
+    return {"subset_sampling": sampling} if sampling != "readme" else {}

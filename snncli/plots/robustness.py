@@ -13,15 +13,16 @@ from ._figure import new_figure, save
 
 def plot_attack_curves(
     curves: Mapping[str, Sequence[Mapping[str, float]]], path: Path, title: str = "Accuracy under attack",
-    dashed: Sequence[str] = (),
+    dashed: Sequence[str] = (), unit: str | None = None,
 ) -> Path:
-    """Accuracy vs eps (in grey levels, eps x 255) for each labelled curve.
+    """Accuracy vs eps (in grey levels, eps x 255; or in ``unit`` as given) for each labelled curve.
 
     Args:
         curves: label (``"run: attack"``) -> rows with ``"eps"`` and ``"accuracy"``.
         path: PNG to write.
         title: figure title.
         dashed: labels drawn dashed (gradient-free attacks, so masking stands out).
+        unit: the budgets' unit when they are not L-inf pixel values (pixels changed, theta...): drawn as given.
 
     Raises:
         ValueError: no curves, or a row without ``eps``/``accuracy``.
@@ -32,9 +33,9 @@ def plot_attack_curves(
     for label, rows in curves.items():
         if any("eps" not in r or "accuracy" not in r for r in rows):
             raise ValueError(f"{label}: every row needs 'eps' and 'accuracy'")
-        xs = [r["eps"] * 255 for r in rows]
+        xs = [r["eps"] * 255 if unit is None else r["eps"] for r in rows]
         ax.plot(xs, [r["accuracy"] for r in rows], marker="o", ls="--" if label in dashed else "-", label=label)
-    ax.set_xlabel("eps (grey levels of 255, L-inf)")
+    ax.set_xlabel("eps (grey levels of 255, L-inf)" if unit is None else f"eps ({unit})")
     ax.set_ylabel("accuracy")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(title)

@@ -96,7 +96,8 @@ def test_rate_coded_batches_repeat_the_same_encoding():
 def test_eigenvectors_become_named_arrays_without_pickles(tmp_path):
     import numpy as np
 
-    from snncli.analysis.hessian import SEED_HESSIAN, eigenvector_arrays
+    from snncli.analysis.hessian import eigenvector_arrays
+    from snncli.config.protocols import SEED_HESSIAN
 
     vecs = [[torch.ones(2, 3), torch.zeros(4)], [torch.full((2, 3), 2.0), torch.ones(4)]]
     arrays = eigenvector_arrays(vecs, ["fc.weight", "fc.bias"])

@@ -85,7 +85,8 @@ def test_grid_needs_an_odd_resolution():
 
 # ----------------------------------------------------------------------------- the seed's plane
 
-from snncli.analysis.landscape import SEED_LANDSCAPE, seed_plane  # noqa: E402
+from snncli.analysis.landscape import seed_plane  # noqa: E402
+from snncli.config.protocols import SEED_LANDSCAPE  # noqa: E402
 
 
 def test_seed_plane_is_filter_normalised_uniform_directions_at_half_the_weight_norm():
@@ -109,7 +110,7 @@ def test_seed_plane_is_filter_normalised_uniform_directions_at_half_the_weight_n
     assert any((x < 0).any() for x in d2)  # the second was orthogonalised against it
     again = seed_plane(params, torch.Generator().manual_seed(1))
     assert all(torch.equal(a, b) for a, b in zip(d1, again[0]))
-    assert SEED_LANDSCAPE["resolution"] == 101 and SEED_LANDSCAPE["frames"] == 120
+    assert SEED_LANDSCAPE["resolution"] == 101 and SEED_LANDSCAPE["smooth"] == 1.0
 
 
 def test_train_mode_surface_restores_running_statistics_and_mode():
