@@ -41,6 +41,10 @@ def train_command(
     enc_bias: Annotated[Optional[float], opt(C, "enc_bias", "--enc-bias", "--enc_bias", panel=DATA)] = None,
     T: Annotated[Optional[int], opt(C, "T", "--T", "-T", panel=DATA)] = None,
     val_fraction: Annotated[Optional[float], opt(C, "val_fraction", "--val-fraction", panel=DATA)] = None,
+    subset_sampling: Annotated[Optional[str], opt(C, "subset_sampling", "--subset-sampling", panel=DATA)] = None,
+    normalize: Annotated[Optional[bool], opt(C, "normalize", "--normalize/--no-normalize", panel=DATA)] = None,
+    input_noise: Annotated[Optional[float], opt(C, "input_noise", "--input-noise", panel=DATA)] = None,
+    input_noise_eval: Annotated[Optional[bool], opt(C, "input_noise_eval", "--input-noise-eval/--no-input-noise-eval", panel=DATA)] = None,
     model: Annotated[Optional[str], opt(C, "model", choices=list_models(), panel=MODEL)] = None,
     hidden_dim: Annotated[Optional[int], opt(C, "hidden_dim", "--hidden-dim", "--hidden_dim", panel=MODEL)] = None,
     p_inter: Annotated[Optional[float], opt(C, "p_inter", "--p-inter", "--p_inter", panel=MODEL)] = None,
@@ -64,6 +68,7 @@ def train_command(
     spiking: Annotated[Optional[str], opt(C, "spiking", metavar=BOOL, panel=CONV)] = None,
     use_stbp: Annotated[Optional[str], opt(C, "use_stbp", "--use-stbp", "--use_stbp", metavar=BOOL, panel=CONV)] = None,
     use_flex: Annotated[Optional[bool], opt(C, "use_flex", "--use-flex/--no-flex", "--use_flex", panel=CONV)] = None,
+    flex_layers: Annotated[Optional[str], opt(C, "flex_layers", "--flex-layers", "--flex_layers", panel=CONV)] = None,
     masking_mechanism: Annotated[
         Optional[str], opt(C, "masking_mechanism", "--masking-mechanism", "--masking_mechanism", "--mask", panel=CONV)
     ] = None,
@@ -73,6 +78,13 @@ def train_command(
     logits_use_batchnorm: Annotated[Optional[bool], opt(
         C, "logits_use_batchnorm", "--logits-use-batchnorm/--no-logits-batchnorm", "--logits_use_batchnorm", panel=CONV
     )] = None,
+    joint_mechanism: Annotated[Optional[str], opt(C, "joint_mechanism", "--joint-mechanism", "--joint_mechanism", panel=CONV)] = None,
+    flex_threshold: Annotated[Optional[str], opt(C, "flex_threshold", "--flex-threshold", panel=CONV)] = None,
+    sigmoid_mul_factor: Annotated[Optional[float], opt(C, "sigmoid_mul_factor", "--sigmoid-mul-factor", "--sigmoid_mul_factor", panel=CONV)] = None,
+    num_spatial_attention_block: Annotated[Optional[int], opt(
+        C, "num_spatial_attention_block", "--num-spatial-attention-block", "--num_spatial_attention_block", panel=CONV)] = None,
+    init: Annotated[Optional[str], opt(C, "init", panel=CONV)] = None,
+    freeze_first_fc: Annotated[Optional[bool], opt(C, "freeze_first_fc", "--freeze-first-fc/--train-first-fc", panel=CONV)] = None,
     conv_pool_ratio: Annotated[
         Optional[str], opt(C, "conv_pool_ratio", "--conv-pool-ratio", "--conv_pool_ratio", metavar="A:B", panel=CONV)
     ] = None,
@@ -83,6 +95,7 @@ def train_command(
     ] = None,
     num_classes: Annotated[Optional[int], opt(C, "num_classes", "--num-classes", "--num_classes", panel=CONV)] = None,
     surrogate: Annotated[Optional[str], opt(C, "surrogate", choices=list(SURROGATES), panel=NEURON)] = None,
+    neuron: Annotated[Optional[str], opt(C, "neuron", panel=NEURON)] = None,
     epochs: Annotated[Optional[int], opt(C, "epochs", panel=TRAIN)] = None,
     batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size", "--batch_size", "-b", panel=TRAIN)] = None,
     lr: Annotated[Optional[float], opt(C, "lr", "--lr", "--learning-rate", "--learning_rate", panel=TRAIN)] = None,
@@ -91,6 +104,7 @@ def train_command(
     lr_gamma: Annotated[Optional[float], opt(C, "lr_gamma", "--lr-gamma", panel=TRAIN)] = None,
     augment: Annotated[Optional[str], opt(C, "augment", panel=TRAIN)] = None,
     amp: Annotated[Optional[bool], opt(C, "amp", "--amp/--no-amp", panel=TRAIN)] = None,
+    bn_recalibrate: Annotated[Optional[int], opt(C, "bn_recalibrate", "--bn-recalibrate", panel=TRAIN)] = None,
     optimizer: Annotated[Optional[str], opt(C, "optimizer", panel=TRAIN)] = None,
     momentum: Annotated[Optional[float], opt(C, "momentum", panel=TRAIN)] = None,
     weight_decay: Annotated[Optional[float], opt(C, "weight_decay", "--weight-decay", panel=TRAIN)] = None,
@@ -127,6 +141,10 @@ def train_command(
           --optimizer sgd --lr 0.1 --lr-schedule cosine          # Flex VGG-11 SNN (PlasticFlex)
 
       snn train --config configs/plasticflex_example.json     # a PlasticFlex seed config, as is
+
+      snn train --model vgg6 --use-flex --flex-layers downsample   # Flex only at the 2x2 downsamplings
+
+      snn train --model vgg6 --spiking true --neuron heaviside --use-stbp false   # what the seed's configs ran
     """
     values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
     with user_errors():

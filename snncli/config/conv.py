@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..models import is_conv_model, list_logits, list_masks, list_models, model_defaults
+from ..models import is_conv_model, list_joints, list_logits, list_masks, list_models, model_defaults
 from ..models.routing import logits_name, resolve_name
 from .base import StrictModel
 
@@ -34,9 +34,9 @@ class ConvNetSettings(StrictModel):
         None,
         description="Spatio-temporal backpropagation (true) or gradients through space only (false); needs spiking (default: true when spiking).",
     )
-    use_flex: bool = Field(
-        False,
-        description="Convolutions are Flex layers (conv or max-pool per unit); conv models.",
+    use_flex: bool | None = Field(
+        None,
+        description="Convolutions are Flex layers (conv or max-pool per unit); conv models (default: false, simple_flex true).",
     )
     flex_layers: Literal["all", "downsample"] = Field(
         "all",
@@ -51,6 +51,37 @@ class ConvNetSettings(StrictModel):
         description="Flex logits: " + ", ".join(list_logits()) + ".",
     )
     logits_use_batchnorm: bool = Field(True, description="Batch-normalise the Flex logits.")
+    joint_mechanism: str = Field(
+        "NONE",
+        description="Flex joint replacing logits and mask: " + ", ".join(list_joints()) + " (CHANNELWISE_MAXPOOL: max(conv, pool) per unit).",
+    )
+    flex_threshold: Literal["learned", "redrawn"] = Field(
+        "learned",
+        description="THRESHOLD logits: a trained threshold, or the seed code's random one redrawn at every forward pass (never trained).",
+    )
+    sigmoid_mul_factor: float = Field(50.0, gt=0, description="k of the SIGMOID_MUL mask sigmoid(k * logits).")
+    num_spatial_attention_block: int = Field(1, ge=0, description="Conv blocks of the SPATIAL_ATTENTION logits.")
+    neuron: Literal["lif", "heaviside"] = Field(
+        "lif",
+        description="Spiking activation: LIF over T steps, or the seed code's stateless step (heaviside; use_stbp picks "
+        "its 0.3 tanh surrogate (true) or clamp(x, 0, 1) (false)).",
+    )
+    init: Literal["torch", "kaiming"] = Field(
+        "torch", description="Weight initialisation: torch's default, or the seed's kaiming_normal_ on every convolution (zero bias).",
+    )
+    normalize: bool = Field(
+        False,
+        description="Normalise inputs per channel inside the model with the seed's constants (CIFAR-10, MNIST, ImageNet; measured for others).",
+    )
+    input_noise: float = Field(
+        0.0, ge=0,
+        description="Gaussian noise std added to every training image at every step, in normalised units with --normalize (the seed: 0.1 on CIFAR).",
+    )
+    input_noise_eval: bool = Field(False, description="Also add --input-noise to validation and test images (as the seed's loaders did).")
+    freeze_first_fc: bool = Field(
+        False,
+        description="Keep the first classifier layer at its initial weights (the seed creates it after its optimiser, so never trains it).",
+    )
     conv_pool_ratio: tuple[float, float] = Field(
         (1.0, 1.0),
         description="Initial conv:pool routing of Flex units, as a:b (e.g. 2:1).",
@@ -79,6 +110,11 @@ class ConvNetSettings(StrictModel):
     lr_step: int = Field(30, ge=1, description="Epochs between decays of the step schedule.")
     lr_gamma: float = Field(0.1, gt=0, le=1, description="Decay factor of the step schedule.")
     amp: bool = Field(True, description="Mixed precision (bf16 autocast) on CUDA; ignored on other devices.")
+    bn_recalibrate: int = Field(
+        0, ge=0,
+        description="After every epoch, re-estimate BatchNorm running statistics on this many training batches "
+        "(precise BN: short runs otherwise evaluate with stale statistics); 0: off.",
+    )
 
     @field_validator("masking_mechanism", mode="before")
     @classmethod
@@ -91,6 +127,11 @@ class ConvNetSettings(StrictModel):
     @classmethod
     def _logits_name(cls, v: Any) -> Any:
         return logits_name(v) if isinstance(v, str) else v
+
+    @field_validator("joint_mechanism", mode="before")
+    @classmethod
+    def _joint_name(cls, v: Any) -> Any:
+        return resolve_name(v, list_joints(), "joint mechanism") if isinstance(v, str) else v
 
     @field_validator("conv_pool_ratio", mode="before")
     @classmethod
@@ -122,6 +163,8 @@ class ConvNetSettings(StrictModel):
         conv = is_conv_model(model)
         defaults = model_defaults(model)
         if not conv:
+            if self.neuron != "lif":
+                raise ValueError(f"neuron: the MLPs are LIF networks; --neuron {self.neuron} needs a conv model")
             if self.spiking is False:
                 raise ValueError(f"spiking: {model} is a spiking MLP; ANN mode needs a conv model ({', '.join(conv_models())})")
             if self.use_flex:
@@ -132,6 +175,8 @@ class ConvNetSettings(StrictModel):
         if getattr(self, "engine", "snn") == "snntorch":
             raise ValueError("engine: the snnTorch reference engine runs the MLPs only")
         fill = {}
+        if self.use_flex is None:
+            fill["use_flex"] = defaults.get("use_flex", False)
         if self.spiking is None:
             fill["spiking"] = defaults.get("spiking", False)
         spiking = fill.get("spiking", self.spiking)
@@ -144,6 +189,13 @@ class ConvNetSettings(StrictModel):
                 fill[key] = defaults.get(key)
         if getattr(self, "enforce_sparsity", False) and not spiking:
             raise ValueError("enforce_sparsity: an ANN has no firing rates to regularise")
+        if self.neuron == "heaviside":
+            if not spiking:
+                raise ValueError("neuron: the heaviside activation is the seed's spiking one; add --spiking true")
+            if getattr(self, "enforce_sparsity", False) or getattr(self, "alpha_reg", 0) > 0:
+                raise ValueError("neuron: the stateless heaviside network reports no firing rates to regularise")
+        if self.input_noise_eval and self.input_noise == 0:
+            raise ValueError("input_noise_eval: give the noise with --input-noise STD")
         for k, v in fill.items():  # bypass validate_assignment, which would re-enter this validator
             object.__setattr__(self, k, v)
         return self

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from ..data import has_subset_sampling
 from ..models import is_conv_model, list_models, model_defaults
 from .conv import ConvNetSettings
 from .fields import (
@@ -63,6 +64,10 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     use_resnet: bool = Field(False, description="Feed the SNN frozen ResNet-32 features (CIFAR datasets).")
     backbone: Path | None = Field(None, description="Trained ResNet-32 for --use-resnet (default: the one `snn backbone train` cached).")
     data_root: ExistingDir = Field(None, description="Folder with the dataset files.")
+    subset_sampling: Literal["readme", "seed"] = Field(
+        "readme",
+        description="CIFAR-10 subsets as the PlasticFlex README sizes them (balanced) or as its code draws them (numpy seed 42).",
+    )
     out: Path = Field(Path("runs"), description="Folder that holds run folders.")
     seed: int = Field(42, description="Seed for Python, NumPy and torch.")
     device: Device = Field("auto", description="auto picks CUDA, then MPS, then DirectML, then CPU.")
@@ -113,7 +118,9 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
 
         MLPs (G2G seed): ``[resnet_]{dataset}_{model}_p{p_inter}_T{T}_{enc}[_cp{cp}_cg{cg}]``.
         Conv models (PlasticFlex seed): ``{dataset}_{model}_{ANN|SNN}_{STBP|NoSTBP}_{FLEX|NoFLEX}``,
-        then ``_T{T}`` for an SNN, ``_{mask}_r{a}-{b}[_flexdownsample]`` with Flex, ``_w{width}`` below full width.
+        then ``_T{T}`` for an SNN, ``_{mask or joint}_r{a}-{b}[_flexdownsample][_thrredrawn][_{logits}]`` with
+        Flex, tags for the seed's options where set (``_heaviside``, ``_kaiming``, ``_norm``, ``_noise{std}``,
+        ``_fc1frozen``, ``_seedsubset``), ``_w{width}`` below full width.
         """
         if is_conv_model(self.model):
             return self._conv_run_name()
@@ -131,9 +138,19 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
             parts.append(f"T{self.T}")
         if self.use_flex:
             a, b = self.conv_pool_ratio
-            parts += [self.masking_mechanism.lower(), f"r{a:g}-{b:g}"]
+            parts += [self.masking_mechanism.lower() if self.joint_mechanism == "NONE" else self.joint_mechanism.lower(),
+                      f"r{a:g}-{b:g}"]
             if self.flex_layers != "all":
                 parts.append(f"flex{self.flex_layers}")
+            if self.flex_threshold != "learned":
+                parts.append(f"thr{self.flex_threshold}")
+            if self.logits_mechanism != "THRESHOLD":
+                parts.append(self.logits_mechanism.lower())
+        # The seed's conventions and bugs chosen as options: only where they differ from the defaults.
+        tags = {"neuron": self.neuron != "lif", "kaiming": self.init == "kaiming", "norm": self.normalize,
+                f"noise{self.input_noise:g}": self.input_noise > 0, "fc1frozen": self.freeze_first_fc,
+                "seedsubset": self.subset_sampling == "seed" and has_subset_sampling(self.dataset)}
+        parts += [self.neuron if tag == "neuron" else tag for tag, on in tags.items() if on]
         if self.width != 1.0:
             parts.append(f"w{self.width:g}")
         return "_".join(parts)

@@ -97,6 +97,11 @@ def get_dataset_entry(name: str) -> DatasetEntry:
         ) from None
 
 
+def has_subset_sampling(name: str) -> bool:
+    """Whether ``name`` is a subset drawn differently by ``subset_sampling="seed"`` (its loader takes ``sampling``)."""
+    return "sampling" in inspect.signature(get_dataset_entry(name).loader).parameters
+
+
 def search_paths(name: str, root: str | os.PathLike[str] | None = None) -> list[Path]:
     """The folders looked in for ``name``, in search order (empty for generated datasets).
 

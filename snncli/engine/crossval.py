@@ -31,7 +31,7 @@ def run_fold(cfg_json: str, fold: int, k: int, threads: int | None = None) -> di
     cfg = TrainConfig.model_validate_json(cfg_json)
     if cfg.threads is None and threads:  # recorded in the fold's config.json
         cfg = cfg.model_copy(update={"threads": threads})
-    splits = load_dataset(cfg.dataset, cfg.data_root)
+    splits = load_dataset(cfg.dataset, cfg.data_root, subset_sampling=cfg.subset_sampling)
     if cfg.use_resnet:  # features of the whole dataset (cached), then the folds
         splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, resolve_device(cfg.device))
     train_idx, val_idx = stratified_kfold(splits.train.y, k, cfg.seed)[fold]

@@ -139,5 +139,4 @@ def load_run(
 
 
 def _sampling(cfg: TrainConfig) -> dict[str, Any]:
-    sampling = getattr(cfg, "subset_sampling", "readme")
-    return {"subset_sampling": sampling} if sampling != "readme" else {}
+    return {"subset_sampling": cfg.subset_sampling}
