@@ -154,7 +154,7 @@ def summarize(folder: Path) -> dict[str, Any]:
 
     The columns of settings follow the sweep's axes when ``folder`` holds a ``sweep.json``, else
     every setting that takes more than one value. Unfinished runs appear with their last epoch.
-    Flex runs also show the last epoch's conv ratio and binariness, averaged over their Flex layers.
+    Flex runs also show the last epoch's conv ratio and binariness (ours and the seed's), averaged over their Flex layers.
 
     Returns:
         ``{"dir", "settings": [...], "columns": [...], "rows": [...]}``.
@@ -168,6 +168,7 @@ def summarize(folder: Path) -> dict[str, Any]:
         last = _last_metrics(run_dir)
         flex_ratio = [v for k, v in last.items() if re.fullmatch(r"flex\d+_conv_ratio", k)]
         flex_bin = [v for k, v in last.items() if re.fullmatch(r"flex\d+_binariness", k)]
+        flex_seed_bin = [v for k, v in last.items() if re.fullmatch(r"flex\d+_seed_binariness", k)]
         runs.append({
             "config": config,
             "results": {
@@ -178,6 +179,7 @@ def summarize(folder: Path) -> dict[str, Any]:
                 "train_acc": result.get("train_acc", last.get("train_acc")),
                 "conv_ratio": round(sum(flex_ratio) / len(flex_ratio), 4) if flex_ratio else None,
                 "binariness": round(sum(flex_bin) / len(flex_bin), 4) if flex_bin else None,
+                "seed_binariness": round(sum(flex_seed_bin) / len(flex_seed_bin), 4) if flex_seed_bin else None,
                 "samples_per_s": result.get("samples_per_s", last.get("samples_per_s")),
                 "run": str(run_dir.relative_to(folder)),
             },
