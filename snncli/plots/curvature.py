@@ -116,9 +116,17 @@ def smooth_surface(z: np.ndarray, sigma: float) -> np.ndarray:
     return z
 
 
+def _wide_range(z: np.ndarray) -> bool:
+    """A loss that spans more than three decades (a 3-D view on a linear axis shows one corner only)."""
+    top, low = float(np.max(z)), float(np.min(z))
+    return low >= 0 and top > 0 and top > 1e3 * max(low, 1e-12)
+
+
 def _surface_axes(fig, coords: torch.Tensor, z: torch.Tensor, label: str, smooth: float):
     a, b = np.meshgrid(coords.numpy(), coords.numpy(), indexing="ij")
     zz = smooth_surface(z.numpy(), smooth)
+    if label == "loss" and _wide_range(zz):
+        zz, label = np.log10(np.clip(zz, 1e-12, None)), "log10 loss"
     ax = fig.add_subplot(projection="3d")
     surf = ax.plot_surface(a, b, zz, cmap="viridis", linewidth=0, antialiased=True, alpha=0.95)
     from matplotlib.ticker import MaxNLocator
@@ -134,14 +142,15 @@ def _surface_axes(fig, coords: torch.Tensor, z: torch.Tensor, label: str, smooth
 def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, title: str = "Loss surface",
                            label: str = "loss", smooth: float = 0.0, colorbar: bool = False) -> Path:
     """A 3-D surface of a 2-D grid; ``smooth`` > 0 draws it Gaussian-smoothed by that many grid steps
-    (the seed smooths by 1 before drawing; the saved numbers are never smoothed)."""
+    (the seed smooths by 1 before drawing; the saved numbers are never smoothed). A loss spanning
+    more than three decades is drawn as log10 (a linear axis would show only its highest corner)."""
     _check_2d(coords, z)
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=(7.0 if colorbar else 6.5, 5.0))
     ax, surf = _surface_axes(fig, coords, z, label, smooth)
     if colorbar:
-        fig.colorbar(surf, ax=ax, shrink=0.5, aspect=8, pad=0.1, label=label)
+        fig.colorbar(surf, ax=ax, shrink=0.5, aspect=8, pad=0.12, label=ax.get_zlabel())
     ax.set_title(title + (f"\n(drawn smoothed, Gaussian sigma {smooth:g} grid steps)" if smooth > 0 else ""))
     return save(fig, path)
 

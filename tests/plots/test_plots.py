@@ -117,3 +117,12 @@ def test_adversarial_examples_grid(tmp_path):
     assert p.stat().st_size > 0
     with pytest.raises(ValueError, match="one shape"):
         plot_adversarial_examples([(0.0, torch.rand(1, 3, 8, 8)), (0.1, torch.rand(2, 3, 8, 8))], tmp_path / "x.png")
+
+
+def test_a_loss_over_many_decades_is_drawn_in_log10():
+    import numpy as np
+
+    from snncli.plots.curvature import _wide_range
+
+    assert _wide_range(np.array([1e-3, 1.0, 6e6])) and not _wide_range(np.array([0.5, 2.3, 40.0]))
+    assert not _wide_range(np.array([-1.0, 1e6]))  # not a loss: drawn as given
