@@ -122,15 +122,16 @@ def attack(cfg: AttackConfig, callbacks: AnalysisCallbacks | None = None) -> dic
                 entry["files"].append(str(_examples_figure(plot_adversarial_examples, clf, examples, y[: cfg.examples],
                                                            folder / f"attack_{atk}_examples.png", atk, cls.eps_unit, name)))
             per_attack[atk][name] = rows
-        dashed = [a for a in cfg.attacks if attack_class(a).gradient_free]
-        pixel = {a: r for a, r in entry["attacks"].items() if attack_class(a).eps_unit.startswith("L-inf")}
+        labels = {a: f"{a} (AUC {entry['summary'][a]['auc']:.3g})" for a in cfg.attacks}
+        dashed = [labels[a] for a in cfg.attacks if attack_class(a).gradient_free]
+        pixel = {labels[a]: r for a, r in entry["attacks"].items() if attack_class(a).eps_unit.startswith("L-inf")}
         if pixel:
             plot = plot_attack_curves(pixel, folder / "attack.png", title=f"Accuracy under attack\n{name}", dashed=dashed)
             entry["files"].append(str(plot))
         for atk, rows in entry["attacks"].items():
-            if atk not in pixel:  # budgets in their own units (pixels, theta, noise std): a figure each
+            if labels[atk] not in pixel:  # budgets in their own units (pixels, theta, noise std): a figure each
                 unit = attack_class(atk).eps_unit
-                entry["files"].append(str(plot_attack_curves({atk: rows}, folder / f"attack_{atk}.png", unit=unit,
+                entry["files"].append(str(plot_attack_curves({labels[atk]: rows}, folder / f"attack_{atk}.png", unit=unit,
                                                              title=f"Accuracy under {atk}\n{name}", dashed=dashed)))
         results.append(entry)
     files = []

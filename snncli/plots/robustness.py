@@ -73,7 +73,9 @@ def plot_adversarial_examples(
     n = len(examples)
     cols = min(columns, n)
     blocks = (n + cols - 1) // cols
-    fig, axes = plt.subplots(blocks * k, cols, figsize=(1.3 * cols, 1.45 * blocks * k), squeeze=False)
+    height = 1.45 * blocks * k + 0.9  # room for the title above the first row
+    fig, axes = plt.subplots(blocks * k, cols, figsize=(1.3 * cols, height), squeeze=False)
+    fig.subplots_adjust(top=1 - 0.9 / height, hspace=0.55)
     for ax in axes.flat:
         ax.axis("off")
     for j, (eps, images) in enumerate(examples):
