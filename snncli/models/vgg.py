@@ -195,7 +195,7 @@ class ConvNet(nn.Module):
             the stateless ``heaviside`` network: it runs once on ``x_seq[0]`` when the sequence is
             constant over time (current coding), else on its mean over T (the expected input of
             rate coding); ``spikes`` and ``mem`` are both the logits as ``[1, B, classes]``,
-            ``rates`` is empty.
+            ``rates`` is empty, ``hidden`` ends with the logits.
         """
         x_seq = self._normalise(x_seq)
         if not self.uses_lif:
@@ -217,6 +217,8 @@ class ConvNet(nn.Module):
             if record:
                 hidden.append(x[None])
         logits = self.readout(x)[None]
+        if record:  # output last, as the LIF network's output spikes (what per-layer figures read the prediction from)
+            hidden.append(logits)
         return SNNOutput(spikes=logits, mem=logits, rates=(), hidden=tuple(hidden) if record else None)
 
     def _spike(self, cur: torch.Tensor, T: int, constant: bool) -> torch.Tensor:
