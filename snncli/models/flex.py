@@ -40,7 +40,6 @@ from .routing import (
     list_masks,
     logits_name,
     make_mask,
-    mask_entry,
     resolve_name,
 )
 
@@ -259,11 +258,6 @@ def flex_epoch_stats(model: nn.Module) -> dict[str, float]:
 
 def _round(v: float) -> float:
     return v if math.isnan(v) else round(v, 5)
-
-
-def masking_is_binary(name: str) -> bool:
-    """Whether the registered masking mechanism ``name`` gives exactly 0 or 1."""
-    return mask_entry(name).binary
 
 
 __all__ = ["FLEX_LAYERS", "Flex2D", "flex_epoch_stats", "flex_layers", "interpolate_channels", "list_logits", "list_masks"]

@@ -30,7 +30,6 @@ import torch
 import torch.nn as nn
 
 __all__ = [
-    "JOINTS",
     "MaskEntry",
     "SpatialAttentionLogits",
     "ThresholdLogits",
@@ -375,5 +374,3 @@ def channelwise_maxpool(pool: torch.Tensor, conv: torch.Tensor) -> tuple[torch.T
     mask = (conv > pool).to(conv.dtype)
     return torch.where(conv > pool, conv, pool), mask
 
-
-JOINTS = tuple(_JOINTS)
