@@ -14,3 +14,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory):
+    """The small trained run of ``tests/trained.py``: trained once per session, shared by every test that reads a run."""
+    from trained import trained_run
+
+    return trained_run(tmp_path_factory.getbasetemp())

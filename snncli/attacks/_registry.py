@@ -6,19 +6,19 @@ from typing import Any
 
 import torch.nn as nn
 
+from ..registry import Registry
 from .base import Attack
 
-_ATTACKS: dict[str, type[Attack]] = {}
+#: Every attack class by name.
+ATTACKS: Registry[type[Attack]] = Registry("attack")
 
 
 def register_attack(name: str):
     """Class decorator: register an :class:`Attack` subclass under ``name``."""
 
     def deco(cls: type[Attack]) -> type[Attack]:
-        if name in _ATTACKS:
-            raise ValueError(f"attack {name!r} is already registered")
+        ATTACKS.add(name, cls)
         cls.name = name
-        _ATTACKS[name] = cls
         return cls
 
     return deco
@@ -26,15 +26,12 @@ def register_attack(name: str):
 
 def list_attacks() -> list[str]:
     """Names of all registered attacks, sorted."""
-    return sorted(_ATTACKS)
+    return ATTACKS.names()
 
 
 def attack_class(name: str) -> type[Attack]:
-    """The class registered as ``name``; ``ValueError`` listing the choices otherwise."""
-    try:
-        return _ATTACKS[name]
-    except KeyError:
-        raise ValueError(f"unknown attack {name!r}; choose from {', '.join(list_attacks())}") from None
+    """The class registered as ``name``; ``UnknownNameError`` (a ``ValueError``) listing the choices otherwise."""
+    return ATTACKS[name]
 
 
 def create_attack(name: str, model: nn.Module, eps: float, **kwargs: Any) -> Attack:

@@ -19,10 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-#: samples, batch size and seed of the seed's attack runs (``run_attack_suite.py``)
-SEED_SAMPLE_SIZE = 128
-SEED_BATCH_SIZE = 32
-SEED_SEED = 42
+#: samples, batch size and seed of the seed's attack runs (``run_attack_suite.py``), one example image per budget
+SEED_ATTACK = {"sample_size": 128, "batch_size": 32, "seed": 42, "examples": 1}
 
 
 @dataclass(frozen=True)

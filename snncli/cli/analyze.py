@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from ..config import AnalyzeConfig
 from ..config.analysis import SUITE_PARTS
-from .analysis_common import (
-    RUN_HELP,
-    Device,
-    Out,
-    Seed,
-    run_command,
-)
-from .options import ConfigFile, JsonOut, opt
+from .generate import command, options
+from .run import run_analysis
 
 app = typer.Typer()
-C = AnalyzeConfig
 
 
 def suite_table(result: dict) -> Table:
@@ -34,26 +26,7 @@ def suite_table(result: dict) -> Table:
     return t
 
 
-@app.command("analyze")
-def analyze_command(
-    run: Annotated[Path, typer.Argument(help=RUN_HELP, show_default=False)],
-    skip: Annotated[Optional[List[str]], typer.Option(
-        "--skip", help="Part to leave out (repeatable): visualize, gradflow, attack, hessian, landscape.", show_default=False)] = None,
-    sample_size: Annotated[Optional[int], opt(C, "sample_size", "--sample-size")] = None,
-    eps: Annotated[Optional[List[str]], typer.Option(
-        "--eps", help="Attack budget in pixel units; repeatable; fractions accepted (8/255). "
-        "\\[default: 0 2/255 4/255 8/255]", show_default=False)] = None,
-    steps: Annotated[Optional[int], opt(C, "steps")] = None,
-    batches: Annotated[Optional[int], opt(C, "batches")] = None,
-    resolution: Annotated[Optional[int], opt(C, "resolution")] = None,
-    batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size")] = None,
-    protocol: Annotated[Optional[str], opt(C, "protocol")] = None,
-    device: Annotated[Optional[str], Device] = None,
-    seed: Annotated[Optional[int], Seed] = None,
-    out: Annotated[Optional[Path], Out] = None,
-    config: ConfigFile = None,
-    json_out: JsonOut = False,
-) -> None:
+def analyze_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Run every analysis on a run with small defaults and write analysis/report.md.
 
     Parts, in order: visualize (all figures), gradflow, attack (PGD, SPSA and random noise), hessian (with per-layer eigenvalues), landscape (2-D, random directions). A part that fails is reported and the others still run; --skip leaves one out (repeatable). --protocol seed runs the attack (PGD over its 23-point grid), Hessian (16 training images, top 5) and landscape (its random plane, 101x101, 3-D figure and GIF) parts as the PlasticFlex seed did; --sample-size, --resolution and --seed given explicitly still apply.
@@ -66,10 +39,12 @@ def analyze_command(
 
       snn analyze runs/my_run --protocol seed --resolution 31
     """
-    values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    from ..jobs.analyze import analyze as job  # torch-heavy: imported only when the command runs
+    from ..jobs.analyze import analyze as job  # torch: imported when the command runs
 
-    run_command(job, C, values, config, json_out, suite_table)
+    run_analysis(job, AnalyzeConfig, values, config, json_out, suite_table)
 
 
 __all__ = ["SUITE_PARTS", "analyze_command"]
+
+
+command(app, "analyze", analyze_command, options(AnalyzeConfig), models=[AnalyzeConfig])

@@ -1,4 +1,7 @@
-"""The root ``snn`` app: joins one Typer app per command."""
+"""The root ``snn`` app: joins one Typer app per command.
+
+Building it imports no torch: each command imports its job when it runs.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__
-from . import backbone, bench, crossval, info, plasticity, sweep, train
-from . import analyze, attack, gradflow, hessian, landscape, visualize
+from . import analyze, attack, backbone, bench, crossval, gradflow, hessian, info, landscape, plasticity, sweep, train, visualize
 
 app = typer.Typer(
     name="snn",
@@ -17,9 +19,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-for sub in (train, crossval, plasticity, bench, info):
-    app.registered_commands += sub.app.registered_commands
-for sub in (attack, hessian, landscape, gradflow, visualize, analyze):
+for sub in (train, crossval, plasticity, bench, info, attack, hessian, landscape, gradflow, visualize, analyze):
     app.registered_commands += sub.app.registered_commands
 app.add_typer(backbone.app, name="backbone")
 app.add_typer(sweep.app, name="sweep")

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from ..attacks import list_attacks
 from ..config import AttackConfig
-from .analysis_common import Device, Out, Seed, run_command
-from .options import ConfigFile, JsonOut, opt
+from .generate import command, options
+from .run import run_analysis
 
 app = typer.Typer()
-C = AttackConfig
-ATK, SPSA = "Attack", "SPSA (gradient-free)"
 
 
 def _cell(row: dict) -> str:
@@ -61,31 +57,7 @@ def attack_table(result: dict) -> Table:
     return t
 
 
-@app.command("attack")
-def attack_command(
-    attack: Annotated[str, typer.Argument(help=f"Attack(s), comma-separated: all (= fgsm,pgd,spsa,noise) or {', '.join(list_attacks())}.", show_default=False)],
-    runs: Annotated[List[Path], typer.Argument(help="Run folders, checkpoints (.pth), or folders of runs.", show_default=False)],
-    eps: Annotated[Optional[List[str]], typer.Option(
-        "--eps", help="Budget: L-inf in pixel units (pixels for onepixel, theta for jsma); repeatable; fractions accepted (8/255). "
-        "\\[default: 0 1/255 2/255 4/255 8/255 16/255]", show_default=False, rich_help_panel=ATK)] = None,
-    steps: Annotated[Optional[int], opt(C, "steps", panel=ATK)] = None,
-    alpha: Annotated[Optional[float], opt(C, "alpha", panel=ATK)] = None,
-    sample_size: Annotated[Optional[int], opt(C, "sample_size", "--sample-size", "--sample_size", panel=ATK)] = None,
-    eot: Annotated[Optional[int], opt(C, "eot", panel=ATK)] = None,
-    top_n: Annotated[Optional[int], opt(C, "top_n", "--top-n", "--top_n", panel=ATK)] = None,
-    batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size", panel=ATK)] = None,
-    protocol: Annotated[Optional[str], opt(C, "protocol", panel=ATK)] = None,
-    examples: Annotated[Optional[int], opt(C, "examples", panel=ATK)] = None,
-    with_spsa: Annotated[Optional[bool], opt(C, "with_spsa", "--with-spsa", panel=SPSA)] = None,
-    spsa_samples: Annotated[Optional[int], opt(C, "spsa_samples", "--spsa-samples", panel=SPSA)] = None,
-    spsa_lr: Annotated[Optional[float], opt(C, "spsa_lr", "--spsa-lr", panel=SPSA)] = None,
-    spsa_delta: Annotated[Optional[float], opt(C, "spsa_delta", "--spsa-delta", panel=SPSA)] = None,
-    device: Annotated[Optional[str], Device] = None,
-    seed: Annotated[Optional[int], Seed] = None,
-    out: Annotated[Optional[Path], Out] = None,
-    config: ConfigFile = None,
-    json_out: JsonOut = False,
-) -> None:
+def attack_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Attack trained runs and report accuracy at every budget eps (L-inf, pixel units) and the area under the curve.
 
     eps 0 is the clean accuracy. SPSA (gradient-free) beside PGD exposes gradient masking: if SPSA gets lower accuracy than PGD, the surrogate gradients mislead PGD. --protocol seed runs the PlasticFlex seed's protocol: each attack over its own 23-point eps grid (PGD to 23/255, FGSM to 0.64, onepixel 1 to 42 pixels...) with its settings, and reports the seed's AUC beside ours. Writes analysis/attack_<name>.json and .csv, attack.png (and attack_<name>_examples.png with --examples) beside each run (or in --out).
@@ -100,8 +72,9 @@ def attack_command(
 
       snn attack pgd,fgsm,onepixel runs/my_run --protocol seed
     """
-    values = {k: v for k, v in locals().items() if k not in ("config", "json_out", "attack")}
-    values["attacks"] = [a.strip() for a in attack.split(",") if a.strip()]
-    from ..jobs.attack import attack as job  # torch-heavy: imported only when the command runs
+    from ..jobs.attack import attack as job  # torch: imported when the command runs
 
-    run_command(job, C, values, config, json_out, attack_table)
+    run_analysis(job, AttackConfig, values, config, json_out, attack_table)
+
+
+command(app, "attack", attack_command, options(AttackConfig), models=[AttackConfig])

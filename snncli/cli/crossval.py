@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import inspect
-import json
-from typing import Annotated, Any, Optional
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ..config import CrossvalConfig
-from .errors import EXIT_FAILED, user_errors
-from .options import opt
+from .generate import command, options
+from .options import with_config_file
 from .progress import stderr
-from .train import train_command, train_options_to_config
+from .run import JobProgress, exit_if_failed, run_job
 
 app = typer.Typer()
-CV = "Cross-validation"
-
-_EXTRA = {
-    "k_folds": Annotated[Optional[int], opt(CrossvalConfig, "k_folds", "--k-folds", "--k_folds", panel=CV)],
-    "jobs": Annotated[Optional[int], opt(CrossvalConfig, "jobs", "--jobs", "-j", panel=CV)],
-    "executor": Annotated[Optional[str], opt(CrossvalConfig, "executor", panel=CV)],
-    "ray_address": Annotated[Optional[str], opt(CrossvalConfig, "ray_address", "--ray-address", panel=CV)],
-    "cpus_per_fold": Annotated[Optional[int], opt(CrossvalConfig, "cpus_per_fold", "--cpus-per-fold", panel=CV)],
-}
 
 
-def crossval_command(**options: Any) -> None:
+def _fold_line(fold: dict[str, Any]) -> None:
+    if "error" in fold:
+        stderr.print(f"[red]fold {fold['fold']} failed[/]: {fold['error']}")
+    else:
+        stderr.print(f"fold {fold['fold']}: val_acc={fold['val_acc']:.4f} val_loss={fold['val_loss']:.4f} ({fold['status']})")
+
+
+def crossval_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Cross-validate a training setting: one resumable run per stratified fold, then mean ± std.
 
     Every `snn train` option is accepted. Finished folds are skipped when the command is re-run;
@@ -40,30 +35,11 @@ def crossval_command(**options: Any) -> None:
 
       snn crossval --model index --executor ray --ray-address auto    # folds as Ray tasks
     """
-    from ..engine.crossval import crossval
+    from ..jobs.crossval import crossval  # torch: imported when the command runs
 
-    cv_values = {k: options.pop(k) for k in _EXTRA}
-    config, json_out = options.pop("config"), options.pop("json_out")
-    with user_errors():
-        cv = CrossvalConfig(**{k: v for k, v in cv_values.items() if v is not None})
-        cfg = train_options_to_config(options, config)
-
-        def progress(fold: dict[str, Any]) -> None:
-            if "error" in fold:
-                stderr.print(f"[red]fold {fold['fold']} failed[/]: {fold['error']}")
-            else:
-                stderr.print(f"fold {fold['fold']}: val_acc={fold['val_acc']:.4f} val_loss={fold['val_loss']:.4f} ({fold['status']})")
-
-        report = crossval(cfg, cv.k_folds, cv.jobs, on_fold=progress, executor=cv.executor,
-                          ray_address=cv.ray_address, cpus_per_fold=cv.cpus_per_fold)
-    if json_out:
-        typer.echo(json.dumps(report, default=str))
-    else:
-        Console().print(crossval_table(report))
-    for failure in report["failed"]:
-        stderr.print(f"snn: error: fold {failure['fold']} failed: {failure['error']}")
-    if report["failed"]:
-        raise typer.Exit(EXIT_FAILED)
+    report = run_job(crossval, lambda: CrossvalConfig(**with_config_file(values, config)), json_out, crossval_table,
+                     JobProgress(on_item=_fold_line))
+    exit_if_failed(report["failed"], "fold", "fold")
 
 
 def crossval_table(report: dict[str, Any]) -> Table:
@@ -84,9 +60,4 @@ def crossval_table(report: dict[str, Any]) -> Table:
     return table
 
 
-_sig = inspect.signature(train_command, eval_str=True)
-crossval_command.__signature__ = _sig.replace(parameters=[
-    *_sig.parameters.values(),
-    *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann) for name, ann in _EXTRA.items()),
-])
-app.command("crossval")(crossval_command)
+command(app, "crossval", crossval_command, options(CrossvalConfig), models=[CrossvalConfig])

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from ..config import GradflowConfig
-from .analysis_common import (
-    RUN_HELP,
-    Device,
-    Out,
-    Seed,
-    run_command,
-)
-from .options import ConfigFile, JsonOut, opt
+from .generate import command, options
+from .run import run_analysis
 
 app = typer.Typer()
-C = GradflowConfig
 
 
 def gradflow_table(result: dict) -> Table:
@@ -31,20 +23,7 @@ def gradflow_table(result: dict) -> Table:
     return t
 
 
-@app.command("gradflow")
-def gradflow_command(
-    run: Annotated[Path, typer.Argument(help=RUN_HELP, show_default=False)],
-    batches: Annotated[Optional[int], opt(C, "batches")] = None,
-    batch_size: Annotated[Optional[int], opt(C, "batch_size", "--batch-size")] = None,
-    vanish: Annotated[Optional[float], opt(C, "vanish")] = None,
-    explode: Annotated[Optional[float], opt(C, "explode")] = None,
-    ratio: Annotated[Optional[float], opt(C, "ratio")] = None,
-    device: Annotated[Optional[str], Device] = None,
-    seed: Annotated[Optional[int], Seed] = None,
-    out: Annotated[Optional[Path], Out] = None,
-    config: ConfigFile = None,
-    json_out: JsonOut = False,
-) -> None:
+def gradflow_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Mean and max absolute loss gradient of every parameter tensor over a few test batches.
 
     Flags a tensor vanishing when its mean |grad| is below --vanish or --ratio times below the median tensor, exploding when its max |grad| is above --explode or its mean --ratio times above the median. Writes analysis/gradflow.json, gradflow.csv and gradflow.png.
@@ -55,7 +34,9 @@ def gradflow_command(
 
       snn gradflow runs/my_run --batches 8 --json | jq .vanishing
     """
-    values = {k: v for k, v in locals().items() if k not in ("config", "json_out")}
-    from ..jobs.gradflow import gradflow as job  # torch-heavy: imported only when the command runs
+    from ..jobs.gradflow import gradflow as job  # torch: imported when the command runs
 
-    run_command(job, C, values, config, json_out, gradflow_table)
+    run_analysis(job, GradflowConfig, values, config, json_out, gradflow_table)
+
+
+command(app, "gradflow", gradflow_command, options(GradflowConfig), models=[GradflowConfig])

@@ -1,46 +1,15 @@
-"""Shared ``Annotated`` options, so every command spells and documents them the same way.
+"""The options every command shares (``--config``, ``--json``) and how given values meet a config file.
 
-Options default to ``None`` ("not given"): only values the user typed override a
+Generated options default to ``None`` ("not given"): only values the user typed override a
 ``--config`` file, and the defaults and their documentation live in the pydantic model.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Sequence, get_args, get_origin
+from typing import Annotated, Any, Optional
 
 import typer
-from pydantic import BaseModel
-
-
-def _choices(annotation: Any) -> list[str]:
-    """Allowed values of a ``Literal[...]`` field (possibly inside ``Optional``)."""
-    if get_origin(annotation) is Literal:
-        return [str(a) for a in get_args(annotation)]
-    for arg in get_args(annotation):
-        found = _choices(arg)
-        if found:
-            return found
-    return []
-
-
-def _help(model: type[BaseModel], name: str, choices: Sequence[str] = ()) -> str:
-    f = model.model_fields[name]
-    allowed = list(choices) or _choices(f.annotation)
-    text = f.description or ""
-    if allowed:
-        text += f" One of: {', '.join(allowed)}."
-    if f.default is not None:
-        default = f.default.value if hasattr(f.default, "value") else f.default
-        text += f" \\[default: {default}]"  # escaped: rich would read [..] as markup
-    return text
-
-
-def opt(model: type[BaseModel], name: str, *decls: str, choices: Sequence[str] = (), panel: str | None = None, **kw: Any):
-    """A Typer option whose help text, allowed values and default come from ``model``'s field ``name``."""
-    flags = decls or ("--" + name.replace("_", "-"),)
-    return typer.Option(*flags, help=_help(model, name, choices), rich_help_panel=panel, show_default=False, **kw)
-
 
 ConfigFile = Annotated[
     Optional[Path],
@@ -50,7 +19,15 @@ JsonOut = Annotated[bool, typer.Option("--json", help="Print the final result as
 
 
 def collect(values: dict[str, Any], file_values: dict[str, Any]) -> dict[str, Any]:
-    """Config-file values overridden by the flags that were given."""
+    """Config-file values overridden by the flags that were given (``None`` and ``[]``: not given)."""
     merged = dict(file_values)
-    merged.update({k: v for k, v in values.items() if v is not None})
+    merged.update({k: v for k, v in values.items() if v is not None and v != []})
     return merged
+
+
+def with_config_file(values: dict[str, Any], config: Path | None, seed_format: bool = True) -> dict[str, Any]:
+    """The given flags over the values of ``--config`` (ours; with ``seed_format``, a PlasticFlex seed config too)."""
+    from ..config import from_seed_format, load_config_file
+
+    file_values = load_config_file(config) if config else {}
+    return collect(values, from_seed_format(file_values) if seed_format else file_values)

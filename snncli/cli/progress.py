@@ -9,8 +9,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..engine import Callbacks
-
 stderr = Console(stderr=True, highlight=False)
 
 
@@ -30,8 +28,11 @@ class TrainProgress:
         self.task = None
         self.epochs = 0
 
-    def callbacks(self, epochs: int) -> Callbacks:
-        self.epochs = epochs
+    def callbacks(self, cfg: Any):
+        """The engine's callbacks for a run of ``cfg`` (anything with ``epochs``)."""
+        from ..engine.callbacks import Callbacks  # torch: imported when a command runs
+
+        self.epochs = cfg.epochs
         return Callbacks(
             on_start=self.start, on_epoch_start=self.epoch_start, on_batch=self.batch,
             on_epoch_end=self.epoch_end, on_log=self.log,

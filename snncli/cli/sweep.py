@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import inspect
-import json
-from pathlib import Path
-from typing import Annotated, Any, List, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ..config import (
-    SummaryConfig,
-    SweepConfig,
-    from_seed_format,
-    load_config_file,
-    load_grid_file,
-    parse_grid_option,
-)
-from ..config.base import ConfigFileError
-from .errors import EXIT_FAILED, user_errors
-from .options import collect, opt
+from ..config import SummaryConfig, SweepConfig, TrainConfig
+from .generate import command, given, options
+from .options import with_config_file
 from .progress import stderr
-from .train import train_command
+from .run import JobProgress, exit_if_failed, run_job
 
 
 class _RunByDefault(TyperGroup):
@@ -40,24 +29,20 @@ app = typer.Typer(
     cls=_RunByDefault,
     help="Train a grid of settings (`snn sweep [GRID_FILE] --grid K=V1,V2 ...`), or summarise one (`snn sweep summarize DIR`).",
 )
-SW = "Sweep"
-
-_EXTRA = {
-    "grid_file": Annotated[Optional[Path], typer.Argument(
-        help="JSON/YAML/TOML file: {\"base\": {settings}, \"grid\": {setting: \\[values]}}.", show_default=False,
-    )],
-    "grid": Annotated[Optional[List[str]], typer.Option(
-        "--grid", "-g", help="An axis KEY=V1,V2,... (repeatable; adds to or replaces the file's axes).",
-        rich_help_panel=SW, show_default=False,
-    )],
-    "jobs": Annotated[Optional[int], opt(SweepConfig, "jobs", "--jobs", "-j", panel=SW)],
-    "executor": Annotated[Optional[str], opt(SweepConfig, "executor", panel=SW)],
-    "ray_address": Annotated[Optional[str], opt(SweepConfig, "ray_address", "--ray-address", panel=SW)],
-    "cpus_per_run": Annotated[Optional[int], opt(SweepConfig, "cpus_per_run", "--cpus-per-run", panel=SW)],
-}
 
 
-def sweep_command(**options: Any) -> None:
+def _point_line(row: dict[str, Any]) -> None:
+    status = row["status"]
+    if status == "invalid":
+        stderr.print(f"[yellow]skip[/] {row['name']}: invalid ({row['reason']})")
+    elif status == "failed":
+        stderr.print(f"[red]failed[/] {row['name']}: {row['error']}")
+    else:
+        acc = row.get("test_acc")
+        stderr.print(f"{status} {row['name']}: test_acc={acc:.4f}" if acc is not None else f"{status} {row['name']}")
+
+
+def sweep_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Train every point of a grid: the cartesian product of the axes over a base config.
 
     The base is the grid file's "base", then --config, then the `snn train` flags given here;
@@ -75,40 +60,15 @@ def sweep_command(**options: Any) -> None:
 
       snn sweep summarize sweeps/s             # table, summary.csv, summary.png
     """
-    from ..engine.sweep import run_sweep
+    from ..jobs.sweep import run_sweep  # torch: imported when the command runs
 
-    extra = {k: options.pop(k) for k in _EXTRA}
-    config, json_out = options.pop("config"), options.pop("json_out")
-    with user_errors():
-        base, axes = load_grid_file(extra["grid_file"]) if extra["grid_file"] else ({}, {})
-        for text in extra["grid"] or []:
-            key, values = parse_grid_option(text)
-            axes[key] = values
-        file_values = from_seed_format(load_config_file(config)) if config else {}
-        base = collect({k: v for k, v in options.items() if v is not None}, {**base, **file_values})
-        scheduling = {k: extra[k] for k in ("jobs", "executor", "ray_address", "cpus_per_run") if extra[k] is not None}
-        sweep = SweepConfig(grid=axes, **scheduling)
-        base = {k: str(v) if isinstance(v, Path) else v for k, v in base.items()}
+    train_values = {k: values.pop(k) for k in list(values) if k in TrainConfig.model_fields}
 
-        def progress(row: dict[str, Any]) -> None:
-            status = row["status"]
-            if status == "invalid":
-                stderr.print(f"[yellow]skip[/] {row['name']}: invalid ({row['reason']})")
-            elif status == "failed":
-                stderr.print(f"[red]failed[/] {row['name']}: {row['error']}")
-            else:
-                acc = row.get("test_acc")
-                stderr.print(f"{status} {row['name']}: test_acc={acc:.4f}" if acc is not None else f"{status} {row['name']}")
+    def make_config() -> SweepConfig:
+        return SweepConfig(**given(values), base=with_config_file(train_values, config))
 
-        report = run_sweep(base, sweep.grid, sweep.jobs, sweep.executor, sweep.ray_address, sweep.cpus_per_run, on_point=progress)
-    if json_out:
-        typer.echo(json.dumps(report, default=str))
-    else:
-        Console().print(_points_table(report))
-    for failure in report["failed"]:
-        stderr.print(f"snn: error: point {failure['name']} failed: {failure['error']}")
-    if report["failed"]:
-        raise typer.Exit(EXIT_FAILED)
+    report = run_job(run_sweep, make_config, json_out, _points_table, JobProgress(on_item=_point_line))
+    exit_if_failed(report["failed"], "point", "name")
 
 
 def _points_table(report: dict[str, Any]) -> Table:
@@ -122,26 +82,7 @@ def _points_table(report: dict[str, Any]) -> Table:
     return table
 
 
-_sig = inspect.signature(train_command, eval_str=True)
-sweep_command.__signature__ = _sig.replace(parameters=[
-    inspect.Parameter("grid_file", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=_EXTRA["grid_file"]),
-    *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _sig.parameters.values()),
-    *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ann)
-      for name, ann in _EXTRA.items() if name != "grid_file"),
-])
-app.command("run")(sweep_command)
-
-
-@app.command("summarize")
-def summarize_command(
-    dir: Annotated[Path, typer.Argument(help="Folder holding the runs (a sweep's --out).", show_default=False)],
-    x: Annotated[Optional[List[str]], typer.Option(
-        "--x", help="Setting(s) that make the chart's groups (repeatable).", show_default=False,
-    )] = None,
-    hue: Annotated[Optional[str], typer.Option("--hue", help="Setting that colours the bars in a group.", show_default=False)] = None,
-    metric: Annotated[Optional[str], opt(SummaryConfig, "metric")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")] = False,
-) -> None:
+def summarize_command(json_out: bool = False, **values: Any) -> None:
     """Summarise every run below DIR: table, DIR/summary.csv, and the accuracy chart DIR/summary.png.
 
     One row per run: the settings that differ between runs, final accuracies, and for Flex runs
@@ -154,29 +95,13 @@ def summarize_command(
 
       snn sweep summarize sweeps/pf --x spiking --x use_stbp --hue masking_mechanism
     """
-    from ..engine.sweep import summarize, write_summary_csv
-    from ..plots.sweep import accuracy_bars
+    from ..jobs.sweep import summarize_sweep  # torch: imported when the command runs
 
-    with user_errors():
-        cfg = SummaryConfig(dir=dir, x=x or None, hue=hue, **({"metric": metric} if metric else {}))
-        summary = summarize(cfg.dir)
-        if not summary["rows"]:
-            raise ConfigFileError(f"{cfg.dir}: no runs (folders with config.json and a checkpoint) below it")
-        settings = summary["settings"]
-        for key in [*(cfg.x or []), *([cfg.hue] if cfg.hue else [])]:
-            if key not in summary["columns"]:
-                raise ConfigFileError(f"--x/--hue: {key!r} is not a setting that varies here ({', '.join(settings) or 'none'})")
-        hue_key = cfg.hue or (settings[-1] if settings else None)
-        group_keys = cfg.x if cfg.x is not None else [k for k in settings if k != hue_key]
-    csv_path, png_path = cfg.dir / "summary.csv", cfg.dir / "summary.png"
-    write_summary_csv(summary, csv_path)
-    title = f"{cfg.metric.replace('_', ' ')} across the grid ({cfg.dir.name})"
-    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title)
-    summary.update(csv=str(csv_path), figure=str(png_path))
-    if json_out:
-        typer.echo(json.dumps(summary, default=str))
-        return
-    table = Table(title=f"{len(summary['rows'])} runs in {cfg.dir} (run folders: summary.csv)")
+    run_job(summarize_sweep, lambda: SummaryConfig(**given(values)), json_out, _print_summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"{len(summary['rows'])} runs in {summary['dir']} (run folders: summary.csv)")
     shown = [c for c in summary["columns"] if c != "run"]
     for col in shown:
         table.add_column(col)
@@ -186,4 +111,7 @@ def summarize_command(
     console = Console()
     # Piped output defaults to 80 columns, which would fold every cell of a wide table.
     Console(width=max(console.width, 160) if not console.is_terminal else None).print(table)
-    stderr.print(f"wrote {csv_path} and {png_path}")
+
+
+command(app, "run", sweep_command, options(SweepConfig) + options(TrainConfig), models=[SweepConfig, TrainConfig])
+command(app, "summarize", summarize_command, options(SummaryConfig), models=[SummaryConfig], config_file=False)

@@ -7,24 +7,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
 
-from ..attacks import DEFAULT_EPS, attack_class, list_attacks, seed_attacks, seed_eps
-from ..attacks.protocol import SEED_BATCH_SIZE, SEED_SAMPLE_SIZE, SEED_SEED
 from .base import StrictModel
+from .fields import Choices, Device, registry
 from .protocols import SEED_HESSIAN, SEED_LANDSCAPE
-from .fields import Device
+from .setting import setting
 
+ATK, SPSA = "Attack", "SPSA (gradient-free)"
 VISUALS = ("curves", "confusion", "weights", "raster", "membrane", "features", "firing", "masks")
 SUITE_PARTS = ("visualize", "gradflow", "attack", "hessian", "landscape")
 #: what ``snn attack all`` runs: the gradient attacks beside a gradient-free one and a random baseline
 ALL_ATTACKS = ("fgsm", "pgd", "spsa", "noise")
+
+
+def _attacks():
+    from .. import attacks  # torch: imported when a config is validated
+
+    return attacks
+
+
+def _split(v):
+    """``"pgd,fgsm"`` (an argument) -> ``["pgd", "fgsm"]``; lists pass through."""
+    return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
 
 
 def _fraction(v):
@@ -68,6 +73,16 @@ def _protocol_defaults(model, values: dict) -> None:
             object.__setattr__(model, key, value)  # bypass validate_assignment (it would recurse)
 
 
+def _odd(v: int) -> int:
+    if v % 2 == 0:
+        raise ValueError("must be odd, so the grid contains the trained weights")
+    return v
+
+
+#: Grid points per direction: odd, so the grid contains the trained weights.
+OddInt = Annotated[int, AfterValidator(_odd)]
+
+
 def _exists(v: Path) -> Path:
     if not v.exists():
         raise ValueError(f"no such run folder or checkpoint: {v}")
@@ -77,14 +92,14 @@ def _exists(v: Path) -> Path:
 class AnalysisSettings(StrictModel):
     """What every analysis command shares: which run, on what device, where outputs go."""
 
-    device: Device = Field("auto", description="auto picks CUDA, then MPS, then DirectML, then CPU.")
-    seed: int = Field(0, description="Seed of the samples drawn, random directions and attack noise.")
-    out: Path | None = Field(None, description="Folder for the outputs (default: RUN/analysis).")
-    batch_size: int = Field(128, ge=1, description="Samples per forward pass.")
+    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.")
+    seed: int = setting(0, "Seed of the samples drawn, random directions and attack noise.")
+    out: Path | None = setting(None, "Folder for the outputs.", short="-o", default_text="RUN/analysis")
+    batch_size: int = setting(128, "Samples per forward pass.", ge=1)
 
 
 class SingleRunSettings(AnalysisSettings):
-    run: Path = Field(..., description="Run folder or checkpoint (.pth).")
+    run: Path = setting(..., "Run folder (runs/<name>/) or checkpoint (.pth) written by snn train.", argument=2)
 
     _check_run = field_validator("run")(classmethod(lambda cls, v: _exists(v)))
 
@@ -92,28 +107,32 @@ class SingleRunSettings(AnalysisSettings):
 class AttackConfig(AnalysisSettings):
     """``snn attack``: accuracy under attack at several budgets, per run."""
 
-    attacks: list[str] = Field(..., min_length=1, description="Attacks to run ('all': " + ", ".join(ALL_ATTACKS) + ").")
-    runs: list[Path] = Field(..., min_length=1, description="Run folders, checkpoints, or folders of runs.")
-    top_n: int | None = Field(None, ge=1, description="Attack only the N runs with the best validation accuracy.")
-    eps: AttackEpsList = Field(
-        list(DEFAULT_EPS), min_length=1,
-        description="Budgets: L-inf in pixel units (1/255 = one grey level) for most attacks; pixels for onepixel, theta for jsma.",
+    attacks: Annotated[list[str], BeforeValidator(_split), Choices("attack")] = setting(
+        ..., "Attack(s), comma-separated: all (= " + ",".join(ALL_ATTACKS) + ") or the names below.",
+        argument=1, comma=True, metavar="ATTACK", min_length=1,
     )
-    protocol: Protocol = Field(
-        "snn",
-        description="seed: the PlasticFlex seed's protocol: each attack over its own 23-point eps grid with its settings "
+    runs: list[Path] = setting(..., "Run folders, checkpoints (.pth), or folders of runs.", argument=2, metavar="RUNS",
+                               min_length=1)
+    top_n: int | None = setting(None, "Attack only the N runs with the best validation accuracy.", panel=ATK, ge=1)
+    eps: AttackEpsList = setting(
+        default_factory=lambda: list(_attacks().DEFAULT_EPS), help="Budget: L-inf in pixel units for most attacks "
+        "(pixels for onepixel, theta for jsma); repeatable; fractions accepted (8/255).", panel=ATK, min_length=1,
+        default_text="0 1/255 2/255 4/255 8/255 16/255",
+    )
+    protocol: Protocol = setting(
+        "snn", "seed: the PlasticFlex seed's protocol: each attack over its own 23-point eps grid with its settings "
         "(PGD: 20 steps of eps/4), 128 samples in batches of 32, seed 42, one adversarial example saved per budget, "
-        "and the seed's AUC beside ours.",
+        "the seed's AUC beside ours.", panel=ATK,
     )
-    examples: int = Field(0, ge=0, le=16, description="Adversarial examples saved per budget (a PNG grid per attack).")
-    steps: int = Field(10, ge=1, description="Iterations of iterative attacks (PGD, APGD, CW, Jitter, SPSA).")
-    alpha: float | None = Field(None, gt=0, description="Step size (default 2.5 * eps / steps).")
-    sample_size: int = Field(128, ge=1, description="Test samples attacked (drawn with --seed).")
-    eot: int = Field(1, ge=1, description="Rate coding: encodings averaged per forward (expectation over transformation).")
-    with_spsa: bool = Field(False, description="Also run SPSA (gradient-free) to expose gradient masking.")
-    spsa_samples: int = Field(64, ge=1, description="SPSA: random directions per gradient estimate.")
-    spsa_lr: float = Field(0.01, gt=0, description="SPSA: Adam learning rate.")
-    spsa_delta: float = Field(0.01, gt=0, description="SPSA: finite-difference step.")
+    examples: int = setting(0, "Adversarial examples saved per budget (a PNG grid per attack).", panel=ATK, ge=0, le=16)
+    steps: int = setting(10, "Iterations of iterative attacks (PGD, APGD, CW, Jitter, SPSA).", panel=ATK, ge=1)
+    alpha: float | None = setting(None, "Step size (default 2.5 * eps / steps).", panel=ATK, gt=0)
+    sample_size: int = setting(128, "Test samples attacked (drawn with --seed).", panel=ATK, ge=1)
+    eot: int = setting(1, "Rate coding: encodings averaged per forward (expectation over transformation).", panel=ATK, ge=1)
+    with_spsa: bool = setting(False, "Also run SPSA (gradient-free) to expose gradient masking.", panel=SPSA)
+    spsa_samples: int = setting(64, "SPSA: random directions per gradient estimate.", panel=SPSA, ge=1)
+    spsa_lr: float = setting(0.01, "SPSA: Adam learning rate.", panel=SPSA, gt=0)
+    spsa_delta: float = setting(0.01, "SPSA: finite-difference step.", panel=SPSA, gt=0)
 
     @field_validator("attacks")
     @classmethod
@@ -121,8 +140,8 @@ class AttackConfig(AnalysisSettings):
         names: list[str] = []
         for a in v:
             for name in ALL_ATTACKS if a == "all" else [a.lower()]:
-                if name not in list_attacks():
-                    raise ValueError(f"unknown attack {a!r}; choose from all, {', '.join(list_attacks())}")
+                if name not in registry("attack"):
+                    raise ValueError(f"unknown attack {a!r}; choose from all, {', '.join(registry('attack').names())}")
                 if name not in names:
                     names.append(name)
         return names
@@ -136,44 +155,42 @@ class AttackConfig(AnalysisSettings):
     def _spsa(self) -> "AttackConfig":
         if self.with_spsa and "spsa" not in self.attacks:
             object.__setattr__(self, "attacks", [*self.attacks, "spsa"])
+        atk = _attacks()
         if self.protocol == "seed":
-            missing = [a for a in self.attacks if a not in seed_attacks()]
+            missing = [a for a in self.attacks if a not in atk.seed_attacks()]
             if missing:
-                raise ValueError(f"protocol: the seed's protocol has no {missing[0]!r} attack; it ran {', '.join(seed_attacks())}")
+                raise ValueError(f"protocol: the seed's protocol has no {missing[0]!r} attack; it ran {', '.join(atk.seed_attacks())}")
             if "eps" in self.model_fields_set:
                 raise ValueError("eps: --protocol seed uses the seed's grid of each attack; leave --eps out")
-            _protocol_defaults(self, {"sample_size": SEED_SAMPLE_SIZE, "batch_size": SEED_BATCH_SIZE,
-                                      "seed": SEED_SEED, "examples": 1})
+            _protocol_defaults(self, atk.SEED_ATTACK)
         else:
             for name in self.attacks:
-                limit = attack_class(name).eps_max
-                if limit is not None and max(self.eps) > limit:
-                    raise ValueError(f"eps: {name} budgets are {attack_class(name).eps_unit} and at most {limit:g}, "
-                                     f"got {max(self.eps):g}")
+                cls = atk.attack_class(name)
+                if cls.eps_max is not None and max(self.eps) > cls.eps_max:
+                    raise ValueError(f"eps: {name} budgets are {cls.eps_unit} and at most {cls.eps_max:g}, got {max(self.eps):g}")
         return self
 
     def budgets(self, attack: str) -> list[float]:
         """The budgets ``attack`` runs at: ``eps``, or the seed's grid under ``--protocol seed``."""
-        return seed_eps(attack) if self.protocol == "seed" else list(self.eps)
+        return _attacks().seed_eps(attack) if self.protocol == "seed" else list(self.eps)
 
 
 class HessianConfig(SingleRunSettings):
     """``snn hessian``: curvature of the loss at the trained weights."""
 
-    batches: int = Field(2, ge=1, description="Test batches the loss (and every Hessian-vector product) averages over.")
-    top_k: int = Field(3, ge=1, description="Top eigenvalues (power iteration with deflation).")
-    iters: int = Field(30, ge=1, description="Power iterations per eigenvalue (at most).")
-    tol: float = Field(1e-3, gt=0, description="Relative tolerance of power iteration and Hutchinson.")
-    trace_iters: int = Field(30, ge=1, description="Hutchinson samples for the trace (at most).")
-    density_steps: int = Field(20, ge=2, description="Lanczos steps of the spectral density (SLQ).")
-    density_runs: int = Field(1, ge=1, description="SLQ runs averaged.")
-    per_layer: bool = Field(False, description="Also the top eigenvalue of every layer's diagonal block.")
-    batch_size: int = Field(64, ge=1, description="Samples per batch.")
-    split: Literal["test", "train"] = Field("test", description="Images the loss is measured on (drawn at random with --seed).")
-    save_eigenvectors: bool = Field(False, description="Write the top eigenvectors as hessian_eigenvectors.npz (arrays, no pickles).")
-    protocol: Protocol = Field(
-        "snn",
-        description="seed: the PlasticFlex seed's protocol: one batch of 16 random training images (seed 42), top 5 "
+    batches: int = setting(2, "Test batches the loss (and every Hessian-vector product) averages over.", ge=1)
+    top_k: int = setting(3, "Top eigenvalues (power iteration with deflation).", ge=1)
+    iters: int = setting(30, "Power iterations per eigenvalue (at most).", ge=1)
+    tol: float = setting(1e-3, "Relative tolerance of power iteration and Hutchinson.", gt=0)
+    trace_iters: int = setting(30, "Hutchinson samples for the trace (at most).", ge=1)
+    density_steps: int = setting(20, "Lanczos steps of the spectral density (SLQ).", ge=2)
+    density_runs: int = setting(1, "SLQ runs averaged.", ge=1)
+    per_layer: bool = setting(False, "Also the top eigenvalue of every layer's diagonal block.")
+    batch_size: int = setting(64, "Samples per batch.", ge=1)
+    split: Literal["test", "train"] = setting("test", "Images the loss is measured on (drawn at random with --seed).")
+    save_eigenvectors: bool = setting(False, "Write the top eigenvectors as hessian_eigenvectors.npz (arrays, no pickles).")
+    protocol: Protocol = setting(
+        "snn", "seed: the PlasticFlex seed's protocol: one batch of 16 random training images (seed 42), top 5 "
         "eigenvalues, 100 power iterations, 100 Hutchinson samples, 100 Lanczos steps, eigenvectors saved.",
     )
 
@@ -187,33 +204,26 @@ class HessianConfig(SingleRunSettings):
 class LandscapeConfig(SingleRunSettings):
     """``snn landscape``: loss and accuracy around the trained weights."""
 
-    directions: Literal["random", "hessian", "seed"] = Field(
-        "random",
-        description="Filter-normalised Gaussian directions (weights only), top Hessian eigenvectors, or the seed's plane "
+    directions: Literal["random", "hessian", "seed"] = setting(
+        "random", "Filter-normalised Gaussian directions (weights only), top Hessian eigenvectors, or the seed's plane "
         "(uniform directions, biases included, edge at half the weight norm).",
     )
-    dims: Literal[1, 2] = Field(2, description="1-D curve or 2-D surface.")
-    range: float = Field(1.0, gt=0, description="Grid runs over [-range, range] along each direction.")
-    resolution: int = Field(11, ge=3, description="Grid points per direction (odd, so the trained point is on it).")
-    batches: int = Field(2, ge=1, description="Test batches per grid point.")
-    hessian_iters: int = Field(20, ge=1, description="--directions hessian: power iterations per eigenvector.")
-    split: Literal["test", "train"] = Field("test", description="Images the loss is measured on.")
-    first_batches: bool = Field(False, description="Take the split's first images in file order instead of a seeded random draw.")
-    train_mode: bool = Field(False, description="Evaluate in training mode (BN batch statistics, dropout on), as the seed's surface does.")
-    smooth: float = Field(0.0, ge=0, description="Draw the 3-D surface Gaussian-smoothed by this many grid steps (the numbers saved are raw).")
-    gif: bool = Field(False, description="Also write a rotating 3-D animation, landscape_surface.gif (2-D surfaces).")
-    protocol: Protocol = Field(
-        "snn",
-        description="seed: the PlasticFlex seed's protocol: its random plane, 101x101 points over [-1, 1], the first "
-        "training batch of the run's batch size, the surface drawn smoothed (sigma 1) in 3-D and as a 120-frame GIF.",
+    dims: Literal[1, 2] = setting(2, "1-D curve or 2-D surface.", aliases="--dim")
+    range: float = setting(1.0, "Grid runs over [-range, range] along each direction.", gt=0)
+    resolution: OddInt = setting(11, "Grid points per direction (odd, so the trained point is on it).", ge=3)
+    batches: int = setting(2, "Test batches per grid point.", ge=1)
+    hessian_iters: int = setting(20, "--directions hessian: power iterations per eigenvector.", ge=1)
+    split: Literal["test", "train"] = setting("test", "Images the loss is measured on.")
+    first_batches: bool = setting(False, "Take the split's first images in file order instead of a seeded random draw.",
+                                  negative="--random-batches")
+    train_mode: bool = setting(False, "Evaluate in training mode (BN batch statistics, dropout on), as the seed's surface does.",
+                               negative="--eval-mode")
+    smooth: float = setting(0.0, "Draw the 3-D surface Gaussian-smoothed by this many grid steps (the numbers saved are raw).", ge=0)
+    gif: bool = setting(False, "Also write a rotating 3-D animation, landscape_surface.gif (2-D surfaces).", negative="--no-gif")
+    protocol: Protocol = setting(
+        "snn", "seed: the PlasticFlex seed's protocol: its random plane, 101x101 points over [-1, 1], the first training "
+        "batch of the run's batch size, the surface drawn smoothed (sigma 1) in 3-D and as a 120-frame GIF.",
     )
-
-    @field_validator("resolution")
-    @classmethod
-    def _odd(cls, v: int) -> int:
-        if v % 2 == 0:
-            raise ValueError("must be odd, so the grid contains the trained weights")
-        return v
 
     @model_validator(mode="after")
     def _seed_protocol(self) -> "LandscapeConfig":
@@ -225,20 +235,23 @@ class LandscapeConfig(SingleRunSettings):
 class GradflowConfig(SingleRunSettings):
     """``snn gradflow``: gradient magnitude per layer at the trained weights."""
 
-    batches: int = Field(4, ge=1, description="Training batches the gradients are measured on.")
-    vanish: float = Field(1e-7, gt=0, description="Mean |grad| below this flags a tensor as vanishing.")
-    explode: float = Field(1e3, gt=0, description="Max |grad| above this flags a tensor as exploding.")
-    ratio: float = Field(1e3, gt=1, description="Also flag tensors this many times below/above the median mean |grad|.")
-    batch_size: int = Field(64, ge=1, description="Samples per batch.")
+    batches: int = setting(4, "Training batches the gradients are measured on.", ge=1)
+    vanish: float = setting(1e-7, "Mean |grad| below this flags a tensor as vanishing.", gt=0)
+    explode: float = setting(1e3, "Max |grad| above this flags a tensor as exploding.", gt=0)
+    ratio: float = setting(1e3, "Also flag tensors this many times below/above the median mean |grad|.", gt=1)
+    batch_size: int = setting(64, "Samples per batch.", ge=1)
 
 
 class VisualizeConfig(SingleRunSettings):
     """``snn visualize``: figures of a trained run."""
 
-    what: list[str] = Field(..., min_length=1, description="Figures: all, " + ", ".join(VISUALS) + ".")
-    samples: int = Field(4, ge=1, le=16, description="Inputs shown in features (raster/membrane use the first).")
-    index: int = Field(0, ge=0, description="Test sample whose spikes and membrane are drawn.")
-    eval_samples: int | None = Field(None, ge=1, description="Test samples for the confusion matrix (default: all).")
+    what: Annotated[list[str], BeforeValidator(_split)] = setting(
+        ..., "Figure(s), comma-separated: all, " + ", ".join(VISUALS) + ".", argument=1, comma=True, metavar="WHAT",
+        min_length=1,
+    )
+    samples: int = setting(4, "Inputs shown in features (raster/membrane use the first).", ge=1, le=16)
+    index: int = setting(0, "Test sample whose spikes and membrane are drawn.", ge=0)
+    eval_samples: int | None = setting(None, "Test samples for the confusion matrix (default: all).", ge=1)
 
     @field_validator("what")
     @classmethod
@@ -256,17 +269,17 @@ class VisualizeConfig(SingleRunSettings):
 class AnalyzeConfig(SingleRunSettings):
     """``snn analyze``: the whole suite with small defaults, and a report."""
 
-    skip: list[str] = Field(default_factory=list, description="Parts to leave out: " + ", ".join(SUITE_PARTS) + ".")
-    sample_size: int = Field(32, ge=1, description="Samples attacked.")
-    eps: EpsList = Field([0.0, 2 / 255, 4 / 255, 8 / 255], min_length=1, description="Attack budgets.")
-    steps: int = Field(5, ge=1, description="Attack iterations (PGD, SPSA).")
-    batches: int = Field(1, ge=1, description="Batches for Hessian, landscape and gradient flow.")
-    resolution: int = Field(7, ge=3, description="Landscape grid points per direction (odd).")
-    batch_size: int = Field(64, ge=1, description="Samples per batch.")
-    protocol: Protocol = Field(
-        "snn",
-        description="seed: the attack (PGD), Hessian and landscape parts follow the PlasticFlex seed's protocols "
-        "(see snn attack/hessian/landscape --protocol seed); the small-settings flags then do not apply to them.",
+    skip: list[str] = setting(default_factory=list, help="Part to leave out (repeatable): " + ", ".join(SUITE_PARTS) + ".")
+    sample_size: int = setting(32, "Samples attacked.", ge=1)
+    eps: EpsList = setting([0.0, 2 / 255, 4 / 255, 8 / 255], "Attack budget in pixel units; repeatable; fractions accepted "
+                           "(8/255).", min_length=1, default_text="0 2/255 4/255 8/255")
+    steps: int = setting(5, "Attack iterations (PGD, SPSA).", ge=1)
+    batches: int = setting(1, "Batches for Hessian, landscape and gradient flow.", ge=1)
+    resolution: OddInt = setting(7, "Landscape grid points per direction (odd).", ge=3)
+    batch_size: int = setting(64, "Samples per batch.", ge=1)
+    protocol: Protocol = setting(
+        "snn", "seed: the attack (PGD), Hessian and landscape parts follow the PlasticFlex seed's protocols (see snn "
+        "attack/hessian/landscape --protocol seed); the small-settings flags then do not apply to them.",
     )
 
     @field_validator("skip")
@@ -275,11 +288,4 @@ class AnalyzeConfig(SingleRunSettings):
         bad = [s for s in v if s not in SUITE_PARTS]
         if bad:
             raise ValueError(f"unknown part {bad[0]!r}; choose from {', '.join(SUITE_PARTS)}")
-        return v
-
-    @field_validator("resolution")
-    @classmethod
-    def _odd(cls, v: int) -> int:
-        if v % 2 == 0:
-            raise ValueError("must be odd, so the grid contains the trained weights")
         return v

@@ -7,7 +7,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from .base import StrictModel
-from .fields import CIFAR_LIKE, DatasetName, Device
+from .fields import DatasetName, Device, cifar_like
+from .setting import setting
 
 
 class BackboneConfig(StrictModel):
@@ -16,16 +17,16 @@ class BackboneConfig(StrictModel):
     dataset: DatasetName = Field("cifar10", description="CIFAR-shaped dataset to train on.")
     data_root: Path | None = Field(None, description="Folder with the dataset files.")
     epochs: int = Field(30, ge=1, description="Training epochs.")
-    batch_size: int = Field(128, ge=1, description="Images per step.")
+    batch_size: int = setting(128, "Images per step.", short="-b", ge=1)
     lr: float = Field(0.1, gt=0, description="Peak learning rate (one-cycle schedule, SGD with Nesterov momentum).")
     device: Device = Field("auto", description="Device.")
     seed: int = Field(42, description="Seed.")
-    out: Path | None = Field(None, description="Where to store it (default: the user cache, where --use-resnet looks).")
+    out: Path | None = setting(None, "Where to store it (default: the user cache, where --use-resnet looks).", short="-o")
 
     @model_validator(mode="after")
     def _cifar_only(self):
-        if self.dataset not in CIFAR_LIKE():
-            raise ValueError(f"dataset: ResNet-32 is for 32x32 colour images ({', '.join(CIFAR_LIKE())})")
+        if self.dataset not in cifar_like():
+            raise ValueError(f"dataset: ResNet-32 is for 32x32 colour images ({', '.join(cifar_like())})")
         if self.data_root is not None and not self.data_root.is_dir():
             raise ValueError(f"data_root: folder does not exist: {self.data_root}")
         return self

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..errors import SnnError
+
 
 class StrictModel(BaseModel):
     """Base of every command config: unknown keys are errors, assignments are validated."""
@@ -16,7 +18,7 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
 
-class ConfigFileError(ValueError):
+class ConfigFileError(SnnError, ValueError):
     """A config file that cannot be read or parsed."""
 
 

@@ -9,129 +9,146 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import field_validator, model_validator
 
-from ..models import is_conv_model, list_joints, list_logits, list_masks, list_models, model_defaults
-from ..models.routing import logits_name, resolve_name
 from .base import StrictModel
+from .fields import CONV, TRAIN, registry
+from .setting import setting
 
 #: The grid launcher's and the seed launcher's short names for the masking mechanisms.
 MASKING_ALIASES = {"hard": "SIGMOID_HARD", "soft": "SIGMOID_SOFT", "ste": "STE", "none": "NONE"}
 
+#: Flex routing names the help lists (the registries in snncli/models/routing.py, checked at validation).
+MASK_NAMES = ("SIGMOID_HARD, SIGMOID_SOFT, SIGMOID_MUL, STE, STE_FPBP, STE_FPBS, STE_FSBP, STE_FSBS, "
+              "StochasticRoundFPBP, StochasticRoundFPBS, StochasticRoundFSBP, StochasticRoundFSBS, "
+              "StochasticRoundFCBP, StochasticRoundFCBS, NONE")
+
+
+def _routing(kind: str, value: Any) -> Any:
+    """A Flex routing name spelled as registered (any case; the seed's aliases), checked against its registry."""
+    if not isinstance(value, str):
+        return value
+    from ..models import routing  # torch: at validation, not when the CLI is built
+
+    if kind == "mask":
+        return routing.resolve_name(MASKING_ALIASES.get(value.lower(), value), routing.list_masks(), "masking mechanism")
+    if kind == "logits":
+        return routing.logits_name(value)
+    return routing.resolve_name(value, routing.list_joints(), "joint mechanism")
+
 
 def conv_models() -> list[str]:
-    return [m for m in list_models() if is_conv_model(m)]
+    return registry("model").names(family="conv")
 
 
 class ConvNetSettings(StrictModel):
     """Network mode, Flex layers, and the CIFAR-style training recipe (conv models)."""
 
-    spiking: bool | None = Field(
-        None,
-        description="LIF neurons over T steps (true) or a ReLU ANN (false); conv models (default false). MLPs always spike.",
+    spiking: bool | None = setting(
+        None, "LIF neurons over T steps (true) or a ReLU ANN (false); conv models (default false). MLPs always spike.",
+        panel=CONV, resolve=True,
     )
-    use_stbp: bool | None = Field(
-        None,
-        description="Spatio-temporal backpropagation (true) or gradients through space only (false); needs spiking (default: true when spiking).",
+    use_stbp: bool | None = setting(
+        None, "Spatio-temporal backpropagation (true) or gradients through space only (false); needs spiking "
+        "(default: true when spiking).", panel=CONV, seed="use_STBP", follows="spiking",
     )
-    use_flex: bool | None = Field(
-        None,
-        description="Convolutions are Flex layers (conv or max-pool per unit); conv models (default: false, simple_flex true).",
+    use_flex: bool | None = setting(
+        None, "Convolutions are Flex layers (conv or max-pool per unit); conv models (default false; simple_flex true).",
+        panel=CONV, negative="--no-flex", resolve=True, fallback=False,
     )
-    flex_layers: Literal["all", "downsample"] = Field(
-        "all",
-        description="Which convolutions are Flex layers with use_flex: all (the seed) or only the 2x2 stride-2 downsampling ones.",
+    flex_layers: Literal["all", "downsample"] = setting(
+        "all", "Which convolutions are Flex layers with --use-flex: all (the seed) or only the 2x2 stride-2 downsamplings.",
+        panel=CONV,
     )
-    masking_mechanism: str = Field(
-        "SIGMOID_HARD",
-        description="Flex mask: " + ", ".join(list_masks()) + " (NONE: plain conv).",
+    masking_mechanism: str = setting(
+        "SIGMOID_HARD", f"Flex mask: {MASK_NAMES} (NONE: plain conv; hard/soft/ste/none accepted).",
+        panel=CONV, aliases="--mask", seed="mask_type",
     )
-    logits_mechanism: str = Field(
-        "THRESHOLD",
-        description="Flex logits: " + ", ".join(list_logits()) + ".",
+    logits_mechanism: str = setting(
+        "THRESHOLD", "Flex logits: THRESHOLD (pooled input minus a threshold per unit) or SPATIAL_ATTENTION (a conv stack; "
+        "the seed's SpatialAttentionBlock).", panel=CONV,
     )
-    logits_use_batchnorm: bool = Field(True, description="Batch-normalise the Flex logits.")
-    joint_mechanism: str = Field(
-        "NONE",
-        description="Flex joint replacing logits and mask: " + ", ".join(list_joints()) + " (CHANNELWISE_MAXPOOL: max(conv, pool) per unit).",
+    logits_use_batchnorm: bool = setting(True, "Batch-normalise the Flex logits.", panel=CONV,
+                                         negative="--no-logits-batchnorm")
+    joint_mechanism: str = setting(
+        "NONE", "Flex joint replacing logits and mask: NONE or CHANNELWISE_MAXPOOL (max(conv, pool) per unit).", panel=CONV,
     )
-    flex_threshold: Literal["learned", "redrawn"] = Field(
-        "learned",
-        description="THRESHOLD logits: a trained threshold, or the seed code's random one redrawn at every forward pass (never trained).",
+    flex_threshold: Literal["learned", "redrawn"] = setting(
+        "learned", "THRESHOLD logits: a trained threshold, or the seed code's random one redrawn at every forward pass "
+        "(never trained).", panel=CONV,
     )
-    sigmoid_mul_factor: float = Field(50.0, gt=0, description="k of the SIGMOID_MUL mask sigmoid(k * logits).")
-    num_spatial_attention_block: int = Field(1, ge=0, description="Conv blocks of the SPATIAL_ATTENTION logits.")
-    neuron: Literal["lif", "heaviside"] = Field(
-        "lif",
-        description="Spiking activation: LIF over T steps, or the seed code's stateless step (heaviside; use_stbp picks "
-        "its 0.3 tanh surrogate (true) or clamp(x, 0, 1) (false)).",
+    sigmoid_mul_factor: float = setting(50.0, "k of the SIGMOID_MUL mask sigmoid(k * logits).", panel=CONV, gt=0)
+    attention_blocks: int = setting(1, "Conv blocks of the SPATIAL_ATTENTION logits.", panel=CONV, ge=0,
+                                   seed="num_spatial_attention_block")
+    neuron: Literal["lif", "heaviside"] = setting(
+        "lif", "Spiking activation of conv models: LIF over T steps, or the seed code's stateless step (heaviside; "
+        "--use-stbp picks its 0.3 tanh surrogate (true) or clamp(x, 0, 1) (false)).", panel=CONV,
     )
-    init: Literal["torch", "kaiming"] = Field(
-        "torch", description="Weight initialisation: torch's default, or the seed's kaiming_normal_ on every convolution (zero bias).",
+    init: Literal["torch", "kaiming"] = setting(
+        "torch", "Weight initialisation: torch's default, or the seed's kaiming_normal_ on every convolution (zero bias).",
+        panel=CONV,
     )
-    normalize: bool = Field(
-        False,
-        description="Normalise inputs per channel inside the model with the seed's constants (CIFAR-10, MNIST, ImageNet; measured for others).",
+    freeze_first_fc: bool = setting(
+        False, "Keep the first classifier layer at its initial weights (the seed creates it after its optimiser, so "
+        "never trains it).", panel=CONV, negative="--train-first-fc",
     )
-    input_noise: float = Field(
-        0.0, ge=0,
-        description="Gaussian noise std added to every training image at every step, in normalised units with --normalize (the seed: 0.1 on CIFAR).",
+    conv_pool_ratio: tuple[float, float] = setting(
+        (1.0, 1.0), "Initial conv:pool routing of Flex units, as a:b (e.g. 2:1).", panel=CONV, metavar="A:B",
+        default_text="1:1",
     )
-    input_noise_eval: bool = Field(False, description="Also add --input-noise to validation and test images (as the seed's loaders did).")
-    freeze_first_fc: bool = Field(
-        False,
-        description="Keep the first classifier layer at its initial weights (the seed creates it after its optimiser, so never trains it).",
+    dropout: float | None = setting(
+        None, "Classifier dropout (model default if unset: 0.5 vgg11/16, 0.2 vgg6).", panel=CONV, ge=0, lt=1, resolve=True,
     )
-    conv_pool_ratio: tuple[float, float] = Field(
-        (1.0, 1.0),
-        description="Initial conv:pool routing of Flex units, as a:b (e.g. 2:1).",
+    width: float | None = setting(None, "Channel multiplier of conv models (1 = the seed's widths).", panel=CONV,
+                                  gt=0, resolve=True)
+    in_shape: tuple[int, int, int] | None = setting(
+        None, "Input (C, H, W) the network expects; 1-channel images are repeated to 3 channels (the seed's "
+        "in_dimensions).", panel=CONV, metavar="C,H,W", seed="in_dimensions",
     )
-    dropout: float | None = Field(
-        None, ge=0, lt=1,
-        description="Classifier dropout (model default if unset: 0.5 vgg11/16, 0.2 vgg6).",
+    num_classes: int | None = setting(
+        None, "Classes the dataset must have (the seed's num_classes; checked, not imposed).", panel=CONV, ge=2,
+        identity=False,
     )
-    width: float | None = Field(None, gt=0, description="Channel multiplier of conv models (1 = the seed's widths).")
-    in_shape: tuple[int, int, int] | None = Field(
-        None,
-        description="Input (C, H, W) the network expects; 1-channel images are repeated to 3 channels (the seed's in_dimensions).",
+    augment: Literal["none", "crop-flip"] | None = setting(
+        None, "Training augmentation on the device: random 4-pixel-padded crop + horizontal flip (default for "
+        "CIFAR-shaped data) or none.", panel=TRAIN, resolve=True, fallback="none",
     )
-    num_classes: int | None = Field(
-        None, ge=2,
-        description="Classes the dataset must have (the seed's num_classes; checked, not imposed).",
+    lr_schedule: Literal["none", "cosine", "step"] = setting(
+        "none", "Learning-rate schedule over the epochs (cosine to 0, or x lr_gamma every lr_step epochs).", panel=TRAIN,
     )
-    augment: Literal["none", "crop-flip"] | None = Field(
-        None,
-        description="Training augmentation on the device: random 4-pixel-padded crop + horizontal flip (default for CIFAR-shaped data) or none.",
+    lr_step: int = setting(30, "Epochs between decays of the step schedule.", panel=TRAIN, ge=1)
+    lr_gamma: float = setting(0.1, "Decay factor of the step schedule.", panel=TRAIN, gt=0, le=1)
+    amp: bool = setting(True, "Mixed precision (bf16 autocast) on CUDA; ignored on other devices.", panel=TRAIN)
+    bn_recalibrate: int = setting(
+        0, "After every epoch, re-estimate BatchNorm running statistics on this many training batches (precise BN: "
+        "short runs otherwise evaluate with stale statistics); 0: off.", panel=TRAIN, ge=0,
     )
-    lr_schedule: Literal["none", "cosine", "step"] = Field(
-        "none",
-        description="Learning-rate schedule over the epochs (cosine to 0, or x lr_gamma every lr_step epochs).",
+    normalize: bool = setting(
+        False, "Normalise inputs per channel inside the model with the seed's constants (CIFAR-10, MNIST, ImageNet; "
+        "measured for other datasets).", panel=CONV, negative="--no-normalize",
     )
-    lr_step: int = Field(30, ge=1, description="Epochs between decays of the step schedule.")
-    lr_gamma: float = Field(0.1, gt=0, le=1, description="Decay factor of the step schedule.")
-    amp: bool = Field(True, description="Mixed precision (bf16 autocast) on CUDA; ignored on other devices.")
-    bn_recalibrate: int = Field(
-        0, ge=0,
-        description="After every epoch, re-estimate BatchNorm running statistics on this many training batches "
-        "(precise BN: short runs otherwise evaluate with stale statistics); 0: off.",
+    input_noise: float = setting(
+        0.0, "Gaussian noise std added to every training image at every step, in normalised units with --normalize "
+        "(the seed: 0.1 on CIFAR-10).", panel=CONV, ge=0,
     )
+    input_noise_eval: bool = setting(False, "Also add --input-noise to validation and test images (as the seed's loaders did; "
+                                     "nothing without --input-noise).",
+                                     panel=CONV)
 
     @field_validator("masking_mechanism", mode="before")
     @classmethod
-    def _masking_alias(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return resolve_name(MASKING_ALIASES.get(v.lower(), v), list_masks(), "masking mechanism")
-        return v
+    def _masking_name(cls, v: Any) -> Any:
+        return _routing("mask", v)
 
     @field_validator("logits_mechanism", mode="before")
     @classmethod
     def _logits_name(cls, v: Any) -> Any:
-        return logits_name(v) if isinstance(v, str) else v
+        return _routing("logits", v)
 
     @field_validator("joint_mechanism", mode="before")
     @classmethod
     def _joint_name(cls, v: Any) -> Any:
-        return resolve_name(v, list_joints(), "joint mechanism") if isinstance(v, str) else v
+        return _routing("joint", v)
 
     @field_validator("conv_pool_ratio", mode="before")
     @classmethod
@@ -160,11 +177,12 @@ class ConvNetSettings(StrictModel):
     @model_validator(mode="after")
     def _conv_consistent(self):
         model = self.model  # a field of the config this mixes into
-        conv = is_conv_model(model)
-        defaults = model_defaults(model)
-        if not conv:
+        if model not in conv_models():
             if self.neuron != "lif":
                 raise ValueError(f"neuron: the MLPs are LIF networks; --neuron {self.neuron} needs a conv model")
+            if self.normalize:
+                raise ValueError(f"normalize: input normalisation is a conv model's ({', '.join(conv_models())}); "
+                                 "MLPs scale inputs with --enc-scale/--enc-bias")
             if self.spiking is False:
                 raise ValueError(f"spiking: {model} is a spiking MLP; ANN mode needs a conv model ({', '.join(conv_models())})")
             if self.use_flex:
@@ -174,28 +192,13 @@ class ConvNetSettings(StrictModel):
             return self
         if getattr(self, "engine", "snn") == "snntorch":
             raise ValueError("engine: the snnTorch reference engine runs the MLPs only")
-        fill = {}
-        if self.use_flex is None:
-            fill["use_flex"] = defaults.get("use_flex", False)
-        if self.spiking is None:
-            fill["spiking"] = defaults.get("spiking", False)
-        spiking = fill.get("spiking", self.spiking)
-        if self.use_stbp is None:
-            fill["use_stbp"] = spiking
-        elif self.use_stbp and not spiking:
+        if self.use_stbp and not self.spiking:
             raise ValueError("use_stbp: STBP needs a spiking network (--spiking true)")
-        for key in ("dropout", "width"):
-            if getattr(self, key) is None:
-                fill[key] = defaults.get(key)
-        if getattr(self, "enforce_sparsity", False) and not spiking:
+        if getattr(self, "enforce_sparsity", False) and not self.spiking:
             raise ValueError("enforce_sparsity: an ANN has no firing rates to regularise")
         if self.neuron == "heaviside":
-            if not spiking:
+            if not self.spiking:
                 raise ValueError("neuron: the heaviside activation is the seed's spiking one; add --spiking true")
             if getattr(self, "enforce_sparsity", False) or getattr(self, "alpha_reg", 0) > 0:
                 raise ValueError("neuron: the stateless heaviside network reports no firing rates to regularise")
-        if self.input_noise_eval and self.input_noise == 0:
-            raise ValueError("input_noise_eval: give the noise with --input-noise STD")
-        for k, v in fill.items():  # bypass validate_assignment, which would re-enter this validator
-            object.__setattr__(self, k, v)
         return self

@@ -1,36 +1,90 @@
-"""Validated field types and the network-shape settings shared by every command that builds a model."""
+"""Validated field types, the ``--help`` panels, and the network-shape settings shared by every command
+that builds a model.
+
+Registry-backed names (models, datasets, encodings, surrogates, rules, attacks, DST rules) are checked
+against their registry when a config is validated; the registries are imported then, not when this
+module is, so that building the CLI needs no torch.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Callable, Iterable, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, model_validator
 
-from ..data import ENCODINGS, list_datasets
-from ..models import list_models, model_defaults
-from ..neurons import SURROGATES
 from .base import StrictModel
+from .defaults import resolve_defaults
+from .setting import setting
+
+if TYPE_CHECKING:
+    from ..registry import Registry
+
+# The panels of `--help`.
+DATA, MODEL, NEURON, TRAIN, RUN = "Data and encoding", "Model", "Neurons", "Training", "Run"
+DST = "Dynamic sparse training (--sparsity dynamic, or snn dst)"
+CONV = "Conv networks (vgg6/11/16, simple_conv; PlasticFlex)"
+PANELS = (DATA, MODEL, NEURON, TRAIN, DST, CONV)  # in this order; a command's own panels follow, then "Run"
 
 
-def one_of(kind: str, choices: Callable[[], Iterable[str]]) -> AfterValidator:
-    """A validator accepting only names in ``choices()`` (a registry), listing them when it refuses."""
+def registry(kind: str) -> Registry:
+    """The registry of ``kind``, imported when a value is validated (torch), never when a config module is."""
+    if kind in ("model", "dataset", "encoding", "surrogate"):
+        from .. import data, models, neurons
 
-    def check(value: str) -> str:
-        allowed = list(choices())
-        if value not in allowed:
-            raise ValueError(f"unknown {kind}; choose from {', '.join(allowed)}")
+        return {"model": models.MODELS, "dataset": data.DATASETS, "encoding": data.ENCODERS,
+                "surrogate": neurons.SURROGATES}[kind]
+    if kind == "plasticity rule":
+        from ..plasticity import RULES
+
+        return RULES
+    if kind == "attack":
+        from ..attacks import ATTACKS
+
+        return ATTACKS
+    from ..sparsity import GROW_RULES, PRUNE_RULES
+
+    return {"prune rule": PRUNE_RULES, "grow rule": GROW_RULES}[kind]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """``Annotated`` marker: the value is a name in the registry of ``kind``; ``--help`` lists the names when shown."""
+
+    kind: str
+
+    def names(self) -> list[str]:
+        return registry(self.kind).names()
+
+    def check(self, value: str) -> str:
+        known = registry(self.kind)
+        if value not in known:
+            raise ValueError(f"unknown {known.kind}; choose from {', '.join(known.names())}")
         return value
 
-    return AfterValidator(check)
+
+def name_in(kind: str):
+    """``str`` validated against the registry of ``kind`` at parse time and listed in ``--help`` when shown."""
+    choices = Choices(kind)
+    return Annotated[str, AfterValidator(choices.check), choices]
 
 
-def CIFAR_LIKE() -> list[str]:  # noqa: N802 - reads like the constant it stands for
+ModelName = name_in("model")
+DatasetName = name_in("dataset")
+EncodingName = name_in("encoding")
+SurrogateName = name_in("surrogate")
+RuleName = name_in("plasticity rule")
+PruneRuleName = name_in("prune rule")
+GrowRuleName = name_in("grow rule")
+
+
+def cifar_like() -> list[str]:
     """Datasets of 32x32 colour images, the ones a CIFAR ResNet-32 backbone accepts."""
-    return [d for d in list_datasets() if d.startswith("cifar") or d == "synthetic-cifar"]
+    return registry("dataset").names(family="cifar")
 
 
-def _existing_dir(v):
+def _existing_dir(v: Path | None) -> Path | None:
     if v is not None and not v.is_dir():
         raise ValueError(f"folder does not exist: {v}")
     return v
@@ -40,29 +94,25 @@ def _existing_dir(v):
 ExistingDir = Annotated[Optional[Path], AfterValidator(_existing_dir)]
 Device = Literal["auto", "cpu", "cuda", "mps", "directml"]
 Precision = Literal["auto", "fp32", "bf16"]
-ModelName = Annotated[str, one_of("model", list_models)]
-DatasetName = Annotated[str, one_of("dataset", list_datasets)]
-EncodingName = Annotated[str, one_of("encoding", lambda: ENCODINGS)]
-SurrogateName = Annotated[str, one_of("surrogate", lambda: SURROGATES)]
 
 
-class NetworkSettings(StrictModel):
+class Resolved(StrictModel):
+    """A config whose unset settings (``resolve=True`` fields) take the registered defaults of its model
+    and dataset (:func:`snncli.config.defaults.resolve_defaults`), before any field is validated."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve(cls, data):
+        return resolve_defaults(cls, data)
+
+
+class NetworkSettings(Resolved):
     """Which network, at what size, fed how: the part of a config that decides the model's shape."""
 
-    model: ModelName = Field("dense", description="Model name.")
-    hidden_dim: int | None = Field(None, ge=1, description="Hidden layer width (model default if unset).")
-    p_inter: float = Field(0.15, ge=0, le=1, description="Inter-group connection probability (G2G models).")
-    groups: int = Field(8, ge=1, description="Groups per layer (G2G models).")
-    T: int | None = Field(None, ge=1, description="Time steps (model default if unset: 50 dense/G2G, 25 mlp).")
-    enc: EncodingName = Field("current", description="Input spike encoding.")
-
-    @model_validator(mode="after")
-    def _fill_model_defaults(self):
-        defaults = model_defaults(self.model)
-        # Bypass validate_assignment: re-running validators from inside one would recurse.
-        if self.T is None:
-            object.__setattr__(self, "T", defaults.get("T", 25))
-        if self.hidden_dim is None:
-            object.__setattr__(self, "hidden_dim", defaults.get("hidden_dim"))
-        return self
-
+    model: ModelName = setting("dense", "Model name.", panel=MODEL, seed="network")
+    hidden_dim: int | None = setting(None, "Hidden layer width (model default if unset).", panel=MODEL, ge=1, resolve=True)
+    p_inter: float = setting(0.15, "Inter-group connection probability (G2G models).", panel=MODEL, ge=0, le=1)
+    groups: int = setting(8, "Groups per layer (G2G models).", panel=MODEL, ge=1)
+    T: int | None = setting(None, "Time steps (model default if unset: 50 dense/G2G, 25 mlp).", panel=DATA, short="-T",
+                            ge=1, resolve=True, fallback=25)
+    enc: EncodingName = setting("current", "Input spike encoding.", panel=DATA)

@@ -12,19 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..data import list_datasets
 from .base import ConfigFileError
+from .fields import registry
+from .setting import seed_keys
+from .train import TrainConfig
 
-#: seed key -> our field
-RENAMED = {
-    "network": "model",
-    "learning_rate": "lr",
-    "in_dimensions": "in_shape",
-    "spiking_threshold": "threshold",
-    "spiking_decay": "beta",
-    "use_STBP": "use_stbp",
-    "mask_type": "masking_mechanism",
-}
+#: seed key -> our field, as the fields declare them (``setting(..., seed="learning_rate")``)
+RENAMED = seed_keys(TrainConfig)
 NETWORKS = {
     "vgg6": "vgg6", "vgg11": "vgg11", "vgg16": "vgg16",
     "simpleconvnet": "simple_conv", "simple_conv": "simple_conv", "simpleconv": "simple_conv",
@@ -44,7 +38,7 @@ def dataset_name(name: str) -> str:
     low = str(name).lower()
     candidates = [low, re.sub(r"^cifar-(10|100)", r"cifar\1", low), low.replace("-", "").replace("_", "")]
     for c in candidates:
-        if c in list_datasets():
+        if c in registry("dataset"):
             return c
     return name
 

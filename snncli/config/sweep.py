@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from .base import ConfigFileError, StrictModel, load_config_file
 from .seedformat import RENAMED, from_seed_format
+from .setting import setting
 from .train import TrainConfig
+
+SW = "Sweep"
 
 
 def setting_name(key: str) -> str:
@@ -47,36 +50,61 @@ def load_grid_file(path: Path) -> tuple[dict[str, Any], dict[str, list[Any]]]:
 
 
 class SweepConfig(StrictModel):
-    """The axes of the grid and how its points are scheduled."""
+    """The base setting and axes of a grid, and how its points are scheduled.
 
-    grid: dict[str, list[Any]] = Field(description="Setting -> the values it takes (an axis); the grid is their cartesian product.")
-    jobs: int = Field(1, ge=1, description="Points trained at once, each in its own process.")
-    executor: Literal["local", "ray"] = Field(
-        "local", description="Where points run: local processes, or Ray tasks (pip install 'snncli[ray]')."
+    The axes are the grid file's, then each ``--grid`` (which adds an axis or replaces the file's);
+    the base is the grid file's ``base`` under the values the caller gives (``--config``, flags).
+    """
+
+    grid_file: Path | None = setting(
+        None, 'JSON/YAML/TOML file: {"base": {settings}, "grid": {setting: \\[values]}}.', argument=True,
+        metavar="[GRID_FILE]",
     )
-    ray_address: str | None = Field(None, description="Ray cluster to join (e.g. auto); default: a local Ray instance.")
-    cpus_per_run: int = Field(1, ge=1, description="With Ray: CPUs each point's task reserves (and torch threads it uses).")
+    grid: list[str] = setting(
+        default_factory=list, help="An axis KEY=V1,V2,... (repeatable; adds to or replaces the file's axes).",
+        panel=SW, short="-g",
+    )
+    base: dict[str, Any] = setting(default_factory=dict, help="Settings every point shares.", cli=False)
+    axes: dict[str, list[Any]] = setting(default_factory=dict, help="Setting -> the values it takes.", cli=False)
+    jobs: int = setting(1, "Points trained at once, each in its own process.", panel=SW, short="-j", ge=1)
+    executor: Literal["local", "ray"] = setting(
+        "local", "Where points run: local processes, or Ray tasks (pip install 'snncli[ray]').", panel=SW,
+    )
+    ray_address: str | None = setting(None, "Ray cluster to join (e.g. auto); default: a local Ray instance.", panel=SW)
+    cpus_per_run: int = setting(1, "With Ray: CPUs each point's task reserves (and torch threads it uses).", panel=SW, ge=1)
 
-    @field_validator("grid")
-    @classmethod
-    def _known_settings(cls, axes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    def plan(self) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        """``(base, axes)``: the grid file's base under ``base``; its axes, then ``--grid``'s, then ``axes``.
+
+        Raises:
+            ConfigFileError: an unreadable grid file, a malformed ``--grid``, no axes, an axis that is
+                not an ``snn train`` setting or has no values.
+        """
+        file_base, axes = load_grid_file(self.grid_file) if self.grid_file else ({}, {})
+        for text in self.grid:
+            key, values = parse_grid_option(text)
+            axes[key] = values
+        axes.update(self.axes)
         if not axes:
-            raise ValueError("no grid: give a grid file or --grid KEY=V1,V2")
+            raise ConfigFileError("--grid: no grid: give a grid file or --grid KEY=V1,V2")
         for key, values in axes.items():
             if key not in TrainConfig.model_fields or key in ("out", "force"):
-                raise ValueError(f"unknown setting {key!r} (grid keys are `snn train` settings)")
+                raise ConfigFileError(f"--grid: unknown setting {key!r} (grid keys are `snn train` settings)")
             if not values:
-                raise ValueError(f"{key}: no values")
-        return axes
+                raise ConfigFileError(f"--grid: {key}: no values")
+        base = {k: str(v) if isinstance(v, Path) else v for k, v in {**file_base, **self.base}.items()}
+        return base, axes
 
 
 class SummaryConfig(StrictModel):
     """What ``snn sweep summarize`` reads and how it draws the chart."""
 
-    dir: Path = Field(description="Folder holding the runs (a sweep's --out).")
-    x: list[str] | None = Field(None, description="Settings that make the chart's groups (default: every varying setting but the last).")
-    hue: str | None = Field(None, description="Setting that colours the bars within a group (default: the last varying setting).")
-    metric: Literal["test_acc", "val_acc", "train_acc"] = Field("test_acc", description="Value the bars show.")
+    dir: Path = setting(..., "Folder holding the runs (a sweep's --out).", argument=True)
+    x: list[str] | None = setting(
+        None, "Setting(s) that make the chart's groups (repeatable; default: every varying setting but the hue).",
+    )
+    hue: str | None = setting(None, "Setting that colours the bars in a group (default: the last varying setting).")
+    metric: Literal["test_acc", "val_acc", "train_acc"] = setting("test_acc", "Value the bars show.")
 
     @field_validator("dir")
     @classmethod

@@ -5,113 +5,127 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
-from ..data import has_subset_sampling
-from ..models import is_conv_model, list_models, model_defaults
 from .conv import ConvNetSettings
 from .fields import (
-    CIFAR_LIKE,
+    CONV,
+    DATA,
+    DST,
+    MODEL,
+    NEURON,
+    RUN,
+    TRAIN,
     DatasetName,
     Device,
     ExistingDir,
+    GrowRuleName,
     NetworkSettings,
     Precision,
+    PruneRuleName,
     SurrogateName,
+    cifar_like,
+    registry,
 )
+from .setting import setting
 
 
 class TrainConfig(NetworkSettings, ConvNetSettings):
     """Every setting of a training run. Flags, config files and sweeps all fill this one model."""
 
-    dataset: DatasetName = Field("fashionmnist", description="Dataset name.")
-    epochs: int = Field(20, ge=1, description="Training epochs.")
-    batch_size: int = Field(256, ge=1, description="Samples per training step.")
-    lr: float = Field(1e-3, gt=0, description="Learning rate.")
-    optimizer: Literal["adam", "sgd"] = Field("adam", description="Optimizer.")
-    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
-    weight_decay: float = Field(0.0, ge=0, description="L2 weight decay.")
-    enc_scale: float = Field(1.0, description="Encoding scale: input = pixel * scale + bias.")
-    enc_bias: float = Field(0.0, description="Encoding bias.")
-    beta: float | None = Field(
-        None, gt=0, le=1, description="Membrane decay per step (model default if unset: 0.9 MLPs, 0.95 conv models)."
+    dataset: DatasetName = setting("fashionmnist", "Dataset name.", panel=DATA)
+    epochs: int = setting(20, "Training epochs; raising it extends a finished run.", panel=TRAIN, ge=1, extends=True)
+    batch_size: int = setting(256, "Samples per training step.", panel=TRAIN, short="-b", ge=1)
+    lr: float = setting(1e-3, "Learning rate.", panel=TRAIN, gt=0, seed="learning_rate")
+    optimizer: Literal["adam", "sgd"] = setting("adam", "Optimizer.", panel=TRAIN)
+    momentum: float = setting(0.9, "SGD momentum.", panel=TRAIN, ge=0, lt=1)
+    weight_decay: float = setting(0.0, "L2 weight decay.", panel=TRAIN, ge=0)
+    enc_scale: float = setting(1.0, "Encoding scale: input = pixel * scale + bias.", panel=DATA)
+    enc_bias: float = setting(0.0, "Encoding bias.", panel=DATA)
+    beta: float | None = setting(
+        None, "Membrane decay per step (model default if unset: 0.9 MLPs, 0.95 conv models).", panel=NEURON,
+        gt=0, le=1, seed="spiking_decay", resolve=True, fallback=0.9,
     )
-    threshold: float = Field(1.0, gt=0, description="Firing threshold.")
-    surrogate: SurrogateName | None = Field(
-        None, description="Surrogate gradient (model default if unset: fast_sigmoid MLPs, atan conv models)."
+    threshold: float = setting(1.0, "Firing threshold.", panel=NEURON, gt=0, seed="spiking_threshold")
+    surrogate: SurrogateName | None = setting(
+        None, "Surrogate gradient (model default if unset: fast_sigmoid MLPs, atan conv models).", panel=NEURON,
+        resolve=True, fallback="fast_sigmoid",
     )
-    loss: Literal["count", "membrane"] | None = Field(
-        None, description="Cross-entropy on output spike counts, or on time-summed membrane (default: membrane for conv models, count for MLPs)."
+    loss: Literal["count", "membrane"] | None = setting(
+        None, "Cross-entropy on output spike counts, or on time-summed membrane (default: membrane for conv models, "
+        "count for MLPs).", panel=TRAIN, resolve=True, fallback="count",
     )
-    val_fraction: float = Field(0.1, ge=0, lt=1, description="Share of the training set held out for validation.")
-    sparsity_mode: Literal["static", "dynamic"] = Field(
-        "static", description="static: fixed G2G masks; dynamic: prune and grow during training (DST)."
+    val_fraction: float = setting(0.1, "Share of the training set held out for validation.", panel=DATA, ge=0, lt=1)
+    sparsity_mode: Literal["static", "dynamic"] = setting(
+        "static", "static: fixed G2G masks; dynamic: prune and grow during training (DST).", panel=MODEL, flag="--sparsity",
     )
-    cp: Literal["set", "random", "hebb"] = Field("set", description="DST prune rule.")
-    cg: Literal["hebb", "random"] = Field("hebb", description="DST grow rule.")
-    update_every: int = Field(1000, ge=1, description="DST: optimizer steps between prune-and-grow updates.")
-    prune_fraction: float = Field(0.1, gt=0, lt=1, description="DST: share of each layer's connections replaced per update.")
-    hebb_window: int = Field(1024, ge=2, description="DST: samples of recent spike counts the Hebbian rules correlate.")
-    enforce_sparsity: bool = Field(False, description="Firing-rate regularisation after the warm-up.")
-    warmup_epochs: int = Field(10, ge=0, description="Epochs before firing-rate regularisation starts.")
-    rate_reg: float = Field(1e-2, ge=0, description="Weight of the firing-rate penalty.")
-    alpha_reg: float = Field(
-        0.0, ge=0, description="Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss."
+    cp: PruneRuleName = setting("set", "DST prune rule.", panel=DST)
+    cg: GrowRuleName = setting("hebb", "DST grow rule.", panel=DST)
+    update_every: int = setting(1000, "DST: optimizer steps between prune-and-grow updates.", panel=DST, ge=1)
+    prune_fraction: float = setting(0.1, "DST: share of each layer's connections replaced per update.", panel=DST, gt=0, lt=1)
+    hebb_window: int = setting(1024, "DST: samples of recent spike counts the Hebbian rules correlate.", panel=DST, ge=2)
+    enforce_sparsity: bool = setting(False, "Firing-rate regularisation after the warm-up.", panel=TRAIN)
+    warmup_epochs: int = setting(10, "Epochs before firing-rate regularisation starts.", panel=TRAIN, ge=0)
+    rate_reg: float = setting(1e-2, "Weight of the firing-rate penalty.", panel=TRAIN, ge=0)
+    alpha_reg: float = setting(
+        0.0, "Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss.",
+        panel=TRAIN, ge=0,
     )
-    weight_clip: float | None = Field(
-        None, gt=0, description="Clamp every weight and bias to [-c, c] after each optimizer step (none if unset)."
+    weight_clip: float | None = setting(
+        None, "Clamp every weight and bias to [-c, c] after each optimizer step (none if unset).", panel=TRAIN, gt=0,
     )
-    use_resnet: bool = Field(False, description="Feed the SNN frozen ResNet-32 features (CIFAR datasets).")
-    backbone: Path | None = Field(None, description="Trained ResNet-32 for --use-resnet (default: the one `snn backbone train` cached).")
-    data_root: ExistingDir = Field(None, description="Folder with the dataset files.")
-    subset_sampling: Literal["readme", "seed"] = Field(
-        "readme",
-        description="CIFAR-10 subsets as the PlasticFlex README sizes them (balanced) or as its code draws them (numpy seed 42).",
+    max_batches: int | None = setting(
+        None, "Stop each epoch after this many batches (smoke runs; part of the run's identity).", panel=TRAIN, ge=1,
     )
-    out: Path = Field(Path("runs"), description="Folder that holds run folders.")
-    seed: int = Field(42, description="Seed for Python, NumPy and torch.")
-    device: Device = Field("auto", description="auto picks CUDA, then MPS, then DirectML, then CPU.")
-    precision: Precision = Field(
-        "auto", description="bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation)."
+    use_resnet: bool = setting(False, "Feed the SNN frozen ResNet-32 features (CIFAR datasets).", panel=MODEL,
+                               negative="--no-resnet")
+    backbone: Path | None = setting(
+        None, "Trained ResNet-32 for --use-resnet (default: the one `snn backbone train` cached).", panel=MODEL,
+        identity=False,
     )
-    engine: Literal["snn", "snntorch"] = Field(
-        "snn", description="snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks)."
+    data_root: ExistingDir = setting(None, "Folder with the dataset files.", panel=DATA, identity=False)
+    subset_sampling: Literal["readme", "seed"] = setting(
+        "readme", "CIFAR-10 subsets as the PlasticFlex README sizes them (balanced) or as its code draws them "
+        "(numpy seed 42).", panel=CONV,
     )
-    force: bool = Field(False, description="Re-run a finished run instead of skipping it.")
-    threads: int | None = Field(
-        None, ge=1, le=1024,
-        description="torch CPU threads for this run (default: all cores; crossval/sweep workers: cores / jobs). "
+    out: Path = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
+    seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN)
+    device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.", panel=RUN, identity=False)
+    precision: Precision = setting(
+        "auto", "bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation).", panel=RUN,
+    )
+    engine: Literal["snn", "snntorch"] = setting(
+        "snn", "snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks).", panel=RUN,
+    )
+    force: bool = setting(False, "Start the run over instead of returning or resuming it.", panel=RUN, identity=False)
+    threads: int | None = setting(
+        None, "torch CPU threads for this run (default: all cores; crossval/sweep workers: cores / jobs). "
         "Float sums depend on it: the same --threads gives the same numbers serially and with --jobs.",
+        panel=RUN, ge=1, le=1024, identity=False,
     )
-    max_batches: int | None = Field(None, ge=1, description="Stop each epoch after this many batches (smoke runs).")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TrainConfig":
-        conv = is_conv_model(self.model)
-        model_beta = model_defaults(self.model).get("beta", 0.9)
-        defaults = {
-            "beta": model_beta,
-            "surrogate": model_defaults(self.model).get("surrogate", "fast_sigmoid"),
-            "loss": "membrane" if conv else "count",
-            "augment": "crop-flip" if self.dataset in CIFAR_LIKE() else "none",
-        }
-        for key, value in defaults.items():
-            if getattr(self, key) is None:
-                object.__setattr__(self, key, value)  # bypass validate_assignment (it would recurse)
-        if self.use_resnet and self.dataset not in CIFAR_LIKE():
-            raise ValueError(f"use_resnet: the ResNet-32 features need a CIFAR dataset ({', '.join(CIFAR_LIKE())})")
+    def _consistent(self) -> TrainConfig:
+        if self.use_resnet and self.dataset not in cifar_like():
+            raise ValueError(f"use_resnet: the ResNet-32 features need a CIFAR dataset ({', '.join(cifar_like())})")
         if self.backbone is not None and not self.backbone.is_file():
             raise ValueError(f"backbone: no such file: {self.backbone}")
-        spiking = self.spiking if self.spiking is not None else model_defaults(self.model).get("spiking", True)
-        if self.alpha_reg > 0 and not spiking:
+        if self.alpha_reg > 0 and self.spiking is False:
             raise ValueError("alpha_reg: the spike-activity penalty needs a spiking network (--spiking true)")
-        if self.sparsity_mode == "dynamic" and "p_inter" not in model_defaults(self.model):
-            sparse = [m for m in list_models() if "p_inter" in model_defaults(m)]
+        sparse = registry("model").names(family="g2g")
+        if self.sparsity_mode == "dynamic" and self.model not in sparse:
             raise ValueError(
                 f"sparsity_mode: dynamic sparse training needs a sparse model ({', '.join(sparse)}); "
                 f"{self.model} has no sparse layers"
             )
         return self
+
+    @property
+    def encoding(self):
+        """How inputs become spike sequences: :class:`snncli.data.Encoding` ``(T, kind, scale, bias)``."""
+        from ..data import Encoding
+
+        return Encoding(self.T, self.enc, self.enc_scale, self.enc_bias)
 
     def run_name(self) -> str:
         """The seeds' run names.
@@ -122,7 +136,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         Flex, tags for the seed's options where set (``_heaviside``, ``_kaiming``, ``_norm``, ``_noise{std}``,
         ``_fc1frozen``, ``_seedsubset``), ``_w{width}`` below full width.
         """
-        if is_conv_model(self.model):
+        if self.model in registry("model").names(family="conv"):
             return self._conv_run_name()
         name = f"{self.dataset}_{self.model}_p{self.p_inter:g}_T{self.T}_{self.enc}"
         if self.use_resnet:
@@ -147,6 +161,8 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
             if self.logits_mechanism != "THRESHOLD":
                 parts.append(self.logits_mechanism.lower())
         # The seed's conventions and bugs chosen as options: only where they differ from the defaults.
+        from ..data import has_subset_sampling  # torch: when a run is named, not when the CLI is built
+
         tags = {"neuron": self.neuron != "lif", "kaiming": self.init == "kaiming", "norm": self.normalize,
                 f"noise{self.input_noise:g}": self.input_noise > 0, "fc1frozen": self.freeze_first_fc,
                 "seedsubset": self.subset_sampling == "seed" and has_subset_sampling(self.dataset)}

@@ -10,6 +10,7 @@ ImageNet-style folders are streamed as :class:`FolderImageSet`.
 # Importing the family modules registers their datasets.
 from snncli.data import cifar, imagenet, mnist, synthetic  # noqa: F401  isort: skip
 from snncli.data._registry import (
+    DATASETS,
     DEFAULT_DATASET,
     DatasetEntry,
     get_dataset_entry,
@@ -21,7 +22,7 @@ from snncli.data._registry import (
 )
 from snncli.data.batching import iterate_batches
 from snncli.data.dataset import DataSplits, ImageSet
-from snncli.data.encoding import ENCODINGS, encode
+from snncli.data.encoding import ENCODERS, ENCODINGS, Encoding, encode
 from snncli.data.errors import (
     CorruptDatasetError,
     DataRootError,
@@ -34,8 +35,11 @@ from snncli.data.locations import FileSpec, cache_dir
 from snncli.data.splits import stratified_kfold, train_val_split
 
 __all__ = [
+    "DATASETS",
     "DEFAULT_DATASET",
+    "ENCODERS",
     "ENCODINGS",
+    "Encoding",
     "CorruptDatasetError",
     "DataRootError",
     "DataSplits",

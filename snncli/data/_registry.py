@@ -7,7 +7,6 @@ registers it.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import os
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from pathlib import Path
 from snncli.data.dataset import DataSplits
 from snncli.data.errors import DataRootError, UnknownDatasetError
 from snncli.data.locations import FileSpec, candidate_folders, locate
+from snncli.registry import Registry
 
 DEFAULT_DATASET = "fashionmnist"
 
@@ -45,16 +45,22 @@ class DatasetEntry:
         return doc.splitlines()[0] if doc else ""
 
 
-_REGISTRY: dict[str, DatasetEntry] = {}
+#: Every dataset, by name; metadata ``family`` (``"cifar"``: 32x32 colour) and ``defaults`` (settings the
+#: dataset implies, e.g. ``augment="crop-flip"``; see :mod:`snncli.config.defaults`).
+DATASETS: Registry[DatasetEntry] = Registry("dataset", error=UnknownDatasetError)
 
 
-def register_dataset(name: str, *, files: FileSpec | None = None) -> Callable[[Loader], Loader]:
+def register_dataset(
+    name: str, *, files: FileSpec | None = None, family: str | None = None, defaults: dict | None = None,
+) -> Callable[[Loader], Loader]:
     """Registers a loader under ``name``.
 
     Args:
         name: Dataset name; lowercase with dashes by convention.
         files: Where its files are looked for; datasets sharing files (a subset and its
             parent) share one spec. ``None`` for generated datasets.
+        family: What kind of images (``"cifar"``: 32x32 colour, what a ResNet-32 backbone reads).
+        defaults: Training settings the dataset implies unless given (``augment``).
 
     Returns:
         A decorator that registers the function and returns it unchanged.
@@ -67,9 +73,7 @@ def register_dataset(name: str, *, files: FileSpec | None = None) -> Callable[[L
     """
 
     def decorate(loader: Loader) -> Loader:
-        if name in _REGISTRY:
-            raise ValueError(f"dataset '{name}' is already registered")
-        _REGISTRY[name] = DatasetEntry(name=name, loader=loader, files=files)
+        DATASETS.add(name, DatasetEntry(name=name, loader=loader, files=files), family=family, defaults=defaults or {})
         return loader
 
     return decorate
@@ -77,7 +81,7 @@ def register_dataset(name: str, *, files: FileSpec | None = None) -> Callable[[L
 
 def list_datasets() -> list[str]:
     """Names of all registered datasets, sorted."""
-    return sorted(_REGISTRY)
+    return DATASETS.names()
 
 
 def get_dataset_entry(name: str) -> DatasetEntry:
@@ -86,15 +90,7 @@ def get_dataset_entry(name: str) -> DatasetEntry:
     Raises:
         UnknownDatasetError: ``name`` is not registered; the message lists the allowed names.
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        allowed = tuple(list_datasets())
-        close = difflib.get_close_matches(str(name), allowed, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise UnknownDatasetError(
-            f"unknown dataset '{name}'{hint}; allowed: {', '.join(allowed)}", allowed=allowed
-        ) from None
+    return DATASETS[name]
 
 
 def has_subset_sampling(name: str) -> bool:

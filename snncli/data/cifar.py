@@ -29,6 +29,8 @@ CIFAR10_CLASSES = [
     "dog", "frog", "horse", "ship", "truck",
 ]  # fmt: skip
 
+#: Registry metadata of every CIFAR dataset: 32x32 colour images, trained with crop + flip by default.
+CIFAR = {"family": "cifar", "defaults": {"augment": "crop-flip"}}
 SUBSET_SEED = 0
 """Seed of every random CIFAR-10 subset and of the added noise; changing it changes the datasets."""
 
@@ -218,14 +220,14 @@ def add_gaussian_noise(x: torch.Tensor, std: float, generator: torch.Generator) 
     return (pixels + noise).clamp_(0.0, 1.0)
 
 
-@register_dataset("cifar10", files=CIFAR10_FILES)
+@register_dataset("cifar10", files=CIFAR10_FILES, **CIFAR)
 def cifar10(folder: Path | None) -> DataSplits:
     """CIFAR-10: 32x32 colour images, 10 classes, 50000 train / 10000 test."""
     assert folder is not None
     return _cifar10_splits(folder, "cifar10")
 
 
-@register_dataset("cifar100", files=CIFAR100_FILES)
+@register_dataset("cifar100", files=CIFAR100_FILES, **CIFAR)
 def cifar100(folder: Path | None) -> DataSplits:
     """CIFAR-100: 32x32 colour images, 100 fine classes, 50000 train / 10000 test."""
     assert folder is not None
@@ -275,10 +277,8 @@ def _seed_subset(folder: Path, name: str, balanced: bool, n: int) -> DataSplits:
     return DataSplits(train=pick(full.train), test=pick(full.test), source=full.source)
 
 
-SUBSET_SAMPLINGS = ("readme", "seed")
 
-
-@register_dataset("cifar10-down-50", files=CIFAR10_FILES)
+@register_dataset("cifar10-down-50", files=CIFAR10_FILES, **CIFAR)
 def cifar10_down_50(folder: Path | None, sampling: str = "readme") -> DataSplits:
     """CIFAR-10 cut down to the first 50 images per class: 500 train / 500 test (seed code: 100 random per class, 1000 / 1000)."""
     assert folder is not None
@@ -292,7 +292,7 @@ def cifar10_down_50(folder: Path | None, sampling: str = "readme") -> DataSplits
     )
 
 
-@register_dataset("cifar10-random-small-100", files=CIFAR10_FILES)
+@register_dataset("cifar10-random-small-100", files=CIFAR10_FILES, **CIFAR)
 def cifar10_random_small_100(folder: Path | None, sampling: str = "readme") -> DataSplits:
     """CIFAR-10, 10 random images per class (fixed seed): 100 train / 100 test (seed code: 100 of any class)."""
     assert folder is not None
@@ -301,7 +301,7 @@ def cifar10_random_small_100(folder: Path | None, sampling: str = "readme") -> D
     return _random_subset(folder, "cifar10-random-small-100", 10, 10)
 
 
-@register_dataset("cifar10-random-small-500", files=CIFAR10_FILES)
+@register_dataset("cifar10-random-small-500", files=CIFAR10_FILES, **CIFAR)
 def cifar10_random_small_500(folder: Path | None, sampling: str = "readme") -> DataSplits:
     """CIFAR-10, 50 random images per class (fixed seed): 500 train / 500 test (seed code: 500 of any class)."""
     assert folder is not None
@@ -310,7 +310,7 @@ def cifar10_random_small_500(folder: Path | None, sampling: str = "readme") -> D
     return _random_subset(folder, "cifar10-random-small-500", 50, 50)
 
 
-@register_dataset("cifar10-random-small-gaussian-noise-0.5", files=CIFAR10_FILES)
+@register_dataset("cifar10-random-small-gaussian-noise-0.5", files=CIFAR10_FILES, **CIFAR)
 def cifar10_random_small_gaussian_noise(folder: Path | None, sampling: str = "readme") -> DataSplits:
     """cifar10-random-small-500 with fixed Gaussian noise (std 0.5) on both splits: 500 / 500 (seed code: 100 of any
     class, clean here: its noise is drawn anew at every access, which is input-noise augmentation of std 0.5)."""

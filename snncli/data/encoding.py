@@ -14,9 +14,14 @@ analyses can still differentiate through it.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
-ENCODINGS = ("current", "rate")
+from ..registry import Registry
+
+#: The encoders, ``(u [B, ...], T, generator) -> [T, B, ...]`` with ``u = x * scale + bias``.
+ENCODERS: Registry = Registry("encoding")
 
 
 class _BernoulliStraightThrough(torch.autograd.Function):
@@ -29,6 +34,22 @@ class _BernoulliStraightThrough(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_seq: torch.Tensor) -> tuple[torch.Tensor, None]:  # noqa: ANN001 - autograd ctx
         return grad_seq, None
+
+
+@ENCODERS.register("current")
+def _current(u: torch.Tensor, T: int, generator: torch.Generator | None) -> torch.Tensor:
+    return u.unsqueeze(0).expand(T, *u.shape)
+
+
+@ENCODERS.register("rate")
+def _rate(u: torch.Tensor, T: int, generator: torch.Generator | None) -> torch.Tensor:
+    p_seq = u.clamp(0.0, 1.0).unsqueeze(0).expand(T, *u.shape)
+    noise = torch.rand(p_seq.shape, generator=generator, device=u.device, dtype=u.dtype)
+    return _BernoulliStraightThrough.apply(p_seq, noise)
+
+
+#: The encoding names, in registration order.
+ENCODINGS = tuple(ENCODERS)
 
 
 def encode(
@@ -59,15 +80,27 @@ def encode(
         - x: ``[B, ...]``
         - output: ``[T, B, ...]``
     """
-    if kind not in ENCODINGS:
-        raise ValueError(f"unknown encoding '{kind}'; allowed: {', '.join(ENCODINGS)}")
+    encoder = ENCODERS[kind]
     if T < 1:
         raise ValueError(f"T must be at least 1, got {T}")
     if not x.is_floating_point():
         x = x.to(torch.float32)
     u = x if scale == 1.0 and bias == 0.0 else x * scale + bias
-    if kind == "current":
-        return u.unsqueeze(0).expand(T, *u.shape)
-    p_seq = u.clamp(0.0, 1.0).unsqueeze(0).expand(T, *u.shape)
-    noise = torch.rand(p_seq.shape, generator=generator, device=x.device, dtype=x.dtype)
-    return _BernoulliStraightThrough.apply(p_seq, noise)
+    return encoder(u, T, generator)
+
+
+class Encoding(NamedTuple):
+    """How a run turns images into input sequences: ``T`` steps of ``kind`` coding of ``x * scale + bias``.
+
+    One value carried from the config (``TrainConfig.encoding``) to training, evaluation and the
+    classifier adapter, so that they cannot drift apart.
+    """
+
+    T: int
+    kind: str = "current"
+    scale: float = 1.0
+    bias: float = 0.0
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """:func:`encode` ``x`` ``[B, ...]`` into ``[T, B, ...]``."""
+        return encode(x, self.T, self.kind, self.scale, self.bias, generator=generator)

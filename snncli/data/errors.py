@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-class UnknownDatasetError(ValueError):
-    """A dataset name that is not registered; the message names the allowed values."""
-
-    def __init__(self, message: str, *, allowed: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.allowed = allowed
+from ..errors import SnnError, UnknownNameError
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class UnknownDatasetError(UnknownNameError):
+    """A dataset name that is not registered; the message names the allowed values (``allowed``)."""
+
+
+class DatasetNotFoundError(SnnError, FileNotFoundError):
     """The files of a dataset are in none of the places looked in.
 
     Attributes:
@@ -47,7 +45,7 @@ class DataRootError(DatasetNotFoundError, ValueError):
     """
 
 
-class CorruptDatasetError(ValueError):
+class CorruptDatasetError(SnnError, ValueError):
     """A dataset file exists but does not hold what its format promises.
 
     Attributes:
@@ -59,7 +57,7 @@ class CorruptDatasetError(ValueError):
         self.path = path
 
 
-class DownloadError(OSError):
+class DownloadError(SnnError, OSError):
     """Every mirror of a file failed; the message lists each URL and its error."""
 
     def __str__(self) -> str:

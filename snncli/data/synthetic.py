@@ -77,7 +77,7 @@ def synthetic(folder: Path | None) -> DataSplits:
     return make_synthetic()
 
 
-@register_dataset("synthetic-cifar")
+@register_dataset("synthetic-cifar", family="cifar", defaults={"augment": "crop-flip"})
 def synthetic_cifar(folder: Path | None) -> DataSplits:
     """Generated CIFAR-shaped images (3x32x32 colour prototypes plus noise), 10 classes, 1000 train / 200 test."""
     return make_synthetic(1000, 200, seed=SEED + 1, channels=3, side=32, name="synthetic-cifar")

@@ -19,13 +19,14 @@ import torch
 import torch.nn.functional as F
 
 from ..data import DataSplits, ImageSet, cache_dir, iterate_batches, load_dataset
+from ..errors import SnnError
 from ..models.resnet import FEATURES, ResNet32
 from .augment import random_crop_flip
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .device import resolve_device, seed_everything
 
 
-class BackboneMissingError(FileNotFoundError):
+class BackboneMissingError(SnnError, FileNotFoundError):
     """``--use-resnet`` without a trained backbone."""
 
 

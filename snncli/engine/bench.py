@@ -26,7 +26,7 @@ from ..data import encode
 from ..models import create_model
 from ..models.reference import SnnTorchMLP
 from .device import keep_freed_memory, resolve_device, return_freed_memory, resolve_precision, seed_everything
-from .trainer import logits_of
+from ..models import logits_of
 
 IMPLEMENTATIONS = ("snn", "reference")
 

@@ -9,10 +9,12 @@ from typing import Any
 
 import torch
 
+from ..errors import SnnError
+
 FORMAT = "snncli-checkpoint-v1"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(SnnError, RuntimeError):
     """A checkpoint that is unreadable, corrupt, or from a different run."""
 
 

@@ -10,8 +10,10 @@ import sys
 import numpy as np
 import torch
 
+from ..errors import SnnError
 
-class DeviceUnavailableError(RuntimeError):
+
+class DeviceUnavailableError(SnnError, RuntimeError):
     """The requested device is not present on this machine."""
 
 

@@ -12,10 +12,12 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Hashable
 
+from ..errors import SnnError
+
 EXECUTORS = ("local", "ray")
 
 
-class ExecutorUnavailableError(RuntimeError):
+class ExecutorUnavailableError(SnnError, RuntimeError):
     """The requested executor cannot run here (e.g. Ray is not installed)."""
 
 

@@ -1,19 +1,41 @@
-"""Finding and loading finished (or part-finished) runs: what every analysis command starts from."""
+"""Run folders: where a run lives, and finding and loading finished (or part-finished) runs, what
+every analysis command starts from."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..config import TrainConfig
-from ..data import ImageSet, load_dataset
-from .backbone import resnet_features
+from ..config.setting import seed_keys
+from ..data import ImageSet
 from .checkpoint import CheckpointError, load_checkpoint
-from .trainer import build_model, fit_input
+from .inputs import build_model, fit_input, load_inputs
+
+
+@dataclass
+class RunPaths:
+    """Where a run lives: ``{out}/{name}/`` with ``{name}.pth``, metrics, result and ``.DONE``."""
+
+    dir: Path
+    name: str
+    checkpoint: Path = field(init=False)
+    done: Path = field(init=False)
+    result: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.checkpoint = self.dir / f"{self.name}.pth"
+        self.done = self.dir / ".DONE"
+        self.result = self.dir / "result.json"
+
+
+def run_paths(cfg: TrainConfig) -> RunPaths:
+    name = cfg.run_name()
+    return RunPaths(cfg.out / name, name)
 
 
 @dataclass
@@ -27,7 +49,7 @@ class LoadedRun:
         checkpoint: the ``.pth`` file that was read.
         history: per-epoch metric rows stored in the checkpoint.
         test: the run's test set (ResNet features for ``use_resnet`` runs), on the CPU.
-        train: its training set, shaped alike (``None`` when the caller passed ``data``).
+        train: its whole training set, shaped alike (``None`` when the caller passed ``data``).
     """
 
     model: torch.nn.Module
@@ -80,10 +102,22 @@ def find_runs(folder: Path) -> list[Path]:
     return runs
 
 
+def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
+    """A run's stored configuration in today's names and meanings, for loading and identity checks.
+
+    A setting the run predates usually took the field's default then; not ``flex_layers``: Flex runs
+    written before it existed had Flex layers at the downsamplings only. A key stored under a
+    setting's seed name (``num_spatial_attention_block``) is read as that setting, as in config files.
+    """
+    renamed = seed_keys(TrainConfig)
+    out = {(renamed[k] if k in renamed and renamed[k] not in stored else k): v for k, v in stored.items()}
+    if out.get("use_flex") and "flex_layers" not in out:
+        out["flex_layers"] = "downsample"
+    return out
+
+
 def _config_from(stored: dict[str, Any], path: Path) -> TrainConfig:
-    if stored.get("use_flex") and "flex_layers" not in stored:
-        # Written before Flex layers could sit at every convolution: they sat at the downsamplings.
-        stored = {**stored, "flex_layers": "downsample"}
+    stored = stored_settings(stored)
     try:
         return TrainConfig.model_validate(stored)
     except Exception as exc:  # pydantic ValidationError, or a model no longer registered
@@ -119,14 +153,11 @@ def load_run(
         stored = json.loads(config_file.read_text())
     cfg = _config_from(stored, ckpt_path)
     train = None
-    if data is None:
-        splits = load_dataset(cfg.dataset, cfg.data_root, **_sampling(cfg))
-        if cfg.use_resnet:
-            # The SNN of a --use-resnet run reads backbone features, not images.
-            splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, torch.device(device))
-        data = splits.test
-        train = fit_input(splits.train, cfg) if isinstance(splits.train, ImageSet) else None
-    data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
+    if data is None:  # the run's test set (ResNet features for a --use-resnet run), as its network reads it
+        inputs = load_inputs(cfg, torch.device(device), hold_out=False)
+        data, train = inputs.test, inputs.train if isinstance(inputs.train, ImageSet) else None
+    else:
+        data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
     model = build_model(cfg, data)
     try:
         model.load_state_dict(ckpt["model"])
@@ -136,7 +167,3 @@ def load_run(
     model.to(device).eval()
     return LoadedRun(model=model, cfg=cfg, dir=ckpt_path.parent, checkpoint=ckpt_path,
                      history=list(ckpt.get("history", [])), test=data, train=train)
-
-
-def _sampling(cfg: TrainConfig) -> dict[str, Any]:
-    return {"subset_sampling": cfg.subset_sampling}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, TypedDict
 
 from ..config import AnalyzeConfig, AttackConfig, GradflowConfig, HessianConfig, LandscapeConfig, VisualizeConfig
 from ..engine.checkpoint import CheckpointError
@@ -17,7 +17,15 @@ from .reports.analysis import report_markdown
 from .visualize import visualize
 
 
-def analyze(cfg: AnalyzeConfig, callbacks: AnalysisCallbacks | None = None) -> dict[str, Any]:
+class AnalyzeResult(TypedDict):
+    """What ``snn analyze`` returns: each part's status (ok, failed, skipped), time and result."""
+
+    run: str
+    report: str
+    parts: dict[str, dict[str, Any]]
+
+
+def analyze(cfg: AnalyzeConfig, callbacks: AnalysisCallbacks | None = None) -> AnalyzeResult:
     """``snn analyze``: every part with small settings, then ``report.md`` linking all outputs.
 
     A part that fails is reported (its error in the report and the result) and the others

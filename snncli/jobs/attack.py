@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypedDict
 
 import torch
 
@@ -65,7 +65,16 @@ def _row_writer(rows: list, settings: dict, json_path: Path, csv_path: Path, lab
     return save
 
 
-def attack(cfg: AttackConfig, callbacks: AnalysisCallbacks | None = None) -> dict[str, Any]:
+class AttackResult(TypedDict):
+    """What ``snn attack`` returns: per run, per attack, one row per eps (accuracy, robust accuracy...)."""
+
+    eps: list[float]
+    attacks: list[str]
+    runs: list[dict[str, Any]]  # run, name, checkpoint, val_acc, attacks: {name: [rows]}, files
+    files: list[str]  # the per-attack comparison figures of several runs
+
+
+def attack(cfg: AttackConfig, callbacks: AnalysisCallbacks | None = None) -> AttackResult:
     """``snn attack``: accuracy under each attack at every eps, for each selected run.
 
     Writes per run ``attack_<name>.json`` and ``.csv`` (rewritten after every eps) and

@@ -11,19 +11,30 @@ import torch
 from ..data import iterate_batches
 from ..engine.device import resolve_device, resolve_precision
 from ..engine.runs import LoadedRun, load_run
+from ..errors import SnnError
 from ..models import SNNClassifier
 
 
-class AnalysisInputError(ValueError):
+class AnalysisInputError(SnnError, ValueError):
     """A run or setting the analysis cannot work with (bad input: exit 2)."""
 
 
 @dataclass
-class AnalysisCallbacks:
-    """Hooks the analysis jobs call; every one optional. The CLI turns them into stderr lines."""
+class JobCallbacks:
+    """Hooks the jobs call; every one optional. The CLI turns them into stderr lines and bars.
+
+    Attributes:
+        on_log: a line of news.
+        on_progress: ``(task, done, total)`` of a long part.
+        on_item: one finished item of a job of many (a fold, a sweep point), as its row.
+    """
 
     on_log: Callable[[str], None] = lambda msg: None
     on_progress: Callable[[str, int, int], None] = lambda task, done, total: None
+    on_item: Callable[[dict], None] = lambda row: None
+
+
+AnalysisCallbacks = JobCallbacks  # the analysis jobs' name for them
 
 
 def open_run(path: Path, device: torch.device, images_needed: bool = False) -> LoadedRun:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 from ..analysis.gradflow import gradient_flow
 from ..analysis.hessian import FixedBatches
@@ -12,7 +12,19 @@ from ..engine.writers import write_csv, write_json
 from .common import AnalysisCallbacks, adapter, fixed_batches, prepare
 
 
-def gradflow(cfg: GradflowConfig, callbacks: AnalysisCallbacks | None = None) -> dict[str, Any]:
+class GradflowResult(TypedDict, total=False):
+    """What ``snn gradflow`` returns (and writes to ``gradflow.json``)."""
+
+    run: str
+    layers: list[dict[str, Any]]  # name, mean_abs, max_abs, norm, flag, ...
+    vanishing: list[str]
+    exploding: list[str]
+    thresholds: dict[str, float]
+    time_s: float
+    files: list[str]
+
+
+def gradflow(cfg: GradflowConfig, callbacks: AnalysisCallbacks | None = None) -> GradflowResult:
     """``snn gradflow``: gradient magnitude of every parameter tensor, flagged, plotted."""
     from ..plots import plot_gradient_flow
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TypedDict
 
 from ..analysis.evaluation import loss_and_accuracy
 from ..analysis.hessian import FixedBatches, eigenvector_arrays, hessian_spectrum, spectral_density
@@ -18,7 +18,23 @@ def _peak_rss_mb() -> float | None:
     return None if peak is None else round(peak, 1)
 
 
-def hessian(cfg: HessianConfig, callbacks: AnalysisCallbacks | None = None) -> dict[str, Any]:
+class HessianResult(TypedDict, total=False):
+    """What ``snn hessian`` returns (and writes to ``hessian.json``)."""
+
+    run: str
+    loss: float
+    accuracy: float
+    samples: int
+    eigenvalues: list[float]
+    trace: float
+    per_layer: dict[str, float]
+    parameters: int
+    time_s: float
+    peak_rss_mb: float | None
+    files: list[str]
+
+
+def hessian(cfg: HessianConfig, callbacks: AnalysisCallbacks | None = None) -> HessianResult:
     """``snn hessian``: top eigenvalues, trace, spectral density (and per layer) at the trained weights."""
     from ..plots import plot_layer_eigenvalues, plot_spectral_density
 

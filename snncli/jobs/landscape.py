@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TypedDict
 
 import torch
 
@@ -16,7 +16,25 @@ from ..engine.writers import write_json, write_npz
 from .common import AnalysisCallbacks, adapter, fixed_batches, prepare, use_fp32
 
 
-def landscape(cfg: LandscapeConfig, callbacks: AnalysisCallbacks | None = None) -> dict[str, Any]:
+class LandscapeResult(TypedDict):
+    """What ``snn landscape`` returns (and writes to ``landscape.json``)."""
+
+    run: str
+    directions: str
+    dims: int
+    range: float
+    resolution: int
+    centre_loss: float
+    centre_accuracy: float
+    model_loss: float
+    model_accuracy: float
+    min_loss: float
+    max_loss: float
+    time_s: float
+    files: list[str]
+
+
+def landscape(cfg: LandscapeConfig, callbacks: AnalysisCallbacks | None = None) -> LandscapeResult:
     """``snn landscape``: loss and accuracy on a 1-D or 2-D grid around the trained weights."""
     from ..plots import (
         animate_landscape,

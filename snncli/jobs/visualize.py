@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 
@@ -16,7 +16,18 @@ from ..engine.writers import write_json
 from .common import AnalysisCallbacks, adapter, prepare
 
 
-def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) -> dict[str, Any]:
+class VisualizeResult(TypedDict, total=False):
+    """What ``snn visualize`` returns: the files of each figure, what was skipped and why, numbers drawn."""
+
+    run: str
+    folder: str
+    files: dict[str, list[str]]
+    skipped: dict[str, str]
+    confusion: dict[str, Any]
+    firing_rates: dict[str, float]
+
+
+def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) -> VisualizeResult:
     """``snn visualize``: the figures named in ``cfg.what``, each written as soon as it is drawn."""
     from .. import plots
 

@@ -2,7 +2,7 @@
 
 from . import mlp as _mlp  # noqa: F401  (registers the MLP family)
 from . import vgg as _vgg  # noqa: F401  (registers the conv family)
-from ._registry import create_model, list_models, model_defaults, register_model
+from ._registry import MODELS, create_model, list_models, model_defaults, model_family, register_model
 from .adapter import SNNClassifier
 from .flex import FLEX_LAYERS, Flex2D, flex_epoch_stats, flex_layers
 from .layers import MaskedLinear
@@ -14,6 +14,8 @@ __all__ = [
     "FLEX_LAYERS",
     "INITS",
     "NEURONS",
+    "MODELS",
+    "model_family",
     "ConvNet",
     "Flex2D",
     "flex_epoch_stats",

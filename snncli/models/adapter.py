@@ -37,7 +37,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from ..data import encode
+from ..data import Encoding
 from .mlp import SNNOutput, logits_of
 
 READOUTS = ("count", "membrane")
@@ -73,24 +73,31 @@ class SNNClassifier(nn.Module):
         if T < 1:
             raise ValueError(f"T must be at least 1, got {T}")
         self.model = model
-        self.T, self.enc, self.enc_scale, self.enc_bias = T, enc, float(enc_scale), float(enc_bias)
+        self.encoding = Encoding(T, enc, float(enc_scale), float(enc_bias))
         self.readout, self.eot, self.seed = readout, eot, seed
         self._generator: torch.Generator | None = None
         self.train(model.training)  # a new module defaults to training mode; keep the model's
 
     @classmethod
     def from_run(cls, model: nn.Module, cfg: Any, eot: int = 1, seed: int | None = None) -> "SNNClassifier":
-        """The adapter for a model trained under ``cfg`` (anything with ``T``, ``enc``, ``enc_scale``,
-        ``enc_bias``, ``loss`` and ``seed``, e.g. a ``TrainConfig``)."""
-        return cls(
-            model, T=cfg.T, enc=cfg.enc, enc_scale=cfg.enc_scale, enc_bias=cfg.enc_bias, readout=cfg.loss,
-            eot=eot, seed=cfg.seed if seed is None else seed,
-        )
+        """The adapter for a model trained under ``cfg`` (anything with an ``encoding``, ``loss`` and
+        ``seed``, e.g. a ``TrainConfig``)."""
+        T, enc, scale, bias = cfg.encoding
+        return cls(model, T=T, enc=enc, enc_scale=scale, enc_bias=bias, readout=cfg.loss, eot=eot,
+                   seed=cfg.seed if seed is None else seed)
+
+    @property
+    def T(self) -> int:  # noqa: N802 - the time steps, as everywhere
+        return self.encoding.T
+
+    @property
+    def enc(self) -> str:
+        return self.encoding.kind
 
     @property
     def stochastic(self) -> bool:
         """True when two calls on the same input can differ (rate coding)."""
-        return self.enc == "rate"
+        return self.encoding.kind == "rate"
 
     def reseed(self, seed: int | None = None) -> None:
         """Restart the rate-coding generator (from ``seed``, or the adapter's own seed)."""
@@ -107,7 +114,7 @@ class SNNClassifier(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """One encoding of ``x``: ``[N, ...] -> [T, N, ...]``."""
-        return encode(x, self.T, self.enc, self.enc_scale, self.enc_bias, generator=self._gen(x.device))
+        return self.encoding(x, generator=self._gen(x.device))
 
     def sequence(self, x: torch.Tensor, record: bool = False) -> SNNOutput:
         """The model's full output for one encoding of ``x`` (spikes, membrane, rates, layers if ``record``)."""

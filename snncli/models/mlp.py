@@ -156,7 +156,7 @@ def _lif(beta: float, threshold: float, surrogate: str) -> LIFParams:
     return LIFParams(beta=beta, threshold=threshold, surrogate=surrogate)
 
 
-@register_model
+@register_model(family="mlp")
 def dense(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, T: int = 50,
     beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
@@ -185,10 +185,10 @@ def _g2g_variant(grouping: str):
 
 
 for _grouping in ("index", "random", "mixer"):
-    register_model(_g2g_variant(_grouping))
+    register_model(_g2g_variant(_grouping), family="g2g")
 
 
-@register_model
+@register_model(family="mlp")
 def mlp(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 512, T: int = 25,
     beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",

@@ -29,7 +29,12 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
+from ..registry import Registry
+
 __all__ = [
+    "JOINTS",
+    "LOGITS",
+    "MASKS",
     "MaskEntry",
     "SpatialAttentionLogits",
     "ThresholdLogits",
@@ -106,24 +111,23 @@ class MaskEntry:
         return self.fn(logits, **{k: v for k, v in options.items() if k in accepted})
 
 
-_MASKS: dict[str, MaskEntry] = {}
+#: Every masking mechanism by name (the seed's spellings).
+MASKS: Registry[MaskEntry] = Registry("masking mechanism")
 
 
 def register_mask(name: str, *, binary: bool = False, stochastic: bool = False):
     """Register ``fn(logits, **options) -> mask`` under ``name``."""
 
     def deco(fn):
-        if name in _MASKS:
-            raise ValueError(f"masking mechanism {name!r} is already registered")
-        _MASKS[name] = MaskEntry(name, fn, binary, stochastic)
+        MASKS.add(name, MaskEntry(name, fn, binary, stochastic), binary=binary, stochastic=stochastic)
         return fn
 
     return deco
 
 
 def list_masks() -> list[str]:
-    """Names of all masking mechanisms, in registration order (ours first, then the seed's variants)."""
-    return list(_MASKS)
+    """Names of all masking mechanisms, sorted."""
+    return MASKS.names()
 
 
 def resolve_name(name: str, names: list[str], kind: str) -> str:
@@ -136,7 +140,7 @@ def resolve_name(name: str, names: list[str], kind: str) -> str:
 
 
 def mask_entry(name: str) -> MaskEntry:
-    return _MASKS[resolve_name(name, list_masks(), "masking mechanism")]
+    return MASKS[resolve_name(name, list_masks(), "masking mechanism")]
 
 
 def make_mask(logits: torch.Tensor, mechanism: str, **options) -> torch.Tensor:
@@ -239,7 +243,8 @@ def no_mask(logits: torch.Tensor) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- logits
 
-_LOGITS: dict[str, type[nn.Module]] = {}
+#: Every logits mechanism (a module class) by name.
+LOGITS: Registry[type[nn.Module]] = Registry("logits mechanism")
 #: the seed's config spellings of our logits names
 LOGITS_ALIASES = {"spatialattentionblock": "SPATIAL_ATTENTION", "spatial_attention_block": "SPATIAL_ATTENTION"}
 
@@ -248,9 +253,7 @@ def register_logits(name: str):
     """Class decorator: register a logits module ``cls(in_channels, out_channels, geometry, out_hw, **options)``."""
 
     def deco(cls):
-        if name in _LOGITS:
-            raise ValueError(f"logits mechanism {name!r} is already registered")
-        _LOGITS[name] = cls
+        LOGITS.add(name, cls)
         cls.name = name
         return cls
 
@@ -258,8 +261,8 @@ def register_logits(name: str):
 
 
 def list_logits() -> list[str]:
-    """Names of all logits mechanisms."""
-    return list(_LOGITS)
+    """Names of all logits mechanisms, sorted."""
+    return LOGITS.names()
 
 
 def logits_name(name: str) -> str:
@@ -275,7 +278,7 @@ def create_logits(name: str, in_channels: int, out_channels: int, geometry: tupl
         out_hw: its output height and width.
         options: mechanism settings (``threshold``: ``learned``/``redrawn``; ``blocks``).
     """
-    cls = _LOGITS[logits_name(name)]
+    cls = LOGITS[logits_name(name)]
     accepted = inspect.signature(cls.__init__).parameters
     return cls(in_channels, out_channels, geometry, out_hw, **{k: v for k, v in options.items() if k in accepted})
 
@@ -340,29 +343,27 @@ class SpatialAttentionLogits(nn.Module):
 # ----------------------------------------------------------------------------- joints
 
 JointFn = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
-_JOINTS: dict[str, JointFn | None] = {"NONE": None}
+#: ``NONE`` (the layer uses logits and a mask) and every joint by name.
+JOINTS: Registry[JointFn | None] = Registry("joint mechanism", {"NONE": None})
 
 
 def register_joint(name: str):
     """Register ``fn(pool, conv) -> (output, mask)`` under ``name``."""
 
     def deco(fn: JointFn) -> JointFn:
-        if name in _JOINTS:
-            raise ValueError(f"joint mechanism {name!r} is already registered")
-        _JOINTS[name] = fn
-        return fn
+        return JOINTS.add(name, fn)
 
     return deco
 
 
 def list_joints() -> list[str]:
-    """``NONE`` (logits and mask) and the registered joints."""
-    return list(_JOINTS)
+    """``NONE`` (logits and mask) and the registered joints, sorted."""
+    return JOINTS.names()
 
 
 def joint_fn(name: str | None) -> JointFn | None:
     """The joint registered as ``name``; ``None`` for ``NONE`` (the layer uses logits and a mask)."""
-    return _JOINTS[resolve_name(name or "NONE", list_joints(), "joint mechanism")]
+    return JOINTS[resolve_name(name or "NONE", list_joints(), "joint mechanism")]
 
 
 @register_joint("CHANNELWISE_MAXPOOL")

@@ -32,7 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..neurons import LIFParams, lif_sequence, stateless_spike
-from ._registry import register_model
+from ._registry import MODELS, register_model
 from .flex import FLEX_LAYERS, Flex2D
 from .mlp import SNNOutput, is_time_constant
 
@@ -262,6 +262,10 @@ class ConvNet(nn.Module):
         return SNNOutput(spikes=spk, mem=cur, rates=tuple(rates), hidden=tuple(hidden) if record else None)
 
 
+#: Training defaults of the conv family beyond its signature: cross-entropy on the time-summed membrane.
+CONV_DEFAULTS = {"loss": "membrane"}
+
+
 def _conv_variant(name: str, hidden_dim: int, n_hidden: int, dropout: float, batchnorm: bool, plain_downsample: str,
                   use_flex: bool, doc: str):
     def variant(
@@ -271,13 +275,13 @@ def _conv_variant(name: str, hidden_dim: int, n_hidden: int, dropout: float, bat
         flex_layers: str = "all", masking_mechanism: str = "SIGMOID_HARD", logits_mechanism: str = "THRESHOLD",
         logits_use_batchnorm: bool = True, conv_pool_ratio: Sequence[float] = (1.0, 1.0),
         joint_mechanism: str = "NONE", flex_threshold: str = "learned", sigmoid_mul_factor: float = 50.0,
-        num_spatial_attention_block: int = 1, neuron: str = "lif", init: str = "torch",
+        attention_blocks: int = 1, neuron: str = "lif", init: str = "torch",
         input_norm: tuple[Sequence[float], Sequence[float]] | None = None, freeze_first_fc: bool = False,
     ) -> ConvNet:
         lif = LIFParams(beta=beta, threshold=threshold, surrogate=surrogate, through_time=bool(use_stbp))
         flex = dict(masking=masking_mechanism, logits=logits_mechanism, logits_bn=logits_use_batchnorm,
                     conv_pool_ratio=tuple(conv_pool_ratio), joint=joint_mechanism, threshold=flex_threshold,
-                    sigmoid_mul_factor=sigmoid_mul_factor, attention_blocks=num_spatial_attention_block)
+                    sigmoid_mul_factor=sigmoid_mul_factor, attention_blocks=attention_blocks)
         return ConvNet(
             LAYOUTS[name], in_shape, num_classes, [hidden_dim] * n_hidden, batchnorm=batchnorm,
             plain_downsample=plain_downsample, dropout=dropout, spiking=spiking, lif=lif, T=T, use_flex=use_flex,
@@ -290,24 +294,24 @@ def _conv_variant(name: str, hidden_dim: int, n_hidden: int, dropout: float, bat
     return variant
 
 
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "vgg11", 1024, 2, 0.5, True, "conv", False,
     "PlasticFlex's VGG-11: 64-D-128-D-256-256-D-512-512-D-512-512-D (3x3 conv + BN; D: 2x2 stride 2), "
     "classifier 1024-1024-classes with dropout 0.5.",
 ))
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "vgg6", 256, 2, 0.2, True, "conv", False,
     "PlasticFlex's VGG-6 (its MNIST network): 64-64-D-128-128-D, classifier 256-256-classes, dropout 0.2.",
 ))
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "vgg16", 4096, 2, 0.5, True, "conv", False,
     "VGG-16 layout with PlasticFlex's downsampling: 64x2-D-128x2-D-256x3-D-512x3-D-512x3-D, classifier 4096-4096-classes.",
 ))
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "simple_conv", 128, 1, 0.0, False, "pool", False,
     "PlasticFlex's small conv net: 32-D-64-D-128-D-256-D (3x3 conv, no BN; D: max-pool or Flex), classifier 128-classes.",
 ))
-register_model(_conv_variant(
+register_model(family="conv", defaults=CONV_DEFAULTS)(_conv_variant(
     "simple_flex", 128, 2, 0.2, False, "pool", True,
     "PlasticFlex's SimpleFlexNet: four 3x3 Flex convs 16-32-M-64-128-M (no BN; M: 2x2 max-pool, never Flex), "
     "classifier 128-128-classes, dropout 0.2; Flex on by default (use_flex=False: plain convs).",
@@ -315,5 +319,5 @@ register_model(_conv_variant(
 
 
 def is_conv_model(name: str) -> bool:
-    """Whether ``name`` is one of this module's networks (they take Flex and ANN/SNN settings)."""
-    return name in LAYOUTS
+    """Whether ``name`` is registered in the conv family (they take Flex and ANN/SNN settings)."""
+    return name in MODELS.names(family="conv")

@@ -16,6 +16,8 @@ from typing import Callable, NamedTuple
 
 import torch
 
+from ..registry import Registry
+
 GradFormula = Callable[[torch.Tensor, float], torch.Tensor]
 
 
@@ -71,19 +73,16 @@ class Surrogate(NamedTuple):
     default_slope: float
 
 
-SURROGATES: dict[str, Surrogate] = {
+SURROGATES: Registry[Surrogate] = Registry("surrogate", {
     "fast_sigmoid": Surrogate(fast_sigmoid_grad, fast_sigmoid_grad_, 25.0),
     "atan": Surrogate(atan_grad, atan_grad_, 2.0),
     "sigmoid": Surrogate(sigmoid_grad, sigmoid_grad_, 25.0),
-}
+})
 
 
 def get_surrogate(name: str) -> Surrogate:
-    """Look up a registered surrogate; an unknown name is a ``ValueError`` listing the choices."""
-    try:
-        return SURROGATES[name]
-    except KeyError:
-        raise ValueError(f"unknown surrogate {name!r}; choose from {', '.join(SURROGATES)}") from None
+    """Look up a registered surrogate; an unknown name is an ``UnknownNameError`` (``ValueError``) listing the choices."""
+    return SURROGATES[name]
 
 
 def surrogate_grad(name: str) -> GradFormula:

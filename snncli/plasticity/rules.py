@@ -23,6 +23,8 @@ from typing import Protocol
 
 import torch
 
+from ..registry import Registry
+
 
 class Rule(Protocol):
     def __call__(
@@ -30,33 +32,27 @@ class Rule(Protocol):
     ) -> torch.Tensor: ...
 
 
-_RULES: dict[str, Rule] = {}
+#: Every rule by name.
+RULES: Registry[Rule] = Registry("plasticity rule")
 
 
 def register_rule(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
     """Register ``fn`` under its name, with ``_`` spelled ``-`` (``anti_hebb`` is ``"anti-hebb"``)."""
-    name = fn.__name__.replace("_", "-")
-    if name in _RULES:
-        raise ValueError(f"plasticity rule {name!r} is already registered")
-    _RULES[name] = fn
-    return fn
+    return RULES.add(fn.__name__.replace("_", "-"), fn)
 
 
 def list_rules() -> list[str]:
     """Names of all registered rules, sorted."""
-    return sorted(_RULES)
+    return RULES.names()
 
 
 def get_rule(name: str) -> Rule:
     """The rule registered as ``name``.
 
     Raises:
-        ValueError: unknown name (the message lists the registered ones).
+        UnknownNameError: unknown name (a ``ValueError``; the message lists the registered ones).
     """
-    try:
-        return _RULES[name]
-    except KeyError:
-        raise ValueError(f"unknown plasticity rule {name!r}; choose from {', '.join(list_rules())}") from None
+    return RULES[name]
 
 
 def _rates(seq: torch.Tensor) -> torch.Tensor:

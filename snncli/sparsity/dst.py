@@ -27,6 +27,8 @@ from typing import Callable, NamedTuple
 
 import torch
 
+from ..registry import Registry
+
 Rule = Callable[[torch.Tensor, torch.Tensor, int, "torch.Tensor | None", "torch.Generator | None"], torch.Tensor]
 
 
@@ -80,8 +82,8 @@ def grow_random(weight, inactive, k, corr=None, gen=None):
     return _random(inactive, k, gen)
 
 
-PRUNE_RULES: dict[str, Rule] = {"set": prune_set, "random": prune_random, "hebb": prune_hebb}
-GROW_RULES: dict[str, Rule] = {"hebb": grow_hebb, "random": grow_random}
+PRUNE_RULES: Registry[Rule] = Registry("DST prune rule", {"set": prune_set, "random": prune_random, "hebb": prune_hebb})
+GROW_RULES: Registry[Rule] = Registry("DST grow rule", {"hebb": grow_hebb, "random": grow_random})
 
 
 class Rewiring(NamedTuple):

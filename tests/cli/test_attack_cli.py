@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from trained import trained_run
 from typer.testing import CliRunner
 
 from snncli.cli.app import app
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return trained_run(tmp_path_factory.getbasetemp())
 
 
 def invoke(*args):

@@ -34,8 +34,14 @@ def test_bench_table_and_bad_model():
 
 
 def test_info_reports_versions_device_and_data_paths():
+    import importlib.metadata
+
+    from snncli.engine import resolve_device
+
     res = runner.invoke(app, ["info", "--json"])
     assert res.exit_code == 0, res.output
     info = json.loads(res.stdout)
-    assert info["packages"]["torch"] and info["device"] in ("cpu", "cuda", "mps") or info["device"]
+    assert info["packages"]["torch"] == importlib.metadata.version("torch")
+    assert info["packages"]["pydantic"] == importlib.metadata.version("pydantic")
+    assert info["device"] == str(resolve_device("auto"))
     assert any("fashion-mnist" in p for p in info["data_search_paths"]["fashionmnist"])

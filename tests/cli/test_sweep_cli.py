@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from snncli.cli.app import app
-from snncli.engine.sweep import expand, point_name, value_label
+from snncli.jobs.sweep import expand, point_name, value_label
 
 runner = CliRunner()
 BASE = ["--model", "vgg6", "--use-flex", "--dataset", "synthetic-cifar", "--width", "0.0625", "--hidden-dim", "16",

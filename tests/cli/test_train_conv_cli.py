@@ -104,7 +104,6 @@ def test_vgg6_flex_snn_stbp_learns_synthetic_cifar(tmp_path):
     (["--neuron", "heaviside"], "--neuron: the heaviside activation is the seed's spiking one"),
     (["--flex-layers", "some"], "--flex-layers"),
     (["--joint-mechanism", "sum"], "--joint-mechanism: unknown joint mechanism"),
-    (["--input-noise-eval"], "--input-noise-eval: give the noise"),
 ])
 def test_bad_conv_settings_exit_2_with_one_line(tmp_path, args, needle):
     base = ["--model", "vgg6"] if "--model" not in args else []

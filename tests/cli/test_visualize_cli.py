@@ -3,16 +3,10 @@
 import json
 import re
 
-import pytest
 from trained import trained_run
 from typer.testing import CliRunner
 
 from snncli.cli.app import app
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return trained_run(tmp_path_factory.getbasetemp())
 
 
 def invoke(*args):

@@ -30,12 +30,12 @@ def isolated_locations(request, tmp_path_factory, monkeypatch):
     monkeypatch.setattr(cifar, "URLS", {k: (unreachable + "archive.tar.gz",) for k in cifar.URLS})
     if request.node.get_closest_marker("slow") is None:
         system = tmp_path_factory.mktemp("system")
-        registry = dict(_registry._REGISTRY)
+        registry = _registry.DATASETS.copy()
         for name, entry in registry.items():
             if entry.files is not None:
                 files = dataclasses.replace(entry.files, system=(system / entry.files.key,))
-                registry[name] = dataclasses.replace(entry, files=files)
-        monkeypatch.setattr(_registry, "_REGISTRY", registry)
+                registry.replace(name, dataclasses.replace(entry, files=files))
+        monkeypatch.setattr(_registry, "DATASETS", registry)
     return home
 
 

@@ -80,7 +80,7 @@ def test_unknown_name_lists_allowed_values():
 
 
 def test_register_dataset_adds_a_loadable_name(monkeypatch):
-    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+    monkeypatch.setattr(_registry, "DATASETS", _registry.DATASETS.copy())
 
     @register_dataset("ones")
     def ones(folder):

@@ -9,15 +9,15 @@ from snncli.engine.checkpoint import load_checkpoint, save_checkpoint
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def short_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     cfg = TrainConfig(dataset="synthetic", model="mlp", hidden_dim=32, T=4, epochs=1, max_batches=3, out=out)
     res = train(cfg)
     return out, res
 
 
-def test_load_run_restores_weights_and_config(run_dir):
-    out, res = run_dir
+def test_load_run_restores_weights_and_config(short_run):
+    out, res = short_run
     loaded = load_run(res["run_dir"])
     ckpt = load_checkpoint(find_checkpoint(loaded.dir))
     for k, v in loaded.model.state_dict().items():
@@ -28,8 +28,8 @@ def test_load_run_restores_weights_and_config(run_dir):
     assert find_runs(out) == [loaded.dir]
 
 
-def test_load_run_refuses_weights_of_another_shape(run_dir, tmp_path):
-    _, res = run_dir
+def test_load_run_refuses_weights_of_another_shape(short_run, tmp_path):
+    _, res = short_run
     ckpt = load_checkpoint(find_checkpoint(res["run_dir"]))
     ckpt["config"]["hidden_dim"] = 64
     bad = tmp_path / "bad.pth"
@@ -43,3 +43,38 @@ def test_find_checkpoint_errors(tmp_path):
         find_checkpoint(tmp_path / "nope")
     with pytest.raises(CheckpointError, match="no checkpoint"):
         find_checkpoint(tmp_path)
+
+
+def _finished_folder(cfg: TrainConfig, stored: dict):
+    from snncli.engine.runs import run_paths
+    from snncli.engine.writers import write_json
+
+    paths = run_paths(cfg)
+    paths.dir.mkdir(parents=True)
+    write_json(paths.dir / "config.json", stored)
+    write_json(paths.result, {"epochs": cfg.epochs, "test_acc": 0.5})
+    paths.done.touch()
+    return paths
+
+
+def test_flex_runs_stored_before_flex_layers_are_downsample_only_runs(tmp_path):
+    """Such a folder carries today's default name; it must not pass for a Flex-everywhere result."""
+    from snncli.engine.trainer import is_finished
+
+    cfg = TrainConfig(dataset="synthetic", model="vgg6", use_flex=True, epochs=1, out=tmp_path)
+    stored = cfg.model_dump(mode="json")
+    del stored["flex_layers"]
+    paths = _finished_folder(cfg, stored)
+    assert cfg.flex_layers == "all" and not is_finished(cfg, paths)
+    assert is_finished(cfg.model_copy(update={"flex_layers": "downsample"}), paths)
+
+
+def test_settings_stored_under_a_seed_name_are_read_as_that_setting(tmp_path):
+    from snncli.engine.trainer import is_finished
+
+    cfg = TrainConfig(dataset="synthetic", model="vgg6", use_flex=True, epochs=1, out=tmp_path)
+    stored = cfg.model_dump(mode="json")
+    stored["num_spatial_attention_block"] = stored.pop("attention_blocks") + 1
+    paths = _finished_folder(cfg, stored)
+    assert not is_finished(cfg, paths)
+    assert is_finished(cfg.model_copy(update={"attention_blocks": cfg.attention_blocks + 1}), paths)

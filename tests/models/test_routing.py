@@ -44,8 +44,8 @@ STOCHASTIC = {
 
 def test_every_seed_mask_is_registered_and_covered_here():
     assert set(list_masks()) == set(DETERMINISTIC) | set(STOCHASTIC)
-    assert list_logits() == ["THRESHOLD", "SPATIAL_ATTENTION"]
-    assert list_joints() == ["NONE", "CHANNELWISE_MAXPOOL"]
+    assert list_logits() == ["SPATIAL_ATTENTION", "THRESHOLD"]
+    assert list_joints() == ["CHANNELWISE_MAXPOOL", "NONE"]
 
 
 def _value_and_slope(name):

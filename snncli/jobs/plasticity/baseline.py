@@ -11,10 +11,11 @@ import torch
 
 from ...config import TrainConfig
 from ...config.plasticity import PlasticityConfig
-from ...data import DataSplits, load_dataset
+from ...data import DataSplits
 from ...engine.checkpoint import CheckpointError
-from ...engine.runs import load_run
-from ...engine.trainer import RunPaths, train
+from ...engine.inputs import load_inputs
+from ...engine.runs import RunPaths, load_run
+from ...engine.trainer import train
 from ...models import SpikingMLP, create_model
 from ...models.reference import SnnTorchMLP
 from .common import PlasticityCallbacks, PlasticityInputError, experiment_dir
@@ -61,13 +62,13 @@ def supervised_baseline(cfg: PlasticityConfig, cb: PlasticityCallbacks, device: 
         except CheckpointError as exc:
             raise PlasticityInputError(f"--checkpoint: {exc}") from None
         model = _as_two_layer_mlp(run.model, run.cfg, run.checkpoint).to(device)
-        splits = load_dataset(run.cfg.dataset, run.cfg.data_root)
+        splits = load_inputs(run.cfg, device, hold_out=False).splits
         if model.layers[0].in_features != math.prod(splits.train.shape) or model.layers[1].out_features != splits.train.num_classes:
             raise PlasticityInputError(f"--checkpoint: {run.checkpoint} does not fit {run.cfg.dataset}'s images and classes")
         cb.on_log(f"baseline: {run.checkpoint} (epoch {len(run.history)})")
         return Baseline(model, run.cfg, run.history, splits, str(run.dir))
     tcfg = cfg.train_config()
-    splits = load_dataset(tcfg.dataset, tcfg.data_root)
+    splits = load_inputs(tcfg, device, hold_out=False).splits
     paths = RunPaths(experiment_dir(cfg) / "baseline", tcfg.run_name())
     train(tcfg, cb.train, data=splits, paths=paths)
     run = load_run(paths.dir, device, data=splits.test)

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ...config.plasticity import PlasticityConfig
-from ...engine.trainer import Callbacks
+from ...engine.callbacks import Callbacks
+from ...errors import SnnError
 
 
-class PlasticityInputError(ValueError):
+class PlasticityInputError(SnnError, ValueError):
     """Input the experiment cannot use (e.g. a checkpoint of another architecture); nothing was written."""
 
 

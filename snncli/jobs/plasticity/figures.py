@@ -9,8 +9,7 @@ import torch
 
 from ...config import TrainConfig
 from ...config.plasticity import PlasticityConfig
-from ...data import encode
-from ...models import SpikingMLP
+from ...models import SNNClassifier, SpikingMLP
 from .baseline import Baseline
 from .common import eta_tag
 
@@ -75,7 +74,6 @@ def _example(base: Baseline, device: torch.device) -> tuple[torch.Tensor, int]:
 def _activity(model: SpikingMLP, example: tuple[torch.Tensor, int], tcfg: TrainConfig, device: torch.device):
     """(image [H, W], hidden spikes [T, N], output spikes [T, C], label) for one example."""
     x, label = example
-    gen = torch.Generator(device=device).manual_seed(tcfg.seed)
-    out = model.eval()(encode(x, tcfg.T, tcfg.enc, tcfg.enc_scale, tcfg.enc_bias, generator=gen), record=True)
+    out = SNNClassifier.from_run(model.eval(), tcfg, seed=tcfg.seed).sequence(x, record=True)
     img = x[0].float().mean(0) / (255.0 if not x.is_floating_point() else 1.0)
     return img.cpu(), out.hidden[0][:, 0].float().cpu(), out.hidden[-1][:, 0].float().cpu(), label

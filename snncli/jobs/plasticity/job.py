@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 
@@ -22,7 +22,25 @@ from .seed_files import BASELINE_STATE, experiment_config, seed_state_dict, writ
 from .stdp import run_stdp_baseline
 
 
-def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None = None) -> dict[str, Any]:
+class PlasticityResult(TypedDict, total=False):
+    """What ``snn plasticity`` returns (and writes to ``result.json``); accuracies as fractions.
+
+    The STDP-only baseline (``--baseline stdp``) returns ``status, run_dir, baseline="stdp", dataset,
+    test_acc, macro_f1, history, settings, time_s``.
+    """
+
+    status: str
+    run_dir: str
+    baseline_run: str
+    rule: str
+    dataset: str
+    baseline_epochs: int
+    baseline: dict[str, Any]  # test_acc, macro_f1, train_acc
+    post_training: dict[str, dict[str, Any]]  # eta -> test_acc, macro_f1 trajectories, time_s
+    time_s: float
+
+
+def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None = None) -> PlasticityResult:
     """The whole experiment of ``cfg`` (supervised baseline + post-training, or the STDP-only baseline).
 
     Returns:

@@ -14,10 +14,12 @@ import torch
 
 from ...analysis.metrics import confusion_matrix, per_class_metrics
 from ...config import TrainConfig
+from ...config.identity import identity
 from ...config.plasticity import PlasticityConfig
-from ...data import ImageSet, encode, iterate_batches
-from ...engine.trainer import clip_parameters, epoch_generator
-from ...models import SpikingMLP, logits_of
+from ...data import ImageSet, iterate_batches
+from ...engine.epoch import clip_parameters
+from ...engine.evaluation import eval_classifier
+from ...models import SpikingMLP
 from ...plasticity import get_rule
 from .baseline import Baseline
 from .common import PlasticityCallbacks
@@ -29,11 +31,10 @@ RULES_VERSION = 2  # part of every post-training fingerprint: bump when a rule's
 def evaluate_classifier(model: torch.nn.Module, data: ImageSet, tcfg: TrainConfig, device: torch.device) -> dict[str, Any]:
     """Test accuracy, confusion matrix and per-class metrics (scikit-learn's definitions)."""
     model.eval()
-    gen = epoch_generator(tcfg.seed, 10_002, device)  # the encodings trainer.evaluate uses on the test set
+    clf = eval_classifier(model, tcfg, seed_offset=2)  # the encodings the trainer's test evaluation uses
     preds, targets = [], []
     for x, y in iterate_batches(data, 1000, shuffle=False, device=device):
-        out = model(encode(x, tcfg.T, tcfg.enc, tcfg.enc_scale, tcfg.enc_bias, generator=gen))
-        preds.append(logits_of(out, tcfg.loss).argmax(1).cpu())
+        preds.append(clf(x).argmax(1).cpu())
         targets.append(y.cpu())
     cm = confusion_matrix(torch.cat(preds), torch.cat(targets), data.num_classes)
     metrics = per_class_metrics(cm, data.classes)
@@ -41,11 +42,12 @@ def evaluate_classifier(model: torch.nn.Module, data: ImageSet, tcfg: TrainConfi
 
 
 def fingerprint(model: SpikingMLP, cfg: PlasticityConfig) -> str:
-    """What a post-training result depends on: the baseline's weights and the post-training settings."""
+    """What a post-training result depends on: the baseline's weights and every setting of ``cfg`` that
+    changes results (its identity; each eta has its own record)."""
     h = hashlib.sha1()
     for v in model.state_dict().values():
         h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    h.update(json.dumps([RULES_VERSION, cfg.rule, cfg.tau, cfg.post_epochs, cfg.batch_size, cfg.max_batches, cfg.seed, cfg.weight_clip]).encode())
+    h.update(json.dumps([RULES_VERSION, identity(cfg, exclude=("eta",))], sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -69,7 +71,7 @@ def post_train_epoch(
     for i, (x, _) in enumerate(iterate_batches(data, batch_size, shuffle=True, generator=generator, device=device)):
         if max_batches is not None and i >= max_batches:
             break
-        x_seq = encode(x, tcfg.T, tcfg.enc, tcfg.enc_scale, tcfg.enc_bias, generator=generator)
+        x_seq = tcfg.encoding(x, generator=generator)
         out = model(x_seq, record=True)
         pres = [x_seq.flatten(2), *out.hidden[:-1]]
         # Every update from this batch's activity first, then applied: layers change together.

@@ -10,8 +10,9 @@ import torch
 
 from ...analysis.metrics import confusion_matrix, per_class_metrics
 from ...config.plasticity import PlasticityConfig
-from ...data import ImageSet, encode, iterate_batches, load_dataset
+from ...data import Encoding, ImageSet, iterate_batches
 from ...engine.device import resolve_device, seed_everything
+from ...engine.inputs import load_inputs
 from ...engine.writers import write_json, write_text_atomic, write_torch
 from ...plasticity import assign_classes, predict_by_assignment
 from ...plasticity.stdp_baseline import THETA_DECAY, THETA_PLUS, CompetitiveLayer, init_layer, spike_counts, stdp_step
@@ -29,7 +30,7 @@ def _hidden_counts(data: ImageSet, layer: CompetitiveLayer, T: int, gen: torch.G
     for i, (x, y) in enumerate(iterate_batches(data, 1000, shuffle=False, device=device)):
         if max_batches is not None and i >= max_batches:
             break
-        counts.append(spike_counts(layer, encode(x, T, "rate", generator=gen).flatten(2)))
+        counts.append(spike_counts(layer, Encoding(T, "rate")(x, generator=gen).flatten(2)))
         labels.append(y)
     return torch.cat(counts), torch.cat(labels)
 
@@ -47,8 +48,8 @@ def run_stdp_baseline(cfg: PlasticityConfig, cb: PlasticityCallbacks | None = No
     start = time.perf_counter()
     run_dir = experiment_dir(cfg) / "stdp_baseline"
     run_dir.mkdir(parents=True, exist_ok=True)
-    splits = load_dataset(cfg.dataset, cfg.data_root)
-    train_set, test_set = splits.train.to(device), splits.test.to(device)
+    inputs = load_inputs(cfg.train_config(), device, hold_out=False)
+    train_set, test_set = inputs.train.to(device), inputs.test.to(device)
     n_in = math.prod(train_set.shape)
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
     layer = init_layer(cfg.hidden_dim, n_in, gen, device)
@@ -62,7 +63,7 @@ def run_stdp_baseline(cfg: PlasticityConfig, cb: PlasticityCallbacks | None = No
         for i, (x, _) in enumerate(iterate_batches(train_set, cfg.batch_size, shuffle=True, generator=gen, device=device)):
             if i >= batches:
                 break
-            layer = stdp_step(layer, encode(x, cfg.T, "rate", generator=gen).flatten(2), cfg.stdp_eta, cfg.tau)
+            layer = stdp_step(layer, Encoding(cfg.T, "rate")(x, generator=gen).flatten(2), cfg.stdp_eta, cfg.tau)
             cb.on_post_batch(i)
         counts, labels = _hidden_counts(train_set, layer, cfg.T, gen, math.ceil(ASSIGN_SAMPLES / 1000), device)
         assignments = assign_classes(counts, labels, train_set.num_classes)

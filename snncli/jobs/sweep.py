@@ -1,4 +1,4 @@
-"""Grid sweeps: the cartesian product of settings over a base config, one resumable run per point.
+"""``snn sweep``: grid sweeps, the cartesian product of settings over a base config, one resumable run per point.
 
 Point ``k1=v1, k2=v2`` trains in ``{out}/k1=v1_k2=v2/{run_name}/``, so any settings can vary
 (even ones the run name does not show). A combination the config refuses (STBP without
@@ -13,20 +13,21 @@ import itertools
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, TypedDict
 
 from pydantic import ValidationError
 
-from ..config import ConfigFileError, TrainConfig, describe_validation_error
-from .executors import require_ray, run_tasks
-from .runs import find_runs
-from .trainer import Callbacks, run_paths, train
-from .writers import write_csv, write_json
+from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig, describe_validation_error
+from ..config.setting import identity_fields
+from ..engine.callbacks import Callbacks
+from ..engine.executors import require_ray, run_tasks
+from ..engine.runs import find_runs, run_paths
+from ..engine.trainer import is_finished, train
+from ..engine.writers import write_csv, write_json
+from .common import JobCallbacks
 
 #: Result fields a sweep point reports (and the summary table shows).
 RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir")
-#: Settings that never distinguish runs in a summary.
-NOT_SETTINGS = {"out", "force", "data_root", "device", "backbone"}
 
 
 def value_label(value: Any) -> str:
@@ -63,9 +64,7 @@ def plan(base: dict[str, Any], axes: dict[str, list[Any]]) -> list[dict[str, Any
             entry.update(status="invalid", reason=describe_validation_error(exc))
             planned.append(entry)
             continue
-        paths = run_paths(cfg)
-        finished = paths.done.exists() and paths.result.exists() and not cfg.force
-        entry.update(cfg=cfg, status="done" if finished else "todo")
+        entry.update(cfg=cfg, status="done" if is_finished(cfg) else "todo")
         planned.append(entry)
     return planned
 
@@ -79,31 +78,34 @@ def run_point(cfg_json: str, threads: int | None = None) -> dict[str, Any]:
     return {k: result.get(k) for k in RESULT_KEYS}
 
 
-def run_sweep(
-    base: dict[str, Any],
-    axes: dict[str, list[Any]],
-    jobs: int = 1,
-    executor: str = "local",
-    ray_address: str | None = None,
-    cpus_per_run: int = 1,
-    on_point: Callable[[dict[str, Any]], None] = lambda row: None,
-) -> dict[str, Any]:
-    """Train every valid, unfinished point of the grid and write ``sweep.json`` in the sweep folder.
+class SweepReport(TypedDict):
+    """What ``snn sweep`` returns (and writes to ``sweep.json``, with the base settings)."""
 
-    Args:
-        base: settings shared by every point (as ``TrainConfig`` keys; ``out`` is the sweep folder).
-        axes: setting -> the values it takes.
-        jobs, executor, ray_address, cpus_per_run: see :func:`snncli.engine.executors.run_tasks`.
-        on_point: called with each point's row as it is decided (invalid, done) or ends.
+    dir: str
+    axes: dict[str, list[str]]
+    points: list[dict[str, Any]]  # name, the point's values, status, results
+    failed: list[dict[str, Any]]
+    invalid: list[dict[str, Any]]
+
+
+def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepReport:
+    """``snn sweep``: train every valid, unfinished point of the grid and write ``sweep.json`` in the sweep folder.
+
+    ``cfg.plan()`` gives the base settings (``out`` is the sweep folder) and the axes; ``jobs``,
+    ``executor``, ``ray_address`` and ``cpus_per_run`` schedule the points
+    (:func:`snncli.engine.executors.run_tasks`); ``callbacks.on_item`` gets each point's row as it
+    is decided (invalid, done) or ends.
 
     Returns:
         ``{"dir", "axes", "points": [...], "failed": [...], "invalid": [...]}``; every point row has
         ``name``, the point's values, ``status`` (finished, skipped, invalid, failed) and its results.
 
     Raises:
-        ConfigFileError: every point is invalid (nothing is written).
+        ConfigFileError: a bad grid, or every point is invalid (nothing is written).
     """
-    if executor == "ray":
+    cb = callbacks or JobCallbacks()
+    base, axes = cfg.plan()
+    if cfg.executor == "ray":
         require_ray()  # before anything is written
     root = Path(base.get("out") or TrainConfig.model_fields["out"].default)
     planned = plan(base, axes)
@@ -114,22 +116,22 @@ def run_sweep(
         row = {"name": entry["name"], **{k: value_label(v) for k, v in entry["point"].items()}}
         if entry["status"] == "invalid":
             row.update(status="invalid", reason=entry["reason"])
-            on_point(row)
+            cb.on_item(row)
         elif entry["status"] == "done":
             result = json.loads(run_paths(entry["cfg"]).result.read_text())
             row.update({k: result.get(k) for k in RESULT_KEYS}, status="skipped")
-            on_point(row)
+            cb.on_item(row)
         rows[entry["name"]] = row
     todo = {e["name"]: (e["cfg"].model_dump_json(),) for e in planned if e["status"] == "todo"}
 
     def done(name, result, failure):
         row = rows[name]
         row.update(result if failure is None else {"status": "failed", **failure})
-        on_point(row)
+        cb.on_item(row)
 
     root.mkdir(parents=True, exist_ok=True)
-    run_tasks(run_point, todo, jobs=jobs, executor=executor, ray_address=ray_address,
-              cpus_per_task=cpus_per_run, on_done=done)
+    run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
+              cpus_per_task=cfg.cpus_per_run, on_done=done)
     points = [rows[e["name"]] for e in planned]
     report = {
         "dir": str(root), "axes": {k: [value_label(v) for v in vs] for k, vs in axes.items()},
@@ -186,9 +188,10 @@ def summarize(folder: Path) -> dict[str, Any]:
         })
     sweep_file = folder / "sweep.json"
     axes = list(json.loads(sweep_file.read_text()).get("axes", {})) if sweep_file.is_file() else []
+    settings_of_runs = identity_fields(TrainConfig)  # where, how fast and how many threads never distinguish runs
     varying = [
         k for k in (runs[0]["config"] if runs else {})
-        if k not in NOT_SETTINGS and len({json.dumps(r["config"].get(k)) for r in runs}) > 1
+        if k in settings_of_runs and len({json.dumps(r["config"].get(k)) for r in runs}) > 1
     ]
     settings = [k for k in axes if k in varying] + [k for k in varying if k not in axes]
     rows = [{**{k: value_label(r["config"].get(k)) for k in settings}, **r["results"]} for r in runs]
@@ -198,3 +201,32 @@ def summarize(folder: Path) -> dict[str, Any]:
 
 def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
     write_csv(path, summary["rows"], summary["columns"])
+
+
+def summarize_sweep(cfg: SummaryConfig, callbacks: JobCallbacks | None = None) -> dict[str, Any]:
+    """``snn sweep summarize``: :func:`summarize` ``cfg.dir``, write ``summary.csv`` and the chart ``summary.png``.
+
+    The chart groups bars by ``cfg.x`` (default: every varying setting but the hue) and colours them by
+    ``cfg.hue`` (default: the last varying setting, the sweep's axes first).
+
+    Raises:
+        ConfigFileError: no runs below ``cfg.dir``, or an ``x``/``hue`` that does not vary there.
+    """
+    from ..plots.sweep import accuracy_bars
+
+    cb = callbacks or JobCallbacks()
+    summary = summarize(cfg.dir)
+    if not summary["rows"]:
+        raise ConfigFileError(f"{cfg.dir}: no runs (folders with config.json and a checkpoint) below it")
+    settings = summary["settings"]
+    for key in [*(cfg.x or []), *([cfg.hue] if cfg.hue else [])]:
+        if key not in summary["columns"]:
+            raise ConfigFileError(f"--x/--hue: {key!r} is not a setting that varies here ({', '.join(settings) or 'none'})")
+    hue_key = cfg.hue or (settings[-1] if settings else None)
+    group_keys = cfg.x if cfg.x is not None else [k for k in settings if k != hue_key]
+    csv_path, png_path = cfg.dir / "summary.csv", cfg.dir / "summary.png"
+    write_summary_csv(summary, csv_path)
+    title = f"{cfg.metric.replace('_', ' ')} across the grid ({cfg.dir.name})"
+    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title)
+    cb.on_log(f"wrote {csv_path} and {png_path}")
+    return {**summary, "csv": str(csv_path), "figure": str(png_path)}

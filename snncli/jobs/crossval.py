@@ -1,4 +1,4 @@
-"""k-fold cross-validation: one resumable training run per fold, in local processes or Ray tasks.
+"""``snn crossval``: k-fold cross-validation, one resumable training run per fold, in local processes or Ray tasks.
 
 Folds are stratified over the training set (``snncli.data.stratified_kfold``, seeded by the
 run's seed). Fold *i* trains on the other folds and validates on fold *i*, in
@@ -11,15 +11,18 @@ from __future__ import annotations
 import math
 import statistics
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, TypedDict
 
-from ..config import TrainConfig
-from ..data import load_dataset, stratified_kfold
-from .backbone import resnet_features
-from .device import resolve_device
-from .executors import ExecutorUnavailableError, require_ray, run_tasks
-from .trainer import Callbacks, RunPaths, train
-from .writers import write_json
+from ..config import CrossvalConfig, TrainConfig
+from ..data import stratified_kfold
+from ..engine.callbacks import Callbacks
+from ..engine.device import resolve_device
+from ..engine.executors import require_ray, run_tasks
+from ..engine.inputs import load_inputs
+from ..engine.runs import RunPaths
+from ..engine.trainer import train
+from ..engine.writers import write_json
+from .common import JobCallbacks
 
 
 def crossval_dir(cfg: TrainConfig, k: int) -> Path:
@@ -31,9 +34,8 @@ def run_fold(cfg_json: str, fold: int, k: int, threads: int | None = None) -> di
     cfg = TrainConfig.model_validate_json(cfg_json)
     if cfg.threads is None and threads:  # recorded in the fold's config.json
         cfg = cfg.model_copy(update={"threads": threads})
-    splits = load_dataset(cfg.dataset, cfg.data_root, subset_sampling=cfg.subset_sampling)
-    if cfg.use_resnet:  # features of the whole dataset (cached), then the folds
-        splits, _ = resnet_features(cfg.dataset, splits, cfg.backbone, resolve_device(cfg.device))
+    # Features of the whole dataset for --use-resnet (cached), then the folds; the trainer fits their shape.
+    splits = load_inputs(cfg, resolve_device(cfg.device), hold_out=False, fit=False).splits
     train_idx, val_idx = stratified_kfold(splits.train.y, k, cfg.seed)[fold]
     fold_data = type(splits)(train=splits.train.subset(train_idx), test=splits.test, source=splits.source)
     root = crossval_dir(cfg, k) / f"fold{fold}"
@@ -53,19 +55,23 @@ def summarise(folds: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def crossval(
-    cfg: TrainConfig,
-    k: int,
-    jobs: int = 1,
-    on_fold: Callable[[dict[str, Any]], None] = lambda r: None,
-    executor: str = "local",
-    ray_address: str | None = None,
-    cpus_per_fold: int = 1,
-) -> dict[str, Any]:
-    """Run all folds and write ``crossval.json``.
+class CrossvalReport(TypedDict):
+    """What ``snn crossval`` returns (and writes to ``crossval.json``)."""
+
+    dir: str
+    k_folds: int
+    config: dict[str, Any]
+    folds: list[dict[str, Any]]  # fold, status, val_acc, val_loss, test_acc, test_loss, train_acc, ...
+    summary: dict[str, dict[str, float]]  # metric -> mean, std over the finished folds
+    failed: list[dict[str, Any]]  # fold, error
+
+
+def crossval(cfg: CrossvalConfig, callbacks: JobCallbacks | None = None) -> CrossvalReport:
+    """``snn crossval``: run all folds of ``cfg`` and write ``crossval.json``.
 
     Folds run one after another (``jobs == 1``), ``jobs`` at a time in local processes, or as
     Ray tasks (``executor="ray"``) on the cluster at ``ray_address`` or on a local instance.
+    ``callbacks.on_item`` gets each fold's row as it ends.
 
     Returns:
         ``{"folds": [...], "summary": {...}, "failed": [...], "dir": ...}``; a failed fold appears in
@@ -74,28 +80,29 @@ def crossval(
     Raises:
         ExecutorUnavailableError: Ray was asked for and is not installed.
     """
-    if executor == "ray":
+    cb = callbacks or JobCallbacks()
+    if cfg.executor == "ray":
         require_ray()  # before anything is written
-    root = crossval_dir(cfg, k)
+    k, tcfg = cfg.k_folds, cfg.train_config()
+    root = crossval_dir(tcfg, k)
     root.mkdir(parents=True, exist_ok=True)
-    cfg_json = cfg.model_dump_json()
+    cfg_json = tcfg.model_dump_json()
 
     def done(fold, result, failure):
-        on_fold(result if failure is None else {"fold": fold, **failure})
+        cb.on_item(result if failure is None else {"fold": fold, **failure})
 
     done_folds, failures = run_tasks(
-        run_fold, {fold: (cfg_json, fold, k) for fold in range(k)}, jobs=jobs, executor=executor,
-        ray_address=ray_address, cpus_per_task=cpus_per_fold, on_done=done,
+        run_fold, {fold: (cfg_json, fold, k) for fold in range(k)}, jobs=cfg.jobs, executor=cfg.executor,
+        ray_address=cfg.ray_address, cpus_per_task=cfg.cpus_per_fold, on_done=done,
     )
     results = list(done_folds.values())
     failed = [{"fold": fold, **f} for fold, f in failures.items()]
     results.sort(key=lambda r: r["fold"])
     report = {
-        "dir": str(root), "k_folds": k, "config": cfg.model_dump(mode="json"),
+        "dir": str(root), "k_folds": k, "config": tcfg.model_dump(mode="json"),
         "folds": results, "summary": summarise(results), "failed": sorted(failed, key=lambda f: f["fold"]),
     }
     write_json(root / "crossval.json", report)
     return report
 
 
-__all__ = ["ExecutorUnavailableError", "crossval", "crossval_dir", "run_fold", "summarise"]
