@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # PlasticFlex seed's attack collector (run_attack_collect.py --attack PGD --top_n 1 --sample_size 128),
 # with snn: train a few runs into $RUNS (skipped when they exist), attack the TOP_N best by validation
-# accuracy with PGD and FGSM, SPSA beside them (gradient masking shows as SPSA < PGD), one comparison
-# plot per attack, then the whole analysis suite on the best run.
+# accuracy with PGD and FGSM, SPSA and random noise beside them (gradient masking shows as SPSA < PGD),
+# in one command: one plot per run with every attack, one comparison plot per attack across the runs,
+# then the whole analysis suite on the best run.
 # Resumable: finished training runs are skipped; attack results are rewritten per eps.
 #   EPOCHS=1 bash recipes/robustness.sh                 # quick
 #   RUNS=runs TOP_N=3 TRAIN=0 bash recipes/robustness.sh  # attack runs you already have
@@ -21,10 +22,15 @@ if [ "$TRAIN" = 1 ]; then
 fi
 
 # The seed's eps grid for PGD ran 0..23/255; ours doubles: 0, 1, 2, 4, 8, 16 /255.
-snn attack pgd,fgsm "$RUNS" --top-n "$TOP_N" --sample-size "$SAMPLES" --steps 10 --out "$RUNS/attacks"
-snn attack spsa,noise "$RUNS" --top-n "$TOP_N" --sample-size "$SAMPLES" --steps 10 --out "$RUNS/attacks"
+# One command: a second `snn attack` into the same folder would redraw each run's attack.png without the first's attacks.
+snn attack pgd,fgsm,spsa,noise "$RUNS" --top-n "$TOP_N" --sample-size "$SAMPLES" --steps 10 --out "$RUNS/attacks" \
+  --json > "$RUNS/attacks.json"
 
-best=$(snn attack noise "$RUNS" --top-n 1 --eps 0 --sample-size 1 --out "$RUNS/attacks/.best" --json \
-  | python -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["run"])')
+best=$(python -c 'import json, sys; runs = json.load(open(sys.argv[1]))["runs"]; print(runs[0]["run"])' "$RUNS/attacks.json")
 snn analyze "$best"
-echo "attack tables: $RUNS/attacks/*/attack_*.csv; comparison plots: $RUNS/attacks/attack_*_runs.png; report: $best/analysis/report.md"
+python - "$RUNS/attacks.json" "$best" <<'PY'
+import json, sys
+result = json.load(open(sys.argv[1]))
+files = [f for run in result["runs"] for f in run["files"]] + result["files"]
+print("written:", *files, f"{sys.argv[2]}/analysis/report.md", sep="\n  ")
+PY

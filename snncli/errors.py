@@ -15,7 +15,11 @@ class SnnError(Exception):
 
     The message is the first argument, whole; keyword details go into attributes, so the error
     survives pickling across worker processes (``BaseException`` re-creates itself from ``args``).
+    ``exit_code`` is the status the CLI exits with: 2 (bad input, unusable run: nothing was done), or
+    1 where the work started and failed (a diverged training run).
     """
+
+    exit_code: int = 2
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else type(self).__name__

@@ -101,5 +101,8 @@ class Registry(Mapping[str, T], Generic[T]):
     def unknown(self, name: Any) -> str:
         """``unknown model 'x' (did you mean 'y'?); choose from a, b``."""
         close = difflib.get_close_matches(str(name), list(self._items), n=1)
+        if not close:  # fashion-mnist, Fashion_MNIST -> fashionmnist
+            squeezed = {n.replace("-", "").replace("_", "").lower(): n for n in self._items}
+            close = [squeezed[k] for k in [str(name).replace("-", "").replace("_", "").lower()] if k in squeezed]
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown {self.kind} {name!r}{hint}; choose from {', '.join(self.names())}"

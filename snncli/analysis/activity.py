@@ -7,6 +7,7 @@ from typing import Iterable
 import torch
 import torch.nn as nn
 
+from ..models import logits_of
 from .metrics import confusion_matrix
 
 
@@ -32,12 +33,14 @@ def record(adapter: nn.Module, x: torch.Tensor) -> dict:
 
     Returns:
         ``{"input": [T, B, ...] encoded input, "hidden": per layer [T, B, ...] spikes (input side
-        first, output last), "mem": [T, B, C] output membrane, "rates": per layer mean rate}``.
+        first, output last), "mem": [T, B, C] output membrane, "rates": per layer mean rate,
+        "predicted": [B] the classes the adapter's readout picks from this very pass}``.
     """
     x_seq = adapter.encode(x)
     out = adapter.model(x_seq, record=True)
     hidden = list(out.hidden) if out.hidden is not None else [out.spikes]
     return {
+        "predicted": logits_of(out, adapter.readout).argmax(1).cpu(),
         "input": x_seq.detach().float().cpu(),
         "hidden": [h.detach().float().cpu() for h in hidden],
         "mem": out.mem.detach().float().cpu() if out.mem is not None else None,

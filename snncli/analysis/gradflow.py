@@ -5,7 +5,8 @@ several batches; reported per tensor are the mean absolute gradient, the largest
 gradient and the L2 norm, averaged over the batches (the largest is the max over batches).
 Weights a G2G mask removes are left out (their gradient is 0 by construction).
 
-A tensor is flagged
+A tensor is flagged ``non-finite`` when any of its statistics is NaN or infinite (a broken gradient is
+neither vanishing nor exploding, and never ``ok``); otherwise
 
 - ``vanishing`` when its mean absolute gradient is below ``vanish`` (default ``1e-7``, a step
   that no optimiser at a usual learning rate turns into a weight change) or below
@@ -20,6 +21,7 @@ spread; exploding ones a surrogate too steep, or long T with beta near 1.
 
 from __future__ import annotations
 
+import math
 import statistics
 from typing import Callable, Iterable
 
@@ -71,7 +73,8 @@ def gradient_flow(
                 s = sums[n]
                 s["mean_abs"] += g.abs().mean().item()
                 s["norm"] += g.norm().item()
-                s["max_abs"] = max(s["max_abs"], g.abs().max().item())
+                top = g.abs().max().item() if g.numel() else 0.0
+                s["max_abs"] = top if math.isnan(top) or top > s["max_abs"] else s["max_abs"]  # max() would drop a NaN
             count += 1
             if on_batch is not None:
                 on_batch(i)
@@ -84,9 +87,12 @@ def gradient_flow(
         s = sums[n]
         rows.append({"name": n, "shape": list(p.shape), "mean_abs": s["mean_abs"] / count,
                      "max_abs": s["max_abs"], "norm": s["norm"] / count})
-    median = statistics.median(r["mean_abs"] for r in rows)
+    finite = [r["mean_abs"] for r in rows if all(math.isfinite(r[k]) for k in ("mean_abs", "max_abs", "norm"))]
+    median = statistics.median(finite) if finite else math.nan
     for r in rows:
-        if r["mean_abs"] < vanish or (median > 0 and r["mean_abs"] < median / ratio):
+        if not all(math.isfinite(r[k]) for k in ("mean_abs", "max_abs", "norm")):
+            r["flag"] = "non-finite"  # NaN or inf gradients: neither small nor large, broken
+        elif r["mean_abs"] < vanish or (median > 0 and r["mean_abs"] < median / ratio):
             r["flag"] = "vanishing"
         elif r["max_abs"] > explode or (median > 0 and r["mean_abs"] > median * ratio):
             r["flag"] = "exploding"
@@ -96,5 +102,6 @@ def gradient_flow(
         "layers": rows, "batches": count,
         "vanishing": [r["name"] for r in rows if r["flag"] == "vanishing"],
         "exploding": [r["name"] for r in rows if r["flag"] == "exploding"],
+        "non_finite_gradients": [r["name"] for r in rows if r["flag"] == "non-finite"],
         "thresholds": {"vanish": vanish, "explode": explode, "ratio": ratio, "median_mean_abs": median},
     }

@@ -10,13 +10,14 @@ from rich.table import Table
 from ..config import AnalyzeConfig
 from ..config.analysis import SUITE_PARTS
 from .generate import command, options
+from .progress import titled_table
 from .run import run_analysis
 
 app = typer.Typer()
 
 
 def suite_table(result: dict) -> Table:
-    t = Table(show_header=True, header_style="bold", title=result["report"])
+    t = titled_table(result["report"], show_header=True, header_style="bold")
     t.add_column("part")
     t.add_column("status")
     t.add_column("time_s", justify="right")

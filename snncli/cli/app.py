@@ -11,9 +11,11 @@ import typer
 
 from .. import __version__
 from . import analyze, attack, backbone, bench, crossval, gradflow, hessian, info, landscape, plasticity, sweep, train, visualize
+from .errors import SnnGroup
 
 app = typer.Typer(
     name="snn",
+    cls=SnnGroup,
     help="Train, sparsify, attack and analyse spiking neural networks.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},

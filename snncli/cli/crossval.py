@@ -10,7 +10,7 @@ from rich.table import Table
 from ..config import CrossvalConfig
 from .generate import command, options
 from .options import with_config_file
-from .progress import stderr
+from .progress import health_cell, stderr, titled_table, warn
 from .run import JobProgress, exit_if_failed, run_job
 
 app = typer.Typer()
@@ -20,7 +20,8 @@ def _fold_line(fold: dict[str, Any]) -> None:
     if "error" in fold:
         stderr.print(f"[red]fold {fold['fold']} failed[/]: {fold['error']}")
     else:
-        stderr.print(f"fold {fold['fold']}: val_acc={fold['val_acc']:.4f} val_loss={fold['val_loss']:.4f} ({fold['status']})")
+        stderr.print(f"fold {fold['fold']}: val_acc={fold['val_acc']:.4f} val_loss={fold['val_loss']:.4f} "
+                     f"health={health_cell(fold.get('health'))} ({fold['status']})")
 
 
 def crossval_command(config=None, json_out: bool = False, **values: Any) -> None:
@@ -39,23 +40,30 @@ def crossval_command(config=None, json_out: bool = False, **values: Any) -> None
 
     report = run_job(crossval, lambda: CrossvalConfig(**with_config_file(values, config)), json_out, crossval_table,
                      JobProgress(on_item=_fold_line))
+    if report["unhealthy"]:
+        warn(f"{len(report['unhealthy'])} of {len(report['folds'])} folds are unhealthy (folds "
+             f"{', '.join(map(str, report['unhealthy']))}; their result.json says why): their mean ± std is not "
+             "the accuracy of a working network")
     exit_if_failed(report["failed"], "fold", "fold")
 
 
 def crossval_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"{report['k_folds']}-fold cross-validation  ({report['dir']})")
-    for col in ("fold", "val_acc", "val_loss", "test_acc", "status"):
-        table.add_column(col, justify="right" if col != "status" else "left")
+    table = titled_table(f"{report['k_folds']}-fold cross-validation  ({report['dir']})")
+    for col in ("fold", "val_acc", "val_loss", "test_acc", "status", "health"):
+        table.add_column(col, justify="left" if col in ("status", "health") else "right")
     for f in report["folds"]:
-        table.add_row(str(f["fold"]), f"{f['val_acc']:.4f}", f"{f['val_loss']:.4f}", f"{f['test_acc']:.4f}", f["status"])
+        table.add_row(str(f["fold"]), f"{f['val_acc']:.4f}", f"{f['val_loss']:.4f}", f"{f['test_acc']:.4f}", f["status"],
+                      health_cell(f.get("health")))
     for f in report["failed"]:
-        table.add_row(str(f["fold"]), "-", "-", "-", "[red]failed[/]")
+        table.add_row(str(f["fold"]), "-", "-", "-", "[red]failed[/]", "")
     s = report["summary"]
     if "val_acc" in s:
+        unhealthy = len(report.get("unhealthy", []))
         table.add_row(
             "[bold]mean ± std[/]", f"{s['val_acc']['mean']:.4f} ± {s['val_acc']['std']:.4f}",
             f"{s['val_loss']['mean']:.4f} ± {s['val_loss']['std']:.4f}",
             f"{s['test_acc']['mean']:.4f} ± {s['test_acc']['std']:.4f}", "",
+            f"[bold red]{unhealthy} unhealthy[/]" if unhealthy else "",
         )
     return table
 

@@ -25,9 +25,12 @@ from pydantic.fields import FieldInfo
 from typer.core import TyperCommand, TyperOption
 
 from ..config.fields import PANELS, RUN, Choices
-from ..config.setting import flags_of, meta_of
+from ..config.setting import flags_of, kebab, meta_of
 
 BOOL = "BOOL"  # true/false, yes/no, 1/0: the PlasticFlex seed's `--spiking true` spelling
+#: Suffix of the parameter that takes a positional argument as an option, under the seeds' names
+#: (``snn attack --attack PGD --checkpoint_dir RUN``, as PlasticFlex's scripts are called).
+AS_OPTION = "__as_option"
 
 
 def _base(annotation: Any) -> Any:
@@ -131,6 +134,8 @@ def options(
         shown_in = panel or m.panel
         rank = (0, m.argument) if m.argument else (1, _panel_rank(shown_in))
         ranked.append((rank, _parameter(name, info, shown_in)))
+        if m.argument and m.seed:
+            ranked.append(((2, 0), _argument_option(name, info)))
     return [param for _, param in sorted(ranked, key=lambda r: r[0])]  # stable: field order within a panel
 
 
@@ -148,7 +153,7 @@ def _parameter(name: str, info: FieldInfo, panel: str | None) -> inspect.Paramet
     typ = _cli_type(info)
     if m.argument:
         ann = List[typ] if _is_list(info) and not m.comma else typ
-        required = info.is_required()
+        required = info.is_required() and not m.seed  # else it may come as an option (_argument_option)
         arg = typer.Argument(help=info.description or "", metavar=m.metavar or name.upper(), show_default=False)
         if not required:
             ann = Optional[ann]
@@ -167,6 +172,30 @@ def _parameter(name: str, info: FieldInfo, panel: str | None) -> inspect.Paramet
         common["metavar"] = m.metavar
     ann = Optional[List[typ]] if _is_list(info) and not m.comma else Optional[typ]
     return inspect.Parameter(name, kind, default=None, annotation=Annotated[ann, typer.Option(*shown, *aliases, **common)])
+
+
+def _argument_option(name: str, info: FieldInfo) -> inspect.Parameter:
+    """A hidden option that gives the positional argument ``name`` under the seeds' names (``seed=``)."""
+    m = meta_of(info)
+    decls = list(dict.fromkeys(f for s in m.seed for f in (kebab(s), "--" + s)))
+    typ = _cli_type(info)
+    ann = Optional[List[typ]] if _is_list(info) and not m.comma else Optional[typ]
+    opt = typer.Option(*decls, hidden=True, help=f"{m.metavar or name.upper()}, as an option.", show_default=False)
+    return inspect.Parameter(name + AS_OPTION, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[ann, opt])
+
+
+def _merge_argument_options(values: dict[str, Any], metavars: dict[str, str]) -> dict[str, Any]:
+    """Each positional argument given as an option (:data:`AS_OPTION`) moved to its setting."""
+    from .errors import fail
+
+    for key in [k for k in values if k.endswith(AS_OPTION)]:
+        name, value = key[: -len(AS_OPTION)], values.pop(key)
+        if value is None or value == []:
+            continue
+        if values.get(name) not in (None, []):
+            fail(f"{metavars[name]}: given twice, as an argument and as an option; give it once")
+        values[name] = value
+    return values
 
 
 def given(values: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +231,7 @@ class SnnCommand(TyperCommand):
         super().__init__(*args, **kwargs)
         spelled, offs = [], []
         for p in self.params:
-            if not isinstance(p, TyperOption) or p.name == "help":
+            if not isinstance(p, TyperOption) or p.name == "help" or (p.name or "").endswith(AS_OPTION):
                 continue
             longs = [o for o in p.opts if o.startswith("--")]
             hidden, off = longs[1:], list(p.secondary_opts)
@@ -214,6 +243,10 @@ class SnnCommand(TyperCommand):
             if hidden:
                 spelled.append(f"{', '.join(hidden)} ({longs[0]})")
             offs += off
+        for p in self.params:
+            if (p.name or "").endswith(AS_OPTION):
+                argument = next(a for a in self.params if a.name == p.name[: -len(AS_OPTION)])
+                spelled.append(f"{', '.join(p.opts)} ({getattr(argument, 'metavar', None) or (argument.name or '').upper()})")
         notes = [self.epilog] if self.epilog else []
         if offs:
             notes.append("Switched off by: " + ", ".join(offs) + ".")
@@ -256,8 +289,10 @@ def command(
     positional = [p for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
     keyword = [p for p in params if p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD]
 
+    metavars = {p.name: (getattr(get_args(p.annotation)[1], "metavar", None) or p.name.upper()) for p in positional}
+
     def callback(*args: Any, **values: Any) -> Any:
-        return body(**values)
+        return body(**_merge_argument_options(values, metavars))
 
     callback.__signature__ = inspect.Signature([*positional, *keyword, *extra])  # type: ignore[attr-defined]
     callback.__doc__ = doc or body.__doc__

@@ -9,13 +9,14 @@ from rich.table import Table
 
 from ..config import GradflowConfig
 from .generate import command, options
+from .progress import titled_table
 from .run import run_analysis
 
 app = typer.Typer()
 
 
 def gradflow_table(result: dict) -> Table:
-    t = Table(show_header=True, header_style="bold", title="gradient per parameter tensor")
+    t = titled_table("gradient per parameter tensor", show_header=True, header_style="bold")
     for col in ("tensor", "mean |grad|", "max |grad|", "norm", "flag"):
         t.add_column(col, justify="left" if col in ("tensor", "flag") else "right")
     for r in result["layers"]:

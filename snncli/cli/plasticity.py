@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress, TextColumn
 
 from ..config.plasticity import PlasticityConfig
 from .generate import command, options
 from .options import with_config_file
-from .progress import TrainProgress, result_table, stderr
+from .progress import TrainProgress, progress_bar, result_table, stderr
 from .run import run_job
 
 app = typer.Typer()
@@ -43,8 +37,7 @@ class PlasticityProgress:
         if not stderr.is_terminal:
             return
         if self.bar is None:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                console=stderr, transient=True)
+            self.bar = progress_bar(TextColumn("{task.description}"))
             self.bar.start()
         if self.task is not None:
             self.bar.remove_task(self.task)
@@ -66,13 +59,13 @@ class PlasticityProgress:
 
 
 def plasticity_command(config=None, json_out: bool = False, **values: Any) -> None:
-    """Train the seed's 784-512-10 LIF network, then change it with an unsupervised local rule; write the report.
+    """Train the seed's 784-512-10 LIF network, then change it with an unsupervised local rule; write the seed's files.
 
-    The baseline is a resumable `snn train` run shared by every rule. Each eta starts from it, is evaluated (test accuracy, macro F1) after every post-training epoch and is saved as soon as it finishes: an interrupted run re-runs only what is missing.
+    Defaults are the seed notebook's: normalised input as a constant current, fast-sigmoid surrogate, the output-spike penalty, no clipping while training; then its Hebbian/anti-Hebbian rule at the gentle (1e-5) and strong (1e-4) eta, weights clipped to ±1. The baseline is a resumable `snn train` run shared by every rule. Each eta starts from it, is evaluated (test accuracy, macro F1) after every post-training epoch and is saved as soon as it finishes: an interrupted run re-runs only what is missing.
 
     Examples:
 
-      snn plasticity --epochs 3 --eta 1e-5 --eta 1e-4            # the seed study, gentle and strong
+      snn plasticity                                              # the seed study on Fashion-MNIST
 
       snn plasticity --rule stdp --checkpoint runs/my_mlp_run     # start from a trained run
 

@@ -7,17 +7,17 @@ import sys
 from typing import Any, Callable
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TextColumn
 from rich.table import Table
 
 from .errors import ANALYSIS_INTERRUPTED, EXIT_FAILED, user_errors
 from .options import with_config_file
-from .progress import stderr
+from .progress import progress_bar, stderr, stdout
 
 
 class JobProgress:
-    """Job callbacks -> stderr: log lines always, a transient bar per task on a terminal."""
+    """Job callbacks -> stderr: log lines always; on a terminal a transient bar per task while it runs
+    (a finished task's bar goes: its line has been logged)."""
 
     def __init__(self, on_item: Callable[[dict], None] | None = None) -> None:
         self.progress: Progress | None = None
@@ -33,15 +33,16 @@ class JobProgress:
         stderr.print(msg, markup=False)
 
     def update(self, task: str, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
+        if not stderr.is_terminal:
             return
         if self.progress is None:
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), console=stderr, transient=True)
+            self.progress = progress_bar(TextColumn("{task.description}"))
             self.progress.start()
         if task not in self.tasks:
             self.tasks[task] = self.progress.add_task(task, total=total)
         self.progress.update(self.tasks[task], completed=done, total=total)
+        if done >= total:
+            self.progress.remove_task(self.tasks.pop(task))
 
     def close(self) -> None:
         if self.progress is not None:
@@ -64,11 +65,13 @@ def run_job(job: Callable[..., dict], make_config: Callable[[], Any], json_out: 
         finally:
             progress.close()
     if json_out:
-        typer.echo(json.dumps(result, default=str))
+        from ..engine.writers import json_text  # valid JSON: non-finite numbers as null, listed under "non_finite"
+
+        typer.echo(json_text(result, indent=None))
     elif show is not None:
         shown = show(result)  # a renderable, or None when ``show`` printed itself
         if shown is not None:
-            Console().print(shown)
+            stdout().print(shown)
     return result
 
 
@@ -76,7 +79,7 @@ def files_table(result: dict, numbers: list[tuple[str, Any]]) -> Table:
     """Key numbers, then every file written."""
     t = Table(show_header=True, header_style="bold")
     t.add_column("result")
-    t.add_column("value", overflow="fold")
+    t.add_column("value", overflow="fold")  # a path is folded on a narrow terminal, never cut
     for k, v in numbers:
         if v is not None:
             t.add_row(k, f"{v:.5g}" if isinstance(v, float) else str(v))

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
 from ..config import SummaryConfig, SweepConfig, TrainConfig
 from .generate import command, given, options
 from .options import with_config_file
-from .progress import stderr
+from .progress import health_cell, stderr, stdout, titled_table
 from .run import JobProgress, exit_if_failed, run_job
 
 
@@ -39,7 +38,8 @@ def _point_line(row: dict[str, Any]) -> None:
         stderr.print(f"[red]failed[/] {row['name']}: {row['error']}")
     else:
         acc = row.get("test_acc")
-        stderr.print(f"{status} {row['name']}: test_acc={acc:.4f}" if acc is not None else f"{status} {row['name']}")
+        health = f" health={health_cell(row['health'])}" if row.get("health") else ""
+        stderr.print((f"{status} {row['name']}: test_acc={acc:.4f}" if acc is not None else f"{status} {row['name']}") + health)
 
 
 def sweep_command(config=None, json_out: bool = False, **values: Any) -> None:
@@ -72,13 +72,14 @@ def sweep_command(config=None, json_out: bool = False, **values: Any) -> None:
 
 
 def _points_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"sweep ({report['dir']})")
+    table = titled_table(f"sweep ({report['dir']})")
     axes = list(report["axes"])
-    for col in (*axes, "status", "test_acc", "val_acc"):
+    for col in (*axes, "status", "test_acc", "val_acc", "health"):
         table.add_column(col)
     for p in report["points"]:
         accs = [f"{p[k]:.4f}" if isinstance(p.get(k), float) else "-" for k in ("test_acc", "val_acc")]
-        table.add_row(*(str(p.get(a, "")) for a in axes), p["status"], *accs)
+        health = health_cell(p.get("health")) if p["status"] in ("finished", "skipped") else ""
+        table.add_row(*(str(p.get(a, "")) for a in axes), p["status"], *accs, health)
     return table
 
 
@@ -101,16 +102,15 @@ def summarize_command(json_out: bool = False, **values: Any) -> None:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    table = Table(title=f"{len(summary['rows'])} runs in {summary['dir']} (run folders: summary.csv)")
+    table = titled_table(f"{len(summary['rows'])} runs in {summary['dir']} (run folders: summary.csv)")
     shown = [c for c in summary["columns"] if c != "run"]
     for col in shown:
         table.add_column(col)
     for row in summary["rows"]:
-        table.add_row(*("-" if row.get(c) is None else f"{row[c]:.4f}" if isinstance(row[c], float) else str(row[c])
+        table.add_row(*("-" if row.get(c) is None else f"{row[c]:.4f}" if isinstance(row[c], float)
+                        else f"[bold red]{row[c]}[/]" if c == "health" and row[c] not in ("ok", "?", "-") else str(row[c])
                         for c in shown))
-    console = Console()
-    # Piped output defaults to 80 columns, which would fold every cell of a wide table.
-    Console(width=max(console.width, 160) if not console.is_terminal else None).print(table)
+    stdout().print(table)  # piped: never folded (progress.OutputConsole)
 
 
 command(app, "run", sweep_command, options(SweepConfig) + options(TrainConfig), models=[SweepConfig, TrainConfig])

@@ -9,12 +9,12 @@ import typer
 from ..config import TrainConfig
 from .generate import command, options
 from .options import with_config_file
-from .progress import TrainProgress, result_table
+from .progress import TrainProgress, health_cell, result_table
 from .run import run_job
 
 app = typer.Typer()
 
-RESULT_KEYS = ["status", "run_dir", "test_acc", "val_acc", "train_acc", "test_loss", "samples_per_s", "time_s",
+RESULT_KEYS = ["status", "health", "run_dir", "test_acc", "val_acc", "train_acc", "test_loss", "samples_per_s", "time_s",
                "parameters", "connections", "sparsity"]
 
 
@@ -41,8 +41,12 @@ def train_command(config=None, json_out: bool = False, **values: Any) -> dict:
     """
     from ..jobs.train import train  # torch: imported when the command runs
 
-    return run_job(train, lambda: TrainConfig(**with_config_file(values, config)), json_out,
-                   lambda r: result_table(r, RESULT_KEYS), TrainProgress())
+    return run_job(train, lambda: TrainConfig(**with_config_file(values, config)), json_out, show_result, TrainProgress())
+
+
+def show_result(result: dict) -> Any:
+    """The result table, with a ``health`` row: ``ok``, or what is wrong in red (a dead run never looks finished)."""
+    return result_table({**result, "health": health_cell(result.get("health"))}, RESULT_KEYS)
 
 
 def dst_command(config=None, json_out: bool = False, **values: Any) -> dict:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, field_validator, model_validator
 
 from .base import StrictModel
-from .fields import Choices, Device, registry
+from .fields import SEED_MAX, Choices, Device, OptionalWritableDir, registry
 from .protocols import SEED_HESSIAN, SEED_LANDSCAPE
 from .setting import setting
 
@@ -93,13 +93,14 @@ class AnalysisSettings(StrictModel):
     """What every analysis command shares: which run, on what device, where outputs go."""
 
     device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.")
-    seed: int = setting(0, "Seed of the samples drawn, random directions and attack noise.")
-    out: Path | None = setting(None, "Folder for the outputs.", short="-o", default_text="RUN/analysis")
-    batch_size: int = setting(128, "Samples per forward pass.", ge=1)
+    seed: int = setting(0, "Seed of the samples drawn, random directions and attack noise.", ge=0, le=SEED_MAX)
+    out: OptionalWritableDir = setting(None, "Folder for the outputs.", short="-o", default_text="RUN/analysis")
+    batch_size: int = setting(128, "Samples per forward pass.", ge=1, le=100_000)
 
 
 class SingleRunSettings(AnalysisSettings):
-    run: Path = setting(..., "Run folder (runs/<name>/) or checkpoint (.pth) written by snn train.", argument=2)
+    run: Path = setting(..., "Run folder (runs/<name>/) or checkpoint (.pth) written by snn train.", argument=2,
+                        seed="checkpoint_dir")
 
     _check_run = field_validator("run")(classmethod(lambda cls, v: _exists(v)))
 
@@ -109,10 +110,10 @@ class AttackConfig(AnalysisSettings):
 
     attacks: Annotated[list[str], BeforeValidator(_split), Choices("attack")] = setting(
         ..., "Attack(s), comma-separated: all (= " + ",".join(ALL_ATTACKS) + ") or the names below.",
-        argument=1, comma=True, metavar="ATTACK", min_length=1,
+        argument=1, comma=True, metavar="ATTACK", min_length=1, seed="attack",
     )
     runs: list[Path] = setting(..., "Run folders, checkpoints (.pth), or folders of runs.", argument=2, metavar="RUNS",
-                               min_length=1)
+                               min_length=1, seed="checkpoint_dir")
     top_n: int | None = setting(None, "Attack only the N runs with the best validation accuracy.", panel=ATK, ge=1)
     eps: AttackEpsList = setting(
         default_factory=lambda: list(_attacks().DEFAULT_EPS), help="Budget: L-inf in pixel units for most attacks "
@@ -125,14 +126,15 @@ class AttackConfig(AnalysisSettings):
         "the seed's AUC beside ours.", panel=ATK,
     )
     examples: int = setting(0, "Adversarial examples saved per budget (a PNG grid per attack).", panel=ATK, ge=0, le=16)
-    steps: int = setting(10, "Iterations of iterative attacks (PGD, APGD, CW, Jitter, SPSA).", panel=ATK, ge=1)
-    alpha: float | None = setting(None, "Step size (default 2.5 * eps / steps).", panel=ATK, gt=0)
-    sample_size: int = setting(128, "Test samples attacked (drawn with --seed).", panel=ATK, ge=1)
-    eot: int = setting(1, "Rate coding: encodings averaged per forward (expectation over transformation).", panel=ATK, ge=1)
+    steps: int = setting(10, "Iterations of iterative attacks (PGD, APGD, CW, Jitter, SPSA).", panel=ATK, ge=1, le=100_000)
+    alpha: float | None = setting(None, "Step size (default 2.5 * eps / steps).", panel=ATK, gt=0, le=1)
+    sample_size: int = setting(128, "Test samples attacked (drawn with --seed).", panel=ATK, ge=1, le=1_000_000)
+    eot: int = setting(1, "Rate coding: encodings averaged per forward (expectation over transformation).", panel=ATK, ge=1,
+                       le=1000)
     with_spsa: bool = setting(False, "Also run SPSA (gradient-free) to expose gradient masking.", panel=SPSA)
-    spsa_samples: int = setting(64, "SPSA: random directions per gradient estimate.", panel=SPSA, ge=1)
-    spsa_lr: float = setting(0.01, "SPSA: Adam learning rate.", panel=SPSA, gt=0)
-    spsa_delta: float = setting(0.01, "SPSA: finite-difference step.", panel=SPSA, gt=0)
+    spsa_samples: int = setting(64, "SPSA: random directions per gradient estimate.", panel=SPSA, ge=1, le=100_000)
+    spsa_lr: float = setting(0.01, "SPSA: Adam learning rate.", panel=SPSA, gt=0, le=10)
+    spsa_delta: float = setting(0.01, "SPSA: finite-difference step.", panel=SPSA, gt=0, le=1)
 
     @field_validator("attacks")
     @classmethod
@@ -178,15 +180,17 @@ class AttackConfig(AnalysisSettings):
 class HessianConfig(SingleRunSettings):
     """``snn hessian``: curvature of the loss at the trained weights."""
 
-    batches: int = setting(2, "Test batches the loss (and every Hessian-vector product) averages over.", ge=1)
-    top_k: int = setting(3, "Top eigenvalues (power iteration with deflation).", ge=1)
-    iters: int = setting(30, "Power iterations per eigenvalue (at most).", ge=1)
-    tol: float = setting(1e-3, "Relative tolerance of power iteration and Hutchinson.", gt=0)
-    trace_iters: int = setting(30, "Hutchinson samples for the trace (at most).", ge=1)
-    density_steps: int = setting(20, "Lanczos steps of the spectral density (SLQ).", ge=2)
-    density_runs: int = setting(1, "SLQ runs averaged.", ge=1)
+    batches: int = setting(2, "Test batches the loss (and every Hessian-vector product) averages over.", ge=1, le=10_000)
+    top_k: int = setting(3, "Top eigenvalues (power iteration with deflation; at most the parameter count).", ge=1,
+                         le=100_000)
+    iters: int = setting(30, "Power iterations per eigenvalue (at most).", ge=1, le=100_000)
+    tol: float = setting(1e-3, "Relative tolerance of power iteration and Hutchinson.", gt=0, le=1)
+    trace_iters: int = setting(30, "Hutchinson samples for the trace (at most).", ge=1, le=100_000)
+    density_steps: int = setting(20, "Lanczos steps of the spectral density (SLQ; at most the parameter count).", ge=2,
+                                 le=100_000)
+    density_runs: int = setting(1, "SLQ runs averaged.", ge=1, le=1000)
     per_layer: bool = setting(False, "Also the top eigenvalue of every layer's diagonal block.")
-    batch_size: int = setting(64, "Samples per batch.", ge=1)
+    batch_size: int = setting(64, "Samples per batch.", ge=1, le=100_000)
     split: Literal["test", "train"] = setting("test", "Images the loss is measured on (drawn at random with --seed).")
     save_eigenvectors: bool = setting(False, "Write the top eigenvectors as hessian_eigenvectors.npz (arrays, no pickles).")
     protocol: Protocol = setting(
@@ -209,16 +213,17 @@ class LandscapeConfig(SingleRunSettings):
         "(uniform directions, biases included, edge at half the weight norm).",
     )
     dims: Literal[1, 2] = setting(2, "1-D curve or 2-D surface.", aliases="--dim")
-    range: float = setting(1.0, "Grid runs over [-range, range] along each direction.", gt=0)
-    resolution: OddInt = setting(11, "Grid points per direction (odd, so the trained point is on it).", ge=3)
-    batches: int = setting(2, "Test batches per grid point.", ge=1)
-    hessian_iters: int = setting(20, "--directions hessian: power iterations per eigenvector.", ge=1)
+    range: float = setting(1.0, "Grid runs over [-range, range] along each direction.", gt=0, le=1e3)
+    resolution: OddInt = setting(11, "Grid points per direction (odd, so the trained point is on it).", ge=3, le=1001)
+    batches: int = setting(2, "Test batches per grid point.", ge=1, le=10_000)
+    hessian_iters: int = setting(20, "--directions hessian: power iterations per eigenvector.", ge=1, le=100_000)
     split: Literal["test", "train"] = setting("test", "Images the loss is measured on.")
     first_batches: bool = setting(False, "Take the split's first images in file order instead of a seeded random draw.",
                                   negative="--random-batches")
     train_mode: bool = setting(False, "Evaluate in training mode (BN batch statistics, dropout on), as the seed's surface does.",
                                negative="--eval-mode")
-    smooth: float = setting(0.0, "Draw the 3-D surface Gaussian-smoothed by this many grid steps (the numbers saved are raw).", ge=0)
+    smooth: float = setting(0.0, "Draw the 3-D surface Gaussian-smoothed by this many grid steps (the numbers saved are raw).",
+                            ge=0, le=100)
     gif: bool = setting(False, "Also write a rotating 3-D animation, landscape_surface.gif (2-D surfaces).", negative="--no-gif")
     protocol: Protocol = setting(
         "snn", "seed: the PlasticFlex seed's protocol: its random plane, 101x101 points over [-1, 1], the first training "
@@ -235,11 +240,11 @@ class LandscapeConfig(SingleRunSettings):
 class GradflowConfig(SingleRunSettings):
     """``snn gradflow``: gradient magnitude per layer at the trained weights."""
 
-    batches: int = setting(4, "Training batches the gradients are measured on.", ge=1)
+    batches: int = setting(4, "Training batches the gradients are measured on.", ge=1, le=10_000)
     vanish: float = setting(1e-7, "Mean |grad| below this flags a tensor as vanishing.", gt=0)
     explode: float = setting(1e3, "Max |grad| above this flags a tensor as exploding.", gt=0)
     ratio: float = setting(1e3, "Also flag tensors this many times below/above the median mean |grad|.", gt=1)
-    batch_size: int = setting(64, "Samples per batch.", ge=1)
+    batch_size: int = setting(64, "Samples per batch.", ge=1, le=100_000)
 
 
 class VisualizeConfig(SingleRunSettings):
@@ -250,7 +255,8 @@ class VisualizeConfig(SingleRunSettings):
         min_length=1,
     )
     samples: int = setting(4, "Inputs shown in features (raster/membrane use the first).", ge=1, le=16)
-    index: int = setting(0, "Test sample whose spikes and membrane are drawn.", ge=0)
+    index: int = setting(0, "Test sample whose spikes and membrane are drawn (below the test set's size).", ge=0,
+                         le=10_000_000)
     eval_samples: int | None = setting(None, "Test samples for the confusion matrix (default: all).", ge=1)
 
     @field_validator("what")
@@ -270,13 +276,13 @@ class AnalyzeConfig(SingleRunSettings):
     """``snn analyze``: the whole suite with small defaults, and a report."""
 
     skip: list[str] = setting(default_factory=list, help="Part to leave out (repeatable): " + ", ".join(SUITE_PARTS) + ".")
-    sample_size: int = setting(32, "Samples attacked.", ge=1)
+    sample_size: int = setting(32, "Samples attacked.", ge=1, le=1_000_000)
     eps: EpsList = setting([0.0, 2 / 255, 4 / 255, 8 / 255], "Attack budget in pixel units; repeatable; fractions accepted "
                            "(8/255).", min_length=1, default_text="0 2/255 4/255 8/255")
-    steps: int = setting(5, "Attack iterations (PGD, SPSA).", ge=1)
-    batches: int = setting(1, "Batches for Hessian, landscape and gradient flow.", ge=1)
-    resolution: OddInt = setting(7, "Landscape grid points per direction (odd).", ge=3)
-    batch_size: int = setting(64, "Samples per batch.", ge=1)
+    steps: int = setting(5, "Attack iterations (PGD, SPSA).", ge=1, le=100_000)
+    batches: int = setting(1, "Batches for Hessian, landscape and gradient flow.", ge=1, le=10_000)
+    resolution: OddInt = setting(7, "Landscape grid points per direction (odd).", ge=3, le=1001)
+    batch_size: int = setting(64, "Samples per batch.", ge=1, le=100_000)
     protocol: Protocol = setting(
         "snn", "seed: the attack (PGD), Hessian and landscape parts follow the PlasticFlex seed's protocols (see snn "
         "attack/hessian/landscape --protocol seed); the small-settings flags then do not apply to them.",

@@ -100,13 +100,13 @@ class ConvNetSettings(StrictModel):
         None, "Classifier dropout (model default if unset: 0.5 vgg11/16, 0.2 vgg6).", panel=CONV, ge=0, lt=1, resolve=True,
     )
     width: float | None = setting(None, "Channel multiplier of conv models (1 = the seed's widths).", panel=CONV,
-                                  gt=0, resolve=True)
+                                  gt=0, le=16, resolve=True)
     in_shape: tuple[int, int, int] | None = setting(
         None, "Input (C, H, W) the network expects; 1-channel images are repeated to 3 channels (the seed's "
         "in_dimensions).", panel=CONV, metavar="C,H,W", seed="in_dimensions",
     )
     num_classes: int | None = setting(
-        None, "Classes the dataset must have (the seed's num_classes; checked, not imposed).", panel=CONV, ge=2,
+        None, "Classes the dataset must have (the seed's num_classes; checked, not imposed).", panel=CONV, ge=2, le=1_000_000,
         identity=False,
     )
     augment: Literal["none", "crop-flip"] | None = setting(
@@ -116,19 +116,19 @@ class ConvNetSettings(StrictModel):
     lr_schedule: Literal["none", "cosine", "step"] = setting(
         "none", "Learning-rate schedule over the epochs (cosine to 0, or x lr_gamma every lr_step epochs).", panel=TRAIN,
     )
-    lr_step: int = setting(30, "Epochs between decays of the step schedule.", panel=TRAIN, ge=1)
+    lr_step: int = setting(30, "Epochs between decays of the step schedule.", panel=TRAIN, ge=1, le=100_000)
     lr_gamma: float = setting(0.1, "Decay factor of the step schedule.", panel=TRAIN, gt=0, le=1)
     amp: bool = setting(True, "Mixed precision (bf16 autocast) on CUDA; ignored on other devices.", panel=TRAIN)
     bn_recalibrate: int = setting(
         0, "After every epoch, re-estimate BatchNorm running statistics on this many training batches (precise BN: "
         "short runs otherwise evaluate with stale statistics); 0: off.", panel=TRAIN, ge=0,
     )
-    normalize: bool = setting(
-        False, "Normalise inputs per channel inside the model with the seed's constants (CIFAR-10, MNIST, ImageNet; "
-        "measured for other datasets).", panel=CONV, negative="--no-normalize",
+    channel_norm: bool = setting(
+        False, "Normalise inputs per channel inside the model with the PlasticFlex seed's constants (CIFAR-10, MNIST, "
+        "ImageNet; measured for other datasets).", panel=CONV, negative="--no-channel-norm",
     )
     input_noise: float = setting(
-        0.0, "Gaussian noise std added to every training image at every step, in normalised units with --normalize "
+        0.0, "Gaussian noise std added to every training image at every step, in normalised units with --channel-norm "
         "(the seed: 0.1 on CIFAR-10).", panel=CONV, ge=0,
     )
     input_noise_eval: bool = setting(False, "Also add --input-noise to validation and test images (as the seed's loaders did; "
@@ -170,8 +170,15 @@ class ConvNetSettings(StrictModel):
     @field_validator("conv_pool_ratio")
     @classmethod
     def _ratio_values(cls, v: tuple[float, float]) -> tuple[float, float]:
-        if v[0] < 0 or v[1] < 0 or v[0] + v[1] <= 0:
-            raise ValueError("two non-negative numbers, not both 0")
+        if v[0] < 0 or v[1] < 0 or v[0] + v[1] <= 0 or max(v) > 1e6:
+            raise ValueError("two non-negative numbers up to 1e6, not both 0")
+        return v
+
+    @field_validator("in_shape")
+    @classmethod
+    def _shape_values(cls, v: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+        if v is not None and not all(1 <= d <= 4096 for d in v):
+            raise ValueError(f"channels, height and width must each be 1 to 4096, got {','.join(map(str, v))}")
         return v
 
     @model_validator(mode="after")
@@ -180,8 +187,8 @@ class ConvNetSettings(StrictModel):
         if model not in conv_models():
             if self.neuron != "lif":
                 raise ValueError(f"neuron: the MLPs are LIF networks; --neuron {self.neuron} needs a conv model")
-            if self.normalize:
-                raise ValueError(f"normalize: input normalisation is a conv model's ({', '.join(conv_models())}); "
+            if self.channel_norm:
+                raise ValueError(f"channel_norm: per-channel input normalisation is a conv model's ({', '.join(conv_models())}); "
                                  "MLPs scale inputs with --enc-scale/--enc-bias")
             if self.spiking is False:
                 raise ValueError(f"spiking: {model} is a spiking MLP; ANN mode needs a conv model ({', '.join(conv_models())})")

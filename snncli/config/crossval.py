@@ -13,8 +13,10 @@ CV = "Cross-validation"
 class CrossvalConfig(TrainConfig):
     """A training setting cross-validated over stratified folds."""
 
-    k_folds: int = setting(5, "Number of stratified folds.", panel=CV, ge=2)
-    jobs: int = setting(1, "Folds trained at once, each in its own process.", panel=CV, short="-j", ge=1, identity=False)
+    k_folds: int = setting(5, "Number of stratified folds (at most the samples of the rarest class).", panel=CV, ge=2,
+                           le=10_000)
+    jobs: int = setting(1, "Folds trained at once, each in its own process.", panel=CV, short="-j", ge=1, le=256,
+                        identity=False)
     executor: Literal["local", "ray"] = setting(
         "local", "Where folds run: local processes, or Ray tasks (pip install 'snncli[ray]').", panel=CV, identity=False,
     )
@@ -23,7 +25,7 @@ class CrossvalConfig(TrainConfig):
         identity=False,
     )
     cpus_per_fold: int = setting(
-        1, "With Ray: CPUs each fold task reserves (and torch threads it uses).", panel=CV, ge=1, identity=False,
+        1, "With Ray: CPUs each fold task reserves (and torch threads it uses).", panel=CV, ge=1, le=1024, identity=False,
     )
 
     def train_config(self) -> TrainConfig:

@@ -8,6 +8,7 @@ module is, so that building the CLI needs no torch.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, Optional
@@ -60,7 +61,7 @@ class Choices:
     def check(self, value: str) -> str:
         known = registry(self.kind)
         if value not in known:
-            raise ValueError(f"unknown {known.kind}; choose from {', '.join(known.names())}")
+            raise ValueError(known.unknown(value))  # names the value, a close name (did you mean), the choices
         return value
 
 
@@ -92,6 +93,41 @@ def _existing_dir(v: Path | None) -> Path | None:
 
 #: An optional folder that must exist when given (``--data-root``).
 ExistingDir = Annotated[Optional[Path], AfterValidator(_existing_dir)]
+
+#: Seeds: what Python, NumPy (< 2**32) and torch all accept.
+SEED_MAX = 2**32 - 1
+
+
+def usable_dir(v: Path | None) -> Path | None:
+    """``v`` if snn can create files in it: an existing writable folder, or a path whose nearest existing
+    ancestor is a writable folder (checked when the config is validated, so nothing runs first)."""
+    if v is None:
+        return v
+    problem = unusable_dir(Path(v))
+    if problem:
+        raise ValueError(problem)
+    return v
+
+
+def unusable_dir(path: Path) -> str | None:
+    """Why files cannot be created in ``path`` (``None``: they can)."""
+    p = path
+    while not p.exists():
+        if p.is_symlink():
+            return f"{p} is a dangling link"
+        if p.parent == p:
+            break
+        p = p.parent
+    if p.exists() and not p.is_dir():
+        return f"{p} is a file, not a folder" if p == path else f"{p} is a file, so {path} cannot be a folder"
+    if p.exists() and not os.access(p, os.W_OK | os.X_OK):
+        return f"{p} is not writable" if p == path else f"{p} is not writable, so {path} cannot be created"
+    return None
+
+
+#: A folder snn writes into (``--out``): existing and writable, or creatable.
+WritableDir = Annotated[Path, AfterValidator(usable_dir)]
+OptionalWritableDir = Annotated[Optional[Path], AfterValidator(usable_dir)]
 Device = Literal["auto", "cpu", "cuda", "mps", "directml"]
 Precision = Literal["auto", "fp32", "bf16"]
 
@@ -110,9 +146,10 @@ class NetworkSettings(Resolved):
     """Which network, at what size, fed how: the part of a config that decides the model's shape."""
 
     model: ModelName = setting("dense", "Model name.", panel=MODEL, seed="network")
-    hidden_dim: int | None = setting(None, "Hidden layer width (model default if unset).", panel=MODEL, ge=1, resolve=True)
+    hidden_dim: int | None = setting(None, "Hidden layer width (model default if unset).", panel=MODEL, ge=1, le=65_536,
+                                     resolve=True)
     p_inter: float = setting(0.15, "Inter-group connection probability (G2G models).", panel=MODEL, ge=0, le=1)
-    groups: int = setting(8, "Groups per layer (G2G models).", panel=MODEL, ge=1)
+    groups: int = setting(8, "Groups per layer (G2G models).", panel=MODEL, ge=1, le=4096)
     T: int | None = setting(None, "Time steps (model default if unset: 50 dense/G2G, 25 mlp).", panel=DATA, short="-T",
-                            ge=1, resolve=True, fallback=25)
+                            ge=1, le=10_000, resolve=True, fallback=25)
     enc: EncodingName = setting("current", "Input spike encoding.", panel=DATA)

@@ -88,7 +88,7 @@ def seed_conventions(dataset: str) -> dict[str, Any]:
     noise = 0.0
     if dataset.startswith("cifar10") and not dataset.startswith("cifar100"):
         noise = 0.5 if "gaussian-noise" in dataset else 0.1
-    out: dict[str, Any] = {"normalize": True, "augment": "none", "init": "kaiming", "subset_sampling": "seed"}
+    out: dict[str, Any] = {"channel_norm": True, "augment": "none", "init": "kaiming", "subset_sampling": "seed"}
     if noise:
         out.update(input_noise=noise, input_noise_eval=True)
     return out

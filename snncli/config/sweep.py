@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import field_validator
 
 from .base import ConfigFileError, StrictModel, load_config_file
+from .fields import unusable_dir
 from .seedformat import RENAMED, from_seed_format
 from .setting import setting
 from .train import TrainConfig
@@ -34,7 +35,7 @@ def load_grid_file(path: Path) -> tuple[dict[str, Any], dict[str, list[Any]]]:
 
     ``base`` may be a PlasticFlex seed config. Returns ``(base, axes)``.
     """
-    data = load_config_file(path)
+    data = load_config_file(path, option="GRID_FILE")
     unknown = set(data) - {"base", "grid"}
     if unknown:
         raise ConfigFileError(f"{path}: a grid file holds 'base' and 'grid' only (found {', '.join(sorted(unknown))})")
@@ -66,12 +67,13 @@ class SweepConfig(StrictModel):
     )
     base: dict[str, Any] = setting(default_factory=dict, help="Settings every point shares.", cli=False)
     axes: dict[str, list[Any]] = setting(default_factory=dict, help="Setting -> the values it takes.", cli=False)
-    jobs: int = setting(1, "Points trained at once, each in its own process.", panel=SW, short="-j", ge=1)
+    jobs: int = setting(1, "Points trained at once, each in its own process.", panel=SW, short="-j", ge=1, le=256)
     executor: Literal["local", "ray"] = setting(
         "local", "Where points run: local processes, or Ray tasks (pip install 'snncli[ray]').", panel=SW,
     )
     ray_address: str | None = setting(None, "Ray cluster to join (e.g. auto); default: a local Ray instance.", panel=SW)
-    cpus_per_run: int = setting(1, "With Ray: CPUs each point's task reserves (and torch threads it uses).", panel=SW, ge=1)
+    cpus_per_run: int = setting(1, "With Ray: CPUs each point's task reserves (and torch threads it uses).", panel=SW, ge=1,
+                                le=1024)
 
     def plan(self) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         """``(base, axes)``: the grid file's base under ``base``; its axes, then ``--grid``'s, then ``axes``.
@@ -111,4 +113,7 @@ class SummaryConfig(StrictModel):
     def _exists(cls, v: Path) -> Path:
         if not v.is_dir():
             raise ValueError(f"folder does not exist: {v}")
+        problem = unusable_dir(v)  # summary.csv and summary.png go there
+        if problem:
+            raise ValueError(problem)
         return v

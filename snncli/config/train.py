@@ -19,6 +19,8 @@ from .fields import (
     DatasetName,
     Device,
     ExistingDir,
+    SEED_MAX,
+    WritableDir,
     GrowRuleName,
     NetworkSettings,
     Precision,
@@ -34,19 +36,20 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     """Every setting of a training run. Flags, config files and sweeps all fill this one model."""
 
     dataset: DatasetName = setting("fashionmnist", "Dataset name.", panel=DATA)
-    epochs: int = setting(20, "Training epochs; raising it extends a finished run.", panel=TRAIN, ge=1, extends=True)
-    batch_size: int = setting(256, "Samples per training step.", panel=TRAIN, short="-b", ge=1)
-    lr: float = setting(1e-3, "Learning rate.", panel=TRAIN, gt=0, seed="learning_rate")
+    epochs: int = setting(20, "Training epochs; raising it extends a finished run.", panel=TRAIN, ge=1, le=100_000,
+                          extends=True)
+    batch_size: int = setting(256, "Samples per training step.", panel=TRAIN, short="-b", ge=1, le=1_000_000)
+    lr: float = setting(1e-3, "Learning rate.", panel=TRAIN, gt=0, le=10, seed="learning_rate")
     optimizer: Literal["adam", "sgd"] = setting("adam", "Optimizer.", panel=TRAIN)
     momentum: float = setting(0.9, "SGD momentum.", panel=TRAIN, ge=0, lt=1)
-    weight_decay: float = setting(0.0, "L2 weight decay.", panel=TRAIN, ge=0)
-    enc_scale: float = setting(1.0, "Encoding scale: input = pixel * scale + bias.", panel=DATA)
-    enc_bias: float = setting(0.0, "Encoding bias.", panel=DATA)
+    weight_decay: float = setting(0.0, "L2 weight decay.", panel=TRAIN, ge=0, le=1)
+    enc_scale: float = setting(1.0, "Encoding scale: input = pixel * scale + bias.", panel=DATA, ge=-1e3, le=1e3)
+    enc_bias: float = setting(0.0, "Encoding bias.", panel=DATA, ge=-1e3, le=1e3)
     beta: float | None = setting(
         None, "Membrane decay per step (model default if unset: 0.9 MLPs, 0.95 conv models).", panel=NEURON,
         gt=0, le=1, seed="spiking_decay", resolve=True, fallback=0.9,
     )
-    threshold: float = setting(1.0, "Firing threshold.", panel=NEURON, gt=0, seed="spiking_threshold")
+    threshold: float = setting(1.0, "Firing threshold.", panel=NEURON, gt=0, le=1e3, seed="spiking_threshold")
     surrogate: SurrogateName | None = setting(
         None, "Surrogate gradient (model default if unset: fast_sigmoid MLPs, atan conv models).", panel=NEURON,
         resolve=True, fallback="fast_sigmoid",
@@ -63,16 +66,21 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     cg: GrowRuleName = setting("hebb", "DST grow rule.", panel=DST)
     update_every: int = setting(1000, "DST: optimizer steps between prune-and-grow updates.", panel=DST, ge=1)
     prune_fraction: float = setting(0.1, "DST: share of each layer's connections replaced per update.", panel=DST, gt=0, lt=1)
-    hebb_window: int = setting(1024, "DST: samples of recent spike counts the Hebbian rules correlate.", panel=DST, ge=2)
+    hebb_window: int = setting(1024, "DST: samples of recent spike counts the Hebbian rules correlate.", panel=DST, ge=2,
+                              le=1_000_000)
     enforce_sparsity: bool = setting(False, "Firing-rate regularisation after the warm-up.", panel=TRAIN)
     warmup_epochs: int = setting(10, "Epochs before firing-rate regularisation starts.", panel=TRAIN, ge=0)
-    rate_reg: float = setting(1e-2, "Weight of the firing-rate penalty.", panel=TRAIN, ge=0)
+    rate_reg: float = setting(1e-2, "Weight of the firing-rate penalty.", panel=TRAIN, ge=0, le=1e3)
     alpha_reg: float = setting(
-        0.0, "Spike-activity penalty: alpha * spikes per sample (all layers, all steps) added to the loss.",
-        panel=TRAIN, ge=0,
+        0.0, "Spike-activity penalty: alpha times the --alpha-reg-term, added to the loss.", panel=TRAIN, ge=0, le=1e3,
+    )
+    alpha_reg_term: Literal["all-spikes", "output-mean"] = setting(
+        "all-spikes", "all-spikes: spikes per sample summed over every layer and step; output-mean: the mean of the "
+        "output spikes over steps, samples and classes (the plasticity seed's spk_rec.mean(), snn plasticity's default).",
+        panel=TRAIN,
     )
     weight_clip: float | None = setting(
-        None, "Clamp every weight and bias to [-c, c] after each optimizer step (none if unset).", panel=TRAIN, gt=0,
+        None, "Clamp every weight and bias to [-c, c] after each optimizer step (none if unset).", panel=TRAIN, gt=0, le=1e3,
     )
     max_batches: int | None = setting(
         None, "Stop each epoch after this many batches (smoke runs; part of the run's identity).", panel=TRAIN, ge=1,
@@ -88,8 +96,8 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         "readme", "CIFAR-10 subsets as the PlasticFlex README sizes them (balanced) or as its code draws them "
         "(numpy seed 42).", panel=CONV,
     )
-    out: Path = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
-    seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN)
+    out: WritableDir = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
+    seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN, ge=0, le=SEED_MAX)
     device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU.", panel=RUN, identity=False)
     precision: Precision = setting(
         "auto", "bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation).", panel=RUN,
@@ -163,7 +171,7 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         # The seed's conventions and bugs chosen as options: only where they differ from the defaults.
         from ..data import has_subset_sampling  # torch: when a run is named, not when the CLI is built
 
-        tags = {"neuron": self.neuron != "lif", "kaiming": self.init == "kaiming", "norm": self.normalize,
+        tags = {"neuron": self.neuron != "lif", "kaiming": self.init == "kaiming", "norm": self.channel_norm,
                 f"noise{self.input_noise:g}": self.input_noise > 0, "fc1frozen": self.freeze_first_fc,
                 "seedsubset": self.subset_sampling == "seed" and has_subset_sampling(self.dataset)}
         parts += [self.neuron if tag == "neuron" else tag for tag, on in tags.items() if on]

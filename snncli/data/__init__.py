@@ -32,6 +32,7 @@ from snncli.data.errors import (
 from snncli.data.folder import FolderImageSet
 from snncli.data.normalization import SEED_STATS, broadcast_stats, normalization_stats
 from snncli.data.locations import FileSpec, cache_dir
+from snncli.data.normalization import MNIST_MEAN_STD, NORMALIZATIONS, MeanStd, pixel_mean_std, resolve_normalization
 from snncli.data.splits import stratified_kfold, train_val_split
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "ENCODERS",
     "ENCODINGS",
     "Encoding",
+    "MNIST_MEAN_STD",
+    "NORMALIZATIONS",
     "CorruptDatasetError",
     "DataRootError",
     "DataSplits",
@@ -51,6 +54,7 @@ __all__ = [
     "broadcast_stats",
     "normalization_stats",
     "ImageSet",
+    "MeanStd",
     "UnknownDatasetError",
     "cache_dir",
     "encode",
@@ -59,7 +63,9 @@ __all__ = [
     "iterate_batches",
     "list_datasets",
     "load_dataset",
+    "pixel_mean_std",
     "register_dataset",
+    "resolve_normalization",
     "search_paths",
     "stratified_kfold",
     "train_val_split",

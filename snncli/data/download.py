@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from snncli.atomic import atomic_file, current_umask
 from snncli.data.errors import DownloadError
 
 TIMEOUT_S = 10.0
@@ -41,21 +42,13 @@ def download_file(url: str, dest: Path, md5: str | None = None, timeout: float =
     Raises:
         OSError: Network or disk failure, or a checksum mismatch (the partial file is removed).
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        digest = hashlib.md5(usedforsecurity=False)
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
+    digest = hashlib.md5(usedforsecurity=False)
+    with atomic_file(dest) as out, urllib.request.urlopen(url, timeout=timeout) as response:
+        while chunk := response.read(_CHUNK):
+            out.write(chunk)
+            digest.update(chunk)
         if md5 is not None and digest.hexdigest() != md5:
             raise OSError(f"checksum mismatch (md5 {digest.hexdigest()}, expected {md5})")
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return dest
 
 
@@ -93,6 +86,7 @@ def extract_members(archive: Path, members: dict[str, str], dest: Path) -> Path:
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part"))
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes it 0700; the dataset folder follows the umask
     try:
         found = set()
         try:
@@ -102,7 +96,7 @@ def extract_members(archive: Path, members: dict[str, str], dest: Path) -> Path:
                     if info.isfile() and base in members and base not in found:
                         source = tar.extractfile(info)
                         assert source is not None  # regular files always have a payload
-                        with source, open(staging / members[base], "wb") as out:
+                        with source, atomic_file(staging / members[base], sync=False) as out:
                             shutil.copyfileobj(source, out, _CHUNK)
                         found.add(base)
         except (tarfile.TarError, EOFError) as exc:

@@ -50,10 +50,11 @@ def _augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 def train_backbone(
     dataset: str, data_root: Path | None = None, epochs: int = 30, batch_size: int = 128, lr: float = 0.1,
     device: str = "auto", seed: int = 42, out: Path | None = None,
-    on_epoch: Callable[[dict[str, Any]], None] = lambda row: None,
+    on_epoch: Callable[[dict[str, Any]], None] = lambda row: None, max_batches: int | None = None,
 ) -> dict[str, Any]:
     """Train ResNet-32 on ``dataset`` (SGD, momentum 0.9, weight decay 5e-4, cosine schedule,
-    crop + flip augmentation) and store it atomically at ``out`` (default: the user cache)."""
+    crop + flip augmentation) and store it atomically at ``out`` (default: the user cache).
+    ``max_batches`` ends each epoch after that many batches (smoke runs)."""
     dev = resolve_device(device)
     seed_everything(seed)
     splits = load_dataset(dataset, data_root)
@@ -62,14 +63,19 @@ def train_backbone(
     train_set, test_set = splits.train.to(dev), splits.test.to(dev)
     model = ResNet32(train_set.num_classes).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4, nesterov=True)
-    steps = epochs * math.ceil(len(train_set) / batch_size)
+    per_epoch = math.ceil(len(train_set) / batch_size)
+    if max_batches:
+        per_epoch = min(per_epoch, max_batches)
+    steps = epochs * per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
     history = []
     for epoch in range(epochs):
         model.train()
         gen = torch.Generator(device=dev).manual_seed(seed * 1000 + epoch)
         start, seen, correct = time.perf_counter(), 0, 0
-        for x, y in iterate_batches(train_set, batch_size, shuffle=True, generator=gen, device=dev):
+        for i, (x, y) in enumerate(iterate_batches(train_set, batch_size, shuffle=True, generator=gen, device=dev)):
+            if i >= per_epoch:
+                break
             logits = model(_augment(x, gen))
             loss = F.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
@@ -84,7 +90,7 @@ def train_backbone(
         on_epoch(row)
     path = out or default_backbone_path(dataset)
     save_checkpoint(path, {"model": model.state_dict(), "dataset": dataset, "num_classes": train_set.num_classes,
-                           "epochs": epochs, "history": history})
+                           "epochs": epochs, "max_batches": max_batches, "history": history})
     return {"path": str(path), "hash": file_hash(path), "dataset": dataset, "epochs": epochs,
             "test_acc": history[-1]["test_acc"] if history else None, "history": history}
 

@@ -15,3 +15,5 @@ class Callbacks:
     on_batch: Callable[[int, float], None] = lambda batch, loss: None
     on_epoch_end: Callable[[dict[str, Any]], None] = lambda row: None
     on_log: Callable[[str], None] = lambda msg: None
+    on_warning: Callable[[str], None] = lambda msg: None  # something about the run looks wrong (engine.health)
+    on_progress: Callable[[str, int, int], None] = lambda phase, done, total: None  # e.g. ("evaluate test", 3, 20)

@@ -16,6 +16,7 @@ from ..models import flex_epoch_stats, is_conv_model, logits_of
 from .augment import add_input_noise, random_crop_flip
 from .callbacks import Callbacks
 from .dst import DynamicSparsity
+from .guards import DivergedError
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -66,20 +67,36 @@ def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Opt
 
 
 def spikes_per_sample(hidden: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """The seed's spike-activity term: spikes of every layer (output included) over all T steps, per sample.
+    """Spike-activity term ``all-spikes``: spikes of every layer (output included) over all T steps, per sample.
 
     ``sum_l sum_t sum_i S_l[t, b, i]`` averaged over the batch ``b``; differentiable through the
-    surrogate. ``alpha_reg`` times this is added to the loss.
+    surrogate.
     """
     batch = hidden[0].shape[1]
     return sum(h.float().sum() for h in hidden) / batch
 
 
+def output_spike_mean(spikes: torch.Tensor) -> torch.Tensor:
+    """Spike-activity term ``output-mean`` (the plasticity seed's ``spk_rec.mean()``): the output layer's rate.
+
+    ``(1 / (T B C)) sum_t sum_b sum_c S_out[t, b, c]``, differentiable through the surrogate. For the
+    seed's 784-512-10 network it is about ``1 / (T (512 r_hidden / r_out + 10))`` of ``all-spikes``
+    (three orders of magnitude smaller), so the same alpha is a far weaker penalty.
+    """
+    return spikes.float().mean()
+
+
+def activity_penalty(out: Any, term: str) -> torch.Tensor:
+    """The term ``alpha_reg`` multiplies: :func:`output_spike_mean` or :func:`spikes_per_sample`."""
+    return output_spike_mean(out.spikes) if term == "output-mean" else spikes_per_sample(out.hidden)
+
+
 @torch.no_grad()
-def clip_parameters(model: torch.nn.Module, bound: float) -> None:
-    """Clamp every trainable parameter (weights and biases) to ``[-bound, bound]`` in place."""
-    for p in model.parameters():
-        if p.requires_grad:
+def clip_parameters(model: torch.nn.Module, bound: float, biases: bool = True) -> None:
+    """Clamp every trainable parameter to ``[-bound, bound]`` in place; with ``biases=False`` only the
+    others (the plasticity seed clamps ``fc.weight`` alone)."""
+    for name, p in model.named_parameters():
+        if p.requires_grad and (biases or not name.rsplit(".", 1)[-1].startswith("bias")):
             p.clamp_(-bound, bound)
 
 
@@ -154,11 +171,12 @@ def train_epoch(
             x = add_input_noise(x, cfg.input_noise, gen, scale=noise_scale(model) or None)
         x_seq = cfg.encoding(x, generator=gen)
         with autocast(cfg, device):
-            out = model(x_seq, record=(dst is not None and dst.needs_activity) or cfg.alpha_reg > 0)
+            record = (dst is not None and dst.needs_activity) or (cfg.alpha_reg > 0 and cfg.alpha_reg_term == "all-spikes")
+            out = model(x_seq, record=record)
         logits = logits_of(out, cfg.loss).float()
         loss = F.cross_entropy(logits, y)
         if cfg.alpha_reg > 0:
-            loss = loss + cfg.alpha_reg * spikes_per_sample(out.hidden)
+            loss = loss + cfg.alpha_reg * activity_penalty(out, cfg.alpha_reg_term)
         layer_rates = list(out.rates)
         if regularise:
             loss = loss + cfg.rate_reg * torch.stack(layer_rates[:-1]).sum()
@@ -181,9 +199,13 @@ def train_epoch(
             r = stack_rates(tuple(layer_rates), device).detach() * len(y)
             rates = r if rates is None else rates + r
         seen += len(y)
-        # One host sync per batch is negligible on CPU; on CUDA report every 20 batches.
+        # One host sync per batch is negligible on CPU; on CUDA report (and check) every 20 batches,
+        # the trainer checks the weights after the epoch.
         if device.type != "cuda" or i % 20 == 0:
-            cb.on_batch(i, loss.item())
+            value = loss.item()
+            if not math.isfinite(value):
+                raise DivergedError(f"epoch {epoch + 1}, batch {i + 1}: the loss is {value}")
+            cb.on_batch(i, value)
     elapsed = time.perf_counter() - start
     per_layer = [round(v / max(seen, 1), 5) for v in rates.tolist()] if rates is not None else []
     return {

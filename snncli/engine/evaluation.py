@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -24,9 +25,13 @@ def eval_classifier(model: torch.nn.Module, cfg: TrainConfig, seed_offset: int =
 
 @torch.no_grad()
 def evaluate(
-    model: torch.nn.Module, data: ImageSet, cfg: TrainConfig, device: torch.device, seed_offset: int = 0
+    model: torch.nn.Module, data: ImageSet, cfg: TrainConfig, device: torch.device, seed_offset: int = 0,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Loss, accuracy and per-layer firing rate of ``model`` on ``data`` (no gradients)."""
+    """Loss, accuracy and per-layer firing rate of ``model`` on ``data`` (no gradients).
+
+    ``on_batch(done, total)`` is called after every batch (progress; no device sync).
+    """
     model.eval()
     clf = eval_classifier(model, cfg, seed_offset)
     loss_sum = torch.zeros((), device=device)
@@ -35,7 +40,9 @@ def evaluate(
     n = 0
     # The seed's loaders added their noise to test images too (--input-noise-eval): its own generator.
     noise = epoch_generator(cfg.seed, EVAL_EPOCH + 100 + seed_offset, device) if cfg.input_noise_eval else None
-    for x, y in iterate_batches(data, max(cfg.batch_size, 512), shuffle=False, device=device):
+    size = max(cfg.batch_size, 512)
+    total = math.ceil(len(data) / size)
+    for i, (x, y) in enumerate(iterate_batches(data, size, shuffle=False, device=device)):
         if noise is not None:
             x = add_input_noise(x, cfg.input_noise, noise, scale=noise_scale(model) or None)
         with autocast(cfg, device):
@@ -46,6 +53,8 @@ def evaluate(
         batch_rates = stack_rates(out.rates, device) * len(y)
         rates = batch_rates if rates is None else rates + batch_rates
         n += len(y)
+        if on_batch is not None:
+            on_batch(i + 1, total)
     if n == 0:
         return {"loss": float("nan"), "acc": float("nan"), "rates": []}
     return {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
+import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Callable, Hashable
@@ -31,9 +33,63 @@ def require_ray():
 
 
 def describe_failure(exc: BaseException) -> dict[str, str]:
-    """One-line error and the tail of the traceback, for reports."""
-    return {"error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
-            "traceback": "".join(traceback.format_exception(exc))[-2000:]}
+    """One-line error and the tail of the traceback, for reports.
+
+    An expected failure (:class:`~snncli.errors.SnnError`, a refused setting) is its message alone; anything
+    else is prefixed with its type, as a bug should be.
+    """
+    from pydantic import ValidationError
+
+    from ..config import describe_validation_error
+
+    if isinstance(exc, ValidationError):
+        line = describe_validation_error(exc)
+    elif isinstance(exc, SnnError):
+        line = str(exc)
+    else:
+        line = f"{type(exc).__name__}: {exc}"
+    first = next((part.strip() for part in line.splitlines() if part.strip()), type(exc).__name__)
+    return {"error": first[:500], "traceback": "".join(traceback.format_exception(exc))[-2000:]}
+
+
+#: Seconds between a worker's checks that the process that started it still runs.
+PARENT_POLL_S = 0.5
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker as soon as ``parent`` is gone, however it died.
+
+    A SIGKILLed parent (the OOM killer) cannot stop its workers, and an orphan would go on writing into
+    run folders that a re-run then also writes. On Linux the kernel sends SIGKILL at once
+    (``PR_SET_PDEATHSIG``); everywhere, a daemon thread checks every :data:`PARENT_POLL_S` seconds that the
+    parent pid is still this process's parent and exits otherwise.
+    """
+    import threading
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="snn-parent-watch", daemon=True).start()
+
+
+def in_process(executor: str, jobs: int, n_tasks: int) -> bool:
+    """Whether :func:`run_tasks` runs the tasks one after another in this process (so a task may be
+    given what cannot be pickled: progress callbacks)."""
+    return executor != "ray" and (jobs == 1 or n_tasks <= 1)
 
 
 Done = Callable[[Hashable, "dict[str, Any] | None", "dict[str, str] | None"], None]
@@ -94,7 +150,7 @@ def run_tasks(
         finally:
             if started:
                 ray.shutdown()
-    elif jobs == 1 or len(tasks) <= 1:
+    elif in_process(executor, jobs, len(tasks)):
         threads = max(1, (os.cpu_count() or 1) // jobs)
         for key, args in tasks.items():
             try:
@@ -103,7 +159,8 @@ def run_tasks(
                 finish(key, exc=exc)
     else:
         threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(fn, *args, threads=threads): key for key, args in tasks.items()}
             for future in as_completed(futures):
                 try:

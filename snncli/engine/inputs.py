@@ -100,12 +100,12 @@ def fit_input(data: ImageSet, cfg: TrainConfig) -> ImageSet:
 
 
 def input_stats(cfg: TrainConfig, data: ImageSet) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
-    """``(mean, std)`` per input channel when the run normalises its inputs (``--normalize``), else ``None``.
+    """``(mean, std)`` per input channel when the run normalises its inputs (``--channel-norm``), else ``None``.
 
     The seed's constants where it had them, else measured on ``data``; a loaded run's checkpoint
     holds the values it was trained with, which replace these.
     """
-    if not cfg.normalize:
+    if not cfg.channel_norm:
         return None
     x = data.x if isinstance(data, ImageSet) else None
     return broadcast_stats(normalization_stats(cfg.dataset, x), data.shape[0])
@@ -113,7 +113,7 @@ def input_stats(cfg: TrainConfig, data: ImageSet) -> tuple[tuple[float, ...], tu
 
 def build_model(cfg: TrainConfig, data: ImageSet) -> torch.nn.Module:
     """The run's network: every setting whose name is a parameter of the registered variant is passed on
-    (and the input normalisation ``--normalize`` asks for)."""
+    (and the input normalisation ``--channel-norm`` asks for)."""
     settings = cfg.model_dump(include=set(model_defaults(cfg.model)) - {"in_shape", "num_classes"})
     stats = input_stats(cfg, data)
     if stats is not None:

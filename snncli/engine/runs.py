@@ -10,11 +10,50 @@ from typing import Any
 
 import torch
 
-from ..config import TrainConfig
+from pydantic import ValidationError
+
+from ..config import TrainConfig, describe_validation_error
 from ..config.setting import seed_keys
 from ..data import ImageSet
+from ..errors import SnnError
 from .checkpoint import CheckpointError, load_checkpoint
+from .guards import detail, model_non_finite, named
 from .inputs import build_model, fit_input, load_inputs
+
+
+class BrokenFileError(SnnError, ValueError):
+    """A file of a run folder (``config.json``, ``result.json``, ``metrics.jsonl``...) that is not what snn wrote."""
+
+
+def read_json(path: Path, what: str = "", lines: bool = False) -> Any:
+    """The JSON in ``path`` (``lines``: one value per non-empty line), or one :class:`BrokenFileError` line.
+
+    UTF-8 with or without a byte-order mark; anything else, or invalid JSON, is refused naming the file.
+    """
+    hint = what or "fix or remove it, or start the run over with --force"
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BrokenFileError(f"{path}: not UTF-8 text (byte {exc.start}); {hint}") from None
+    except IsADirectoryError:
+        raise BrokenFileError(f"{path}: a folder, not a file; {hint}") from None
+    except OSError as exc:
+        raise BrokenFileError(f"{path}: cannot read it ({exc.strerror or exc}); {hint}") from None
+    try:
+        if lines:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        return json.loads(text)
+    except ValueError as exc:
+        raise BrokenFileError(f"{path}: not valid JSON ({str(exc).splitlines()[0]}); {hint}") from None
+
+
+def read_json_object(path: Path, what: str = "") -> dict[str, Any]:
+    """:func:`read_json` of a file that must hold one JSON object."""
+    data = read_json(path, what)
+    if not isinstance(data, dict):
+        raise BrokenFileError(f"{path}: holds {type(data).__name__}, not a JSON object; "
+                              f"{what or 'fix or remove it, or start the run over with --force'}")
+    return data
 
 
 @dataclass
@@ -107,10 +146,14 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
 
     A setting the run predates usually took the field's default then; not ``flex_layers``: Flex runs
     written before it existed had Flex layers at the downsamplings only. A key stored under a
-    setting's seed name (``num_spatial_attention_block``) is read as that setting, as in config files.
+    setting's seed name (``num_spatial_attention_block``) is read as that setting, as in config files;
+    a boolean ``normalize`` (runs of the ``flex`` branch before the merge with ``snn plasticity``'s
+    ``--normalize dataset|mnist|none``) is ``channel_norm``.
     """
     renamed = seed_keys(TrainConfig)
     out = {(renamed[k] if k in renamed and renamed[k] not in stored else k): v for k, v in stored.items()}
+    if isinstance(out.get("normalize"), bool) and "channel_norm" not in out:
+        out["channel_norm"] = out.pop("normalize")
     if out.get("use_flex") and "flex_layers" not in out:
         out["flex_layers"] = "downsample"
     return out
@@ -120,9 +163,10 @@ def _config_from(stored: dict[str, Any], path: Path) -> TrainConfig:
     stored = stored_settings(stored)
     try:
         return TrainConfig.model_validate(stored)
-    except Exception as exc:  # pydantic ValidationError, or a model no longer registered
-        first = str(exc).splitlines()[0]
-        raise CheckpointError(f"{path}: its stored configuration is not valid here ({first})") from None
+    except ValidationError as exc:  # names the setting: "--lr: Input should be ..."
+        raise CheckpointError(f"{path}: its stored configuration is not valid here ({describe_validation_error(exc)})") from None
+    except SnnError as exc:  # e.g. a model no longer registered
+        raise CheckpointError(f"{path}: its stored configuration is not valid here ({exc})") from None
 
 
 def load_run(
@@ -150,7 +194,7 @@ def load_run(
         config_file = ckpt_path.parent / "config.json"
         if not config_file.is_file():
             raise CheckpointError(f"{ckpt_path}: holds no configuration and has no config.json beside it")
-        stored = json.loads(config_file.read_text())
+        stored = read_json_object(config_file)
     cfg = _config_from(stored, ckpt_path)
     train = None
     if data is None:  # the run's test set (ResNet features for a --use-resnet run), as its network reads it
@@ -161,9 +205,15 @@ def load_run(
     model = build_model(cfg, data)
     try:
         model.load_state_dict(ckpt["model"])
-    except (RuntimeError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{ckpt_path}: weights do not fit {cfg.model} ({first[:160]})") from None
+    except (RuntimeError, KeyError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{ckpt_path}: weights do not fit {cfg.model} ({detail(exc)})") from None
+    bad = model_non_finite(model)
+    if bad:
+        raise CheckpointError(f"{ckpt_path}: holds non-finite weights (NaN or inf in {named(bad)}): the run diverged; "
+                              "retrain it (e.g. with a lower --lr) before analysing it")
+    history = ckpt.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
+        raise CheckpointError(f"{ckpt_path}: its history is not a list of epoch rows")
     model.to(device).eval()
-    return LoadedRun(model=model, cfg=cfg, dir=ckpt_path.parent, checkpoint=ckpt_path,
-                     history=list(ckpt.get("history", [])), test=data, train=train)
+    return LoadedRun(model=model, cfg=cfg, dir=ckpt_path.parent, checkpoint=ckpt_path, history=list(history), test=data,
+                     train=train)

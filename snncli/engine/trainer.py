@@ -8,7 +8,6 @@ caller passes in, results come back as a dict and into the run folder.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, TypedDict
@@ -33,9 +32,12 @@ from .epoch import (  # noqa: F401  (re-exported: the loop's pieces, for callers
     uses_autocast,
 )
 from .evaluation import evaluate
+from .guards import DivergedError, detail, memory_guard, model_non_finite, named, non_finite
+from .health import HealthMonitor
 from .inputs import InputMismatchError, build_model, fit_input, load_inputs  # noqa: F401  (re-exported)
-from .runs import RunPaths, run_paths, stored_settings
-from .writers import write_json, write_jsonl, write_metrics
+from .locks import RunLock
+from .runs import BrokenFileError, RunPaths, read_json_object, run_paths, stored_settings
+from .writers import write_json, write_jsonl, write_marker, write_metrics
 
 START_OVER = "nothing was changed: use another --out, or --force to start over there"
 
@@ -57,6 +59,7 @@ class TrainResult(TypedDict, total=False):
     time_s: float
     firing_rates: list[float]
     resumed_from_epoch: int | None
+    health: dict[str, Any]  # ok, findings: silent/saturated layers, loss at ln C, accuracy at chance (engine.health)
 
 
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path, done_epochs: int | None = None) -> None:
@@ -72,19 +75,36 @@ def _finished(paths: RunPaths, cfg: TrainConfig) -> dict[str, Any] | None:
     if not (paths.done.exists() and paths.result.exists()) or cfg.force:
         return None
     config_file = paths.dir / "config.json"
-    stored = json.loads(config_file.read_text()) if config_file.exists() else {}
+    stored = read_json_object(config_file) if config_file.exists() else {}
     _check_identity(stored, cfg, config_file)
-    result = json.loads(paths.result.read_text())
-    if int(stored.get("epochs", result.get("epochs", cfg.epochs))) < cfg.epochs:
+    result = read_json_object(paths.result)
+    done = stored.get("epochs", result.get("epochs", cfg.epochs))
+    if not isinstance(done, int) or isinstance(done, bool):
+        raise BrokenFileError(f"{config_file}: 'epochs' is not a whole number; {START_OVER}")
+    if done < cfg.epochs:
         return None  # asked for more epochs: extend it from its last checkpoint
     return result
+
+
+def _phase(cb: Callbacks, name: str):
+    return lambda done, total: cb.on_progress(name, done, total)
+
+
+def connections(model: torch.nn.Module) -> tuple[int, int]:
+    """(weights that exist, weights the dense network of the same shape has): a masked model counts its
+    masks; any other (conv models) every weight of its convolutions and linear layers."""
+    if hasattr(model, "connections"):
+        return model.connections()
+    n = sum(m.weight.numel() for m in model.modules()
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)))
+    return n, n
 
 
 def is_finished(cfg: TrainConfig, paths: RunPaths | None = None) -> bool:
     """Whether the run of ``cfg`` is finished, with these settings and as many epochs."""
     try:
         return _finished(paths or run_paths(cfg), cfg) is not None
-    except CheckpointError:  # another setting's folder: not this run's result
+    except (CheckpointError, BrokenFileError):  # another setting's folder, or a damaged one: not this run's result
         return False
 
 
@@ -96,6 +116,9 @@ def train(
     paths: RunPaths | None = None,
 ) -> TrainResult:
     """Train (or resume, extend, or return) the run that ``cfg`` describes.
+
+    The run folder is locked while this runs (:class:`~snncli.engine.locks.RunLock`): a second process
+    asking for the same folder is refused, naming this one.
 
     Args:
         cfg: validated configuration.
@@ -110,11 +133,20 @@ def train(
         The result dict, also written to ``result.json`` in the run folder.
 
     Raises:
-        CheckpointError: an existing checkpoint is unreadable or belongs to another setting
-            (it is left untouched).
+        CheckpointError: an existing checkpoint is unreadable, forged, holds non-finite weights, or
+            belongs to another setting (it is left untouched).
+        RunLockedError: another process is writing in the run folder.
+        DivergedError: the loss or the weights became non-finite; the last good checkpoint is kept.
+        AllocationError: the network or its inputs do not fit in memory.
     """
     cb = callbacks or Callbacks()
     paths = paths or run_paths(cfg)
+    with RunLock(paths.dir) as lock:
+        return _train(cfg, cb, data, val, paths, lock)
+
+
+def _train(cfg: TrainConfig, cb: Callbacks, data: DataSplits | None, val: ImageSet | None, paths: RunPaths,
+           lock: RunLock) -> TrainResult:
     finished = _finished(paths, cfg)
     if finished is not None:
         finished["status"] = "skipped"
@@ -127,43 +159,34 @@ def train(
     precision = resolve_precision(cfg.precision, device)
     if device.type == "cpu":
         keep_freed_memory()
-    inputs = load_inputs(cfg, device, data=data, val=val)
-    train_set, test_set = inputs.train.to(device), inputs.test.to(device)
-    val_set = inputs.val.to(device) if inputs.val is not None else None
+    with memory_guard(f"{paths.name}: the data and the network"):
+        inputs = load_inputs(cfg, device, data=data, val=val)
+        train_set, test_set = inputs.train.to(device), inputs.test.to(device)
+        val_set = inputs.val.to(device) if inputs.val is not None else None
 
-    seed_everything(cfg.seed)
-    model = build_model(cfg, train_set).to(device)
-    if hasattr(model, "set_precision"):
-        model.set_precision(precision)
-    else:  # the snnTorch reference and the conv models: fp32 (conv models: bf16 autocast on CUDA with --amp)
-        precision = "bf16-autocast" if uses_autocast(cfg, device) else "fp32"
-    optimizer = build_optimizer(cfg, model)
-    dst = DynamicSparsity(model, cfg, device) if cfg.sparsity_mode == "dynamic" else None
+        seed_everything(cfg.seed)
+        model = build_model(cfg, train_set).to(device)
+        if hasattr(model, "set_precision"):
+            model.set_precision(precision)
+        else:  # the snnTorch reference and the conv models: fp32 (conv models: bf16 autocast on CUDA with --amp)
+            precision = "bf16-autocast" if uses_autocast(cfg, device) else "fp32"
+        optimizer = build_optimizer(cfg, model)
+        dst = DynamicSparsity(model, cfg, device) if cfg.sparsity_mode == "dynamic" else None
 
     start_epoch, history = 0, []
     if paths.checkpoint.exists() and not cfg.force:
-        try:
-            ckpt = load_checkpoint(paths.checkpoint, map_location=device)
-        except CheckpointError as exc:
-            raise CheckpointError(f"{exc}; {START_OVER}") from None
-        _check_identity(ckpt.get("config", {}), cfg, paths.checkpoint, done_epochs=int(ckpt["epoch"]))
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        start_epoch, history = int(ckpt["epoch"]), list(ckpt["history"])
-        if dst is not None:
-            dst.load_state_dict(ckpt["dst"])
+        start_epoch, history = _resume(paths, cfg, model, optimizer, dst, device)
         cb.on_log(f"resuming {paths.name} after epoch {start_epoch}")
     paths.done.unlink(missing_ok=True)
-    paths.dir.mkdir(parents=True, exist_ok=True)
-    write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
 
-    kept, total = model.connections() if hasattr(model, "connections") else (0, 0)
+    kept, total = connections(model)
     info = {
         "run_dir": str(paths.dir), "name": paths.name, "device": str(device), "precision": precision,
         "parameters": sum(p.numel() for p in model.parameters()), "connections": kept,
         "sparsity": 1 - kept / total if total else 0.0,
         "train_samples": len(train_set), "val_samples": len(val_set) if val_set is not None else 0,
-        "test_samples": len(test_set), "data_source": inputs.source, "backbone_hash": inputs.backbone_hash,
+        "test_samples": len(test_set), "classes": train_set.num_classes, "data_source": inputs.source,
+        "backbone_hash": inputs.backbone_hash,
         "resumed_from_epoch": start_epoch if start_epoch else None,
     }
     cb.on_start(info)
@@ -171,36 +194,110 @@ def train(
     batches_per_epoch = math.ceil(len(train_set) / cfg.batch_size)
     if cfg.max_batches:
         batches_per_epoch = min(batches_per_epoch, cfg.max_batches)
+    config_written = False
+    health = HealthMonitor(train_set.num_classes, cfg)
     for epoch in range(start_epoch, cfg.epochs):
-        row = train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst)
-        if cfg.bn_recalibrate:
-            row["bn_recalibrated_batches"] = recalibrate_batchnorm(model, train_set, cfg, device, epoch)
-        if val_set is not None:
-            val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1)
-            row.update(val_loss=val_metrics["loss"], val_acc=val_metrics["acc"])
-        test = evaluate(model, test_set, cfg, device, seed_offset=2)
-        row.update(test_loss=test["loss"], test_acc=test["acc"])
+        kept_note = f"the checkpoint of epoch {epoch} is kept" if epoch else "nothing was saved"
+        try:
+            with memory_guard(f"{paths.name}: one training step"):
+                row = train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst)
+                if cfg.bn_recalibrate:
+                    row["bn_recalibrated_batches"] = recalibrate_batchnorm(model, train_set, cfg, device, epoch)
+                if val_set is not None:
+                    val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1, on_batch=_phase(cb, "evaluate val"))
+                    row.update(val_loss=val_metrics["loss"], val_acc=val_metrics["acc"])
+                test = evaluate(model, test_set, cfg, device, seed_offset=2, on_batch=_phase(cb, "evaluate test"))
+                row.update(test_loss=test["loss"], test_acc=test["acc"])
+        except DivergedError as exc:
+            raise DivergedError(f"{paths.name}: {exc}; stopped, {kept_note} (try a lower --lr, or --weight-clip)") from None
+        bad = model_non_finite(model)
+        if bad or not math.isfinite(row["train_loss"]):
+            what = f"NaN or inf in {named(bad)}" if bad else f"the mean training loss is {row['train_loss']}"
+            raise DivergedError(f"{paths.name}: epoch {epoch + 1} diverged ({what}); stopped, {kept_note} "
+                                "(try a lower --lr, or --weight-clip)")
         history.append(row)
         save_checkpoint(paths.checkpoint, {
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
             "history": history, "config": cfg.model_dump(mode="json"),
             **({"dst": dst.state_dict()} if dst is not None else {}),
         })
+        lock.keep_folder()
+        if not config_written:  # only once the run has a checkpoint: a run that fails first leaves nothing
+            write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
+            config_written = True
         write_metrics(paths.dir, history)
         if dst is not None:
             write_jsonl(paths.dir / "dst.jsonl", dst.log)
         cb.on_epoch_end(row)
+        for warning in health.observe(row):
+            cb.on_warning(warning)
 
+    if not config_written:
+        write_json(paths.dir / "config.json", cfg.model_dump(mode="json"))
     last = history[-1]
     result = {
         **info, "status": "finished", "epochs": cfg.epochs,
-        "test_acc": last["test_acc"], "test_loss": last["test_loss"],
+        "test_acc": last.get("test_acc"), "test_loss": last.get("test_loss"),
         "val_acc": last.get("val_acc"), "val_loss": last.get("val_loss"),
         "best_val_acc": max((r.get("val_acc") or 0.0) for r in history),
-        "train_acc": last["train_acc"], "samples_per_s": last["samples_per_s"],
-        "time_s": sum(r["time_s"] for r in history),
+        "train_acc": last.get("train_acc"), "samples_per_s": last.get("samples_per_s"),
+        "time_s": sum(r.get("time_s") or 0.0 for r in history),
         "firing_rates": [v for k, v in last.items() if k.startswith("rate_l")],
     }
+    result["health"], warnings = health.finish(last)
+    for warning in warnings:
+        cb.on_warning(warning)
     write_json(paths.result, result)
-    paths.done.touch()
+    write_marker(paths.done)
     return result
+
+
+def _refuse(path: Path, why: str) -> CheckpointError:
+    return CheckpointError(f"{path}: {why}; {START_OVER}")
+
+
+def _resume(paths: RunPaths, cfg: TrainConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+            dst: DynamicSparsity | None, device: torch.device) -> tuple[int, list[dict[str, Any]]]:
+    """Load the run's checkpoint into ``model``, ``optimizer`` and ``dst``; returns ``(epochs done, history)``.
+
+    A checkpoint is refused (one line, nothing changed) when it is unreadable or not snn's, belongs to
+    other settings, holds non-finite numbers, or does not fit the network and optimizer ``cfg`` builds.
+    """
+    path = paths.checkpoint
+    try:
+        ckpt = load_checkpoint(path, map_location=device)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{exc}; {START_OVER}") from None
+    epoch, history, stored = ckpt.get("epoch"), ckpt.get("history"), ckpt.get("config", {})
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise _refuse(path, "holds no valid epoch count")
+    if not isinstance(stored, dict):
+        raise _refuse(path, "holds no valid configuration")
+    _check_identity(stored, cfg, path, done_epochs=epoch)
+    if (not isinstance(history, list) or len(history) != epoch or not all(isinstance(r, dict) for r in history)
+            or [r.get("epoch") for r in history] != list(range(1, epoch + 1))):
+        raise _refuse(path, f"its history does not list epochs 1 to {epoch}")
+    bad = non_finite({"model": ckpt.get("model"), "optimizer": ckpt.get("optimizer")})
+    if bad:
+        raise _refuse(path, f"holds non-finite numbers (NaN or inf in {named(bad)}): the run diverged before it was saved")
+    settings = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    try:
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        _check_optimizer_state(optimizer)
+        if dst is not None:
+            dst.load_state_dict(ckpt["dst"])
+    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError, IndexError) as exc:
+        raise _refuse(path, f"does not fit the network and optimizer of these settings ({detail(exc)})") from None
+    for group, own in zip(optimizer.param_groups, settings):
+        group.update(own)  # hyperparameters come from the settings (the same, by identity), never from the file
+    return epoch, list(history)
+
+
+def _check_optimizer_state(optimizer: torch.optim.Optimizer) -> None:
+    """Every per-parameter state tensor (moments, momentum) has its parameter's shape."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            for key, value in optimizer.state.get(p, {}).items():
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != p.shape:
+                    raise ValueError(f"optimizer state {key} has shape {tuple(value.shape)}, its parameter {tuple(p.shape)}")

@@ -1,52 +1,81 @@
-"""Everything the engine writes into a run folder, each file written atomically."""
+"""Everything snn writes, each file written atomically (:mod:`snncli.atomic`): replaced whole or not at
+all, with the mode the umask gives, and a full disk reported as one line with the previous file intact.
+
+JSON is always valid JSON: a non-finite number (NaN, inf) is written as ``null`` and its place is listed
+under ``"non_finite"`` (:func:`json_text`), never as the bare ``NaN`` that JSON parsers refuse.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import tempfile
+import math
+import numbers
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import Any, Sequence
 
+from ..atomic import atomic_file, clean_stale_temps, write_bytes_atomic  # noqa: F401  (re-exported)
 
-def _write_atomic(path: Path, mode: str, write: Callable[[IO], None]) -> None:
-    """Replace ``path`` with what ``write`` puts into a temporary file beside it, so readers never
-    see a half-written file and an interrupt leaves the previous version."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+NON_FINITE_KEY = "non_finite"
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers never see a half-written file."""
-    _write_atomic(path, "w", lambda f: f.write(text))
+    """Replace ``path`` with ``text`` (UTF-8) so readers never see a half-written file."""
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_torch(path: Path, obj: Any) -> None:
-    """``torch.save(obj)`` to ``path``, atomically (state dicts and other tensor files)."""
+    """``torch.save(obj)`` to ``path``, atomically (state dicts and other tensor files).
+
+    Serialised in memory first, so a full disk is an ``OSError`` of the write (one line), not an error
+    from inside torch's zip writer, and no half-written archive is ever renamed into place.
+    """
     import torch
 
-    _write_atomic(path, "wb", lambda f: torch.save(obj, f))
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    write_bytes_atomic(path, buf.getbuffer())
 
 
 def write_npz(path: Path, **arrays: Any) -> None:
     """``numpy.savez`` of ``arrays`` to ``path``, atomically."""
     import numpy as np
 
-    _write_atomic(path, "wb", lambda f: np.savez(f, **arrays))
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    write_bytes_atomic(path, buf.getbuffer())
+
+
+def finite_json(obj: Any, where: str = "") -> tuple[Any, list[str]]:
+    """``obj`` with every non-finite float replaced by ``None``, and the places replaced (``a.b[2]``)."""
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
+        return obj, []
+    if isinstance(obj, numbers.Real) and not isinstance(obj, numbers.Integral):
+        value = float(obj)
+        return (value, []) if math.isfinite(value) else (None, [where or "."])
+    if isinstance(obj, dict):
+        out, flagged = {}, []
+        for k, v in obj.items():
+            out[k], f = finite_json(v, f"{where}.{k}" if where else str(k))
+            flagged += f
+        return out, flagged
+    if isinstance(obj, (list, tuple)):
+        items = [finite_json(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+        return [v for v, _ in items], [p for _, f in items for p in f]
+    return obj, []
+
+
+def json_text(obj: Any, indent: int | None = 2) -> str:
+    """``obj`` as valid JSON: non-finite numbers as ``null``, listed under ``"non_finite"`` (a mapping's key)."""
+    clean, flagged = finite_json(obj)
+    if flagged and isinstance(clean, dict):
+        clean = {**clean, NON_FINITE_KEY: flagged}
+    return json.dumps(clean, indent=indent, default=str, allow_nan=False)
 
 
 def write_json(path: Path, obj: Any) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
+    write_text_atomic(path, json_text(obj) + "\n")
 
 
 def write_metrics(run_dir: Path, history: Sequence[dict[str, Any]]) -> None:
@@ -76,4 +105,9 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]
 
 def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     """One JSON object per line, rewritten whole (from state that was checkpointed)."""
-    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
+    write_text_atomic(path, "".join(json_text(r, indent=None) + "\n" for r in rows))
+
+
+def write_marker(path: Path) -> None:
+    """An empty file whose presence means something (``.DONE``)."""
+    write_bytes_atomic(path, b"")

@@ -6,6 +6,7 @@ import time
 from typing import Any, Callable, TypedDict
 
 from ..config import AnalyzeConfig, AttackConfig, GradflowConfig, HessianConfig, LandscapeConfig, VisualizeConfig
+from ..atomic import WriteError
 from ..engine.checkpoint import CheckpointError
 from ..engine.writers import write_text_atomic
 from .attack import attack
@@ -76,7 +77,7 @@ def _analyze(cfg: AnalyzeConfig, cb: AnalysisCallbacks, run, folder, jobs: list)
         start = time.perf_counter()
         try:
             parts[part] = {"status": "ok", **job()}
-        except (KeyboardInterrupt, CheckpointError, AnalysisInputError):
+        except (KeyboardInterrupt, CheckpointError, AnalysisInputError, WriteError):  # the next part would fail alike
             raise
         except Exception as exc:  # one failing part must not cost the others
             parts[part] = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}

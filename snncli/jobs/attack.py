@@ -39,7 +39,8 @@ def select_runs(paths: Sequence[Path], top_n: int | None = None) -> list[tuple[P
     scored = []
     for ckpt in dict.fromkeys(found):  # de-duplicate, keep order
         history = load_checkpoint(ckpt).get("history", [])
-        vals = [r["val_acc"] for r in history if r.get("val_acc") is not None]
+        rows = history if isinstance(history, list) else []
+        vals = [r["val_acc"] for r in rows if isinstance(r, dict) and isinstance(r.get("val_acc"), (int, float))]
         scored.append((ckpt, max(vals) if vals else None))
     if top_n is not None:
         scored.sort(key=lambda t: -1.0 if t[1] is None else t[1], reverse=True)

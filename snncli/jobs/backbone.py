@@ -13,4 +13,4 @@ def backbone(cfg: BackboneConfig, callbacks: JobCallbacks | None = None) -> dict
     """Train it and store it where ``--use-resnet`` finds it; ``callbacks.on_item`` gets each epoch's row."""
     cb = callbacks or JobCallbacks()
     return train_backbone(cfg.dataset, cfg.data_root, cfg.epochs, cfg.batch_size, cfg.lr, cfg.device, cfg.seed, cfg.out,
-                          on_epoch=cb.on_item)
+                          on_epoch=cb.on_item, max_batches=cfg.max_batches)

@@ -9,7 +9,10 @@ from typing import Callable
 import torch
 
 from ..data import iterate_batches
+from ..engine.callbacks import Callbacks
 from ..engine.device import resolve_device, resolve_precision
+from ..atomic import clean_stale_temps
+from ..config.fields import unusable_dir
 from ..engine.runs import LoadedRun, load_run
 from ..errors import SnnError
 from ..models import SNNClassifier
@@ -37,6 +40,26 @@ class JobCallbacks:
 AnalysisCallbacks = JobCallbacks  # the analysis jobs' name for them
 
 
+def training_progress(cb: JobCallbacks, label: str, epochs: int) -> Callbacks:
+    """Engine callbacks that show one training run of a job of many (a fold, a sweep point) as ``cb``'s
+    progress: ``{label} epoch e/E`` over its batches, ``{label} evaluate test``..., and its warnings as
+    log lines."""
+    state = {"task": label, "batches": 0}
+
+    def epoch_start(epoch: int, batches: int) -> None:
+        state.update(task=f"{label} epoch {epoch + 1}/{epochs}", batches=batches)
+        cb.on_progress(state["task"], 0, batches)
+
+    return Callbacks(
+        on_epoch_start=epoch_start,
+        on_batch=lambda i, loss: cb.on_progress(state["task"], i + 1, state["batches"]),
+        on_epoch_end=lambda row: cb.on_progress(state["task"], state["batches"], state["batches"]),
+        on_progress=lambda phase, done, total: cb.on_progress(f"{label} {phase}", done, total),
+        on_warning=lambda msg: cb.on_log(f"{label}: warning: {msg}"),
+        on_log=lambda msg: cb.on_log(f"{label}: {msg}"),
+    )
+
+
 def open_run(path: Path, device: torch.device, images_needed: bool = False) -> LoadedRun:
     """The run at ``path`` on ``device``, in the precision it was trained in."""
     run = load_run(path, device=device)
@@ -52,9 +75,17 @@ def open_run(path: Path, device: torch.device, images_needed: bool = False) -> L
 
 
 def out_dir(run: LoadedRun, out: Path | None) -> Path:
-    """``out``, or the run's ``analysis/`` folder; created."""
+    """``out``, or the run's ``analysis/`` folder. Not created here: the writers create it with the first
+    file, so a job refused before it writes anything leaves no empty folder.
+
+    Raises:
+        AnalysisInputError: files cannot be created there (e.g. a read-only run folder without ``--out``).
+    """
     folder = Path(out) if out is not None else run.dir / "analysis"
-    folder.mkdir(parents=True, exist_ok=True)
+    problem = unusable_dir(folder)
+    if problem:
+        raise AnalysisInputError(f"--out: {problem}" + ("" if out is not None else "; give --out"))
+    clean_stale_temps(folder)
     return folder
 
 

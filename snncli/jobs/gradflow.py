@@ -34,8 +34,9 @@ def gradflow(cfg: GradflowConfig, callbacks: AnalysisCallbacks | None = None) ->
     start = time.perf_counter()
     res = gradient_flow(clf, FixedBatches(batches, clf, cfg.seed), cfg.vanish, cfg.explode, cfg.ratio,
                         on_batch=lambda i: cb.on_progress("gradflow", i + 1, len(batches)))
-    plot = plot_gradient_flow(res["layers"], folder / "gradflow.png", title=f"Gradient flow\n{run.checkpoint.stem}",
-                              thresholds=res["thresholds"])
+    plot = folder / "gradflow.png"
+    plot_gradient_flow(res["layers"], plot, title=f"Gradient flow ({len(batches)} batches of {cfg.batch_size} test "
+                       f"samples)\n{run.checkpoint.stem}", thresholds=res["thresholds"])
     out = {"run": str(run.dir), **res, "time_s": round(time.perf_counter() - start, 2),
            "files": [str(folder / "gradflow.json"), str(folder / "gradflow.csv"), str(plot)]}
     write_csv(folder / "gradflow.csv", [{k: v for k, v in r.items() if k != "shape"} for r in res["layers"]])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, TypedDict
@@ -20,14 +21,19 @@ from pydantic import ValidationError
 from ..config import ConfigFileError, SummaryConfig, SweepConfig, TrainConfig, describe_validation_error
 from ..config.setting import identity_fields
 from ..engine.callbacks import Callbacks
-from ..engine.executors import require_ray, run_tasks
-from ..engine.runs import find_runs, run_paths
+from ..engine.executors import in_process, require_ray, run_tasks
+from ..engine.health import health_label
+from ..engine.locks import RunLock
+from ..engine.runs import BrokenFileError, find_runs, read_json, read_json_object, run_paths
 from ..engine.trainer import is_finished, train
 from ..engine.writers import write_csv, write_json
-from .common import JobCallbacks
+from .common import JobCallbacks, training_progress
+
+_SUMMARY_HINT = "fix or remove it (or its run folder), then summarise again"
 
 #: Result fields a sweep point reports (and the summary table shows).
-RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir")
+RESULT_KEYS = ("status", "test_acc", "val_acc", "best_val_acc", "train_acc", "test_loss", "samples_per_s", "time_s", "run_dir",
+               "health")
 
 
 def value_label(value: Any) -> str:
@@ -69,12 +75,12 @@ def plan(base: dict[str, Any], axes: dict[str, list[Any]]) -> list[dict[str, Any
     return planned
 
 
-def run_point(cfg_json: str, threads: int | None = None) -> dict[str, Any]:
-    """Train one point (also the entry point of worker processes and Ray tasks)."""
+def run_point(cfg_json: str, callbacks: Callbacks | None = None, threads: int | None = None) -> dict[str, Any]:
+    """Train one point (also the entry point of worker processes and Ray tasks, which report no progress)."""
     cfg = TrainConfig.model_validate_json(cfg_json)
     if cfg.threads is None and threads:  # recorded in the point's config.json
         cfg = cfg.model_copy(update={"threads": threads})
-    result = train(cfg, Callbacks())
+    result = train(cfg, callbacks or Callbacks())
     return {k: result.get(k) for k in RESULT_KEYS}
 
 
@@ -118,28 +124,38 @@ def run_sweep(cfg: SweepConfig, callbacks: JobCallbacks | None = None) -> SweepR
             row.update(status="invalid", reason=entry["reason"])
             cb.on_item(row)
         elif entry["status"] == "done":
-            result = json.loads(run_paths(entry["cfg"]).result.read_text())
+            result = read_json_object(run_paths(entry["cfg"]).result)
             row.update({k: result.get(k) for k in RESULT_KEYS}, status="skipped")
             cb.on_item(row)
         rows[entry["name"]] = row
     todo = {e["name"]: (e["cfg"].model_dump_json(),) for e in planned if e["status"] == "todo"}
 
+    ended = []
+
     def done(name, result, failure):
         row = rows[name]
         row.update(result if failure is None else {"status": "failed", **failure})
         cb.on_item(row)
+        ended.append(name)
+        cb.on_progress("points", len(ended), len(todo))
 
-    root.mkdir(parents=True, exist_ok=True)
-    run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
-              cpus_per_task=cfg.cpus_per_run, on_done=done)
-    points = [rows[e["name"]] for e in planned]
-    report = {
-        "dir": str(root), "axes": {k: [value_label(v) for v in vs] for k, vs in axes.items()},
-        "points": points,
-        "failed": [p for p in points if p["status"] == "failed"],
-        "invalid": [p for p in points if p["status"] == "invalid"],
-    }
-    write_json(root / "sweep.json", {**report, "base": base})
+    if in_process(cfg.executor, cfg.jobs, len(todo)):  # one point at a time here: its epochs show too
+        epochs = {e["name"]: e["cfg"].epochs for e in planned if e["status"] == "todo"}
+        todo = {name: (*args, training_progress(cb, f"point {i}/{len(todo)} {name}", epochs[name]))
+                for i, (name, args) in enumerate(todo.items(), start=1)}
+    cb.on_progress("points", 0, len(todo))
+    with RunLock(root) as lock:  # one sweep in this folder at a time; each point also locks its run folder
+        run_tasks(run_point, todo, jobs=cfg.jobs, executor=cfg.executor, ray_address=cfg.ray_address,
+                  cpus_per_task=cfg.cpus_per_run, on_done=done)
+        points = [rows[e["name"]] for e in planned]
+        report = {
+            "dir": str(root), "axes": {k: [value_label(v) for v in vs] for k, vs in axes.items()},
+            "points": points,
+            "failed": [p for p in points if p["status"] == "failed"],
+            "invalid": [p for p in points if p["status"] == "invalid"],
+        }
+        write_json(root / "sweep.json", {**report, "base": base})
+        lock.keep_folder()
     return report
 
 
@@ -147,8 +163,23 @@ def _last_metrics(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
         return {}
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
-    return json.loads(lines[-1]) if lines else {}
+    rows = read_json(path, _SUMMARY_HINT, lines=True)
+    last = rows[-1] if rows else {}
+    if not isinstance(last, dict):
+        raise BrokenFileError(f"{path}: its last line is not a JSON object; {_SUMMARY_HINT}")
+    return last
+
+
+def _number(v: Any) -> float | int | None:
+    """A finite number from a run's files, or ``None`` (missing, null, or not a number)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _mean(values: list[Any]) -> float | None:
+    numbers = [v for v in map(_number, values) if v is not None]
+    return round(sum(numbers) / len(numbers), 4) if numbers else None
 
 
 def summarize(folder: Path) -> dict[str, Any]:
@@ -159,14 +190,16 @@ def summarize(folder: Path) -> dict[str, Any]:
     Flex runs also show the last epoch's conv ratio and binariness (ours and the seed's), averaged over their Flex layers.
 
     Returns:
-        ``{"dir", "settings": [...], "columns": [...], "rows": [...]}``.
+        ``{"dir", "settings": [...], "columns": [...], "rows": [...], "chance"}``; ``chance`` is 1 / classes
+        when every run records the same number of classes, else ``None``.
     """
     folder = Path(folder)
-    runs = []
+    runs, classes = [], set()
     for run_dir in find_runs(folder):
-        config = json.loads((run_dir / "config.json").read_text())
+        config = read_json_object(run_dir / "config.json", _SUMMARY_HINT)
         result_file = run_dir / "result.json"
-        result = json.loads(result_file.read_text()) if result_file.is_file() else {}
+        result = read_json_object(result_file, _SUMMARY_HINT) if result_file.is_file() else {}
+        classes.add(result.get("classes"))
         last = _last_metrics(run_dir)
         flex_ratio = [v for k, v in last.items() if re.fullmatch(r"flex\d+_conv_ratio", k)]
         flex_bin = [v for k, v in last.items() if re.fullmatch(r"flex\d+_binariness", k)]
@@ -175,19 +208,21 @@ def summarize(folder: Path) -> dict[str, Any]:
             "config": config,
             "results": {
                 "status": "finished" if (run_dir / ".DONE").exists() else "unfinished",
-                "epochs": last.get("epoch"),
-                "test_acc": result.get("test_acc", last.get("test_acc")),
-                "val_acc": result.get("val_acc", last.get("val_acc")),
-                "train_acc": result.get("train_acc", last.get("train_acc")),
-                "conv_ratio": round(sum(flex_ratio) / len(flex_ratio), 4) if flex_ratio else None,
-                "binariness": round(sum(flex_bin) / len(flex_bin), 4) if flex_bin else None,
-                "seed_binariness": round(sum(flex_seed_bin) / len(flex_seed_bin), 4) if flex_seed_bin else None,
-                "samples_per_s": result.get("samples_per_s", last.get("samples_per_s")),
+                "health": health_label(result.get("health")) if result else "-",
+                "epochs": _number(last.get("epoch")),
+                "test_acc": _number(result.get("test_acc", last.get("test_acc"))),
+                "val_acc": _number(result.get("val_acc", last.get("val_acc"))),
+                "train_acc": _number(result.get("train_acc", last.get("train_acc"))),
+                "conv_ratio": _mean(flex_ratio),
+                "binariness": _mean(flex_bin),
+                "seed_binariness": _mean(flex_seed_bin),
+                "samples_per_s": _number(result.get("samples_per_s", last.get("samples_per_s"))),
                 "run": str(run_dir.relative_to(folder)),
             },
         })
     sweep_file = folder / "sweep.json"
-    axes = list(json.loads(sweep_file.read_text()).get("axes", {})) if sweep_file.is_file() else []
+    axes_of_sweep = read_json_object(sweep_file, _SUMMARY_HINT).get("axes", {}) if sweep_file.is_file() else {}
+    axes = list(axes_of_sweep) if isinstance(axes_of_sweep, dict) else []
     settings_of_runs = identity_fields(TrainConfig)  # where, how fast and how many threads never distinguish runs
     varying = [
         k for k in (runs[0]["config"] if runs else {})
@@ -196,7 +231,8 @@ def summarize(folder: Path) -> dict[str, Any]:
     settings = [k for k in axes if k in varying] + [k for k in varying if k not in axes]
     rows = [{**{k: value_label(r["config"].get(k)) for k in settings}, **r["results"]} for r in runs]
     columns = settings + [c for c in (rows[0] if rows else {}) if c not in settings]
-    return {"dir": str(folder), "settings": settings, "columns": columns, "rows": rows}
+    chance = 1 / classes.pop() if len(classes) == 1 and None not in classes else None  # one dataset's chance level
+    return {"dir": str(folder), "settings": settings, "columns": columns, "rows": rows, "chance": chance}
 
 
 def write_summary_csv(summary: dict[str, Any], path: Path) -> None:
@@ -227,6 +263,6 @@ def summarize_sweep(cfg: SummaryConfig, callbacks: JobCallbacks | None = None) -
     csv_path, png_path = cfg.dir / "summary.csv", cfg.dir / "summary.png"
     write_summary_csv(summary, csv_path)
     title = f"{cfg.metric.replace('_', ' ')} across the grid ({cfg.dir.name})"
-    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title)
+    accuracy_bars(summary["rows"], group_keys, hue_key, png_path, value_key=cfg.metric, title=title, chance=summary["chance"])
     cb.on_log(f"wrote {csv_path} and {png_path}")
     return {**summary, "csv": str(csv_path), "figure": str(png_path)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -13,7 +12,8 @@ from ..analysis.metrics import per_class_metrics
 from ..config import VisualizeConfig
 from ..data import iterate_batches
 from ..engine.writers import write_json
-from .common import AnalysisCallbacks, adapter, prepare
+from ..engine.runs import read_json
+from .common import AnalysisCallbacks, AnalysisInputError, adapter, prepare
 
 
 class VisualizeResult(TypedDict, total=False):
@@ -32,6 +32,8 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
     from .. import plots
 
     cb, device, run, folder = prepare(cfg, callbacks)
+    if cfg.index >= len(run.test):
+        raise AnalysisInputError(f"--index: {cfg.index} is past the {len(run.test)} test samples of {run.dir}")
     clf = adapter(run, cfg.seed)
     name = run.checkpoint.stem
     classes = list(run.test.classes)
@@ -57,10 +59,12 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
             if not history:
                 skipped[what] = "no per-epoch history in the checkpoint or metrics.jsonl"
                 continue
-            out.append(plots.plot_curves(history, folder / "curves_accuracy.png", title=f"Accuracy\n{name}"))
+            out.append(folder / "curves_accuracy.png")
+            plots.plot_curves(history, out[-1], title=f"Accuracy\n{name}", chance=1 / len(classes))
             losses = [k for k in ("train_loss", "val_loss", "test_loss") if any(k in r for r in history)]
             if losses:
-                out.append(plots.plot_curves(history, folder / "curves_loss.png", keys=losses, title=f"Loss\n{name}"))
+                out.append(folder / "curves_loss.png")
+                plots.plot_curves(history, out[-1], keys=losses, title=f"Loss\n{name}")
         elif what == "confusion":
             data = run.test if cfg.eval_samples is None else run.test.subset(torch.arange(min(cfg.eval_samples, len(run.test))))
             clf.reseed(cfg.seed)
@@ -68,34 +72,40 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
             metrics = per_class_metrics(cm, classes)
             numbers["confusion"] = {"matrix": cm.tolist(), **metrics}
             write_json(folder / "confusion.json", numbers["confusion"])
-            out += [folder / "confusion.json", plots.plot_confusion(cm, classes, folder / "confusion.png", title=f"Confusion matrix\n{name}")]
+            out += [folder / "confusion.json", folder / "confusion.png"]
+            plots.plot_confusion(cm, classes, out[-1], title=f"Confusion matrix, test set\n{name}")
         elif what == "weights":
             layers = {n.removesuffix(".weight"): p.detach().cpu() for n, p in run.model.named_parameters() if n.endswith("weight") and p.dim() >= 2}
             masks = {n: m for n, m in connectivity_masks(run.model).items() if n in layers and m.shape == layers[n].shape}
-            out.append(plots.plot_weight_histograms(layers, folder / "weights.png", title=f"Weights per layer\n{name}", masks=masks))
+            out.append(folder / "weights.png")
+            plots.plot_weight_histograms(layers, out[-1], title=f"Weights per layer\n{name}", masks=masks)
         elif what == "raster":
             r = recorded()
             seqs = [h[:, cfg.index] for h in r["hidden"]]
             names = list(r["names"])
             if run.cfg.enc == "rate":
                 seqs, names = [r["input"][:, cfg.index]] + seqs, ["input (rate-coded)"] + names
-            out.append(plots.plot_layer_rasters(seqs, folder / "raster.png", names=names,
-                                                title=f"Spikes of every layer, test sample {cfg.index} ({classes[int(r['y'][cfg.index])]})\n{name}"))
+            out.append(folder / "raster.png")
+            plots.plot_layer_rasters(seqs, out[-1], names=names, classes=classes, predicted=int(r["predicted"][cfg.index]),
+                                     title=f"Spikes of every layer, test sample {cfg.index} (true class: "
+                                     f"{classes[int(r['y'][cfg.index])]})\n{name}")
         elif what == "membrane":
             r = recorded()
             if r["mem"] is None:
                 skipped[what] = "the model does not return its output membrane"
                 continue
-            out.append(plots.plot_membrane(r["mem"][:, cfg.index], folder / "membrane.png", threshold=run.cfg.threshold,
-                                           labels=classes, title=f"Output membrane, test sample {cfg.index} "
-                                           f"({classes[int(r['y'][cfg.index])]})\n{name}"))
+            out.append(folder / "membrane.png")
+            plots.plot_membrane(r["mem"][:, cfg.index], out[-1], threshold=run.cfg.threshold,
+                                labels=classes, title=f"Output membrane, test sample {cfg.index} "
+                                f"({classes[int(r['y'][cfg.index])]})\n{name}")
         elif what == "features":
             r = recorded()
-            counts = r["hidden"][-1].sum(0)
-            labels = [f"{classes[int(t)]} -> {classes[int(p)]}" for t, p in zip(r["y"][: cfg.samples], counts.argmax(1)[: cfg.samples])]
-            out.append(plots.plot_feature_maps(r["x"][: cfg.samples], [h[:, : cfg.samples] for h in r["hidden"]],
-                                               folder / "features.png", names=r["names"], labels=labels,
-                                               title=f"Firing rate per neuron, every layer (true -> predicted)\n{name}"))
+            predicted = r["predicted"][: cfg.samples]
+            labels = [f"{classes[int(t)]} -> {classes[int(p)]}" for t, p in zip(r["y"][: cfg.samples], predicted)]
+            out.append(folder / "features.png")
+            plots.plot_feature_maps(r["x"][: cfg.samples], [h[:, : cfg.samples] for h in r["hidden"]], out[-1],
+                                    names=r["names"], labels=labels, classes=classes, predicted=predicted.tolist(),
+                                    title=f"Firing rate per neuron, every layer (true -> predicted)\n{name}")
         elif what == "firing":
             if getattr(run.model, "spiking", True) is False or getattr(run.model, "neuron", "lif") != "lif":
                 skipped[what] = "the network reports no firing rates (an ANN, or the seed's stateless heaviside network)"
@@ -110,7 +120,8 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
             rates = (totals / n).tolist()
             names = layer_names(run.model, len(rates))
             numbers["firing_rates"] = dict(zip(names, rates))
-            out.append(plots.plot_firing_rates(numbers["firing_rates"], folder / "firing.png", title=f"Firing rate per layer (512 test samples)\n{name}"))
+            out.append(folder / "firing.png")
+            plots.plot_firing_rates(numbers["firing_rates"], out[-1], title=f"Firing rate per layer ({n} test samples)\n{name}")
         elif what == "masks":
             masks = connectivity_masks(run.model)
             recorded()  # a forward pass, so routing layers hold their latest masks
@@ -120,7 +131,8 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
                 skipped[what] = "dense model: no connectivity or routing masks"
                 continue
             kinds = [k for k, present in (("G2G connectivity", len(masks) > len(routing)), ("Flex routing", routing)) if present]
-            out.append(plots.plot_masks(masks, folder / "masks.png", title=f"{' and '.join(kinds)} masks\n{name}"))
+            out.append(folder / "masks.png")
+            plots.plot_masks(masks, out[-1], title=f"{' and '.join(kinds)} masks\n{name}")
         files[what] = [str(p) for p in out]
     for what, why in skipped.items():
         cb.on_log(f"{what}: skipped ({why})")
@@ -133,4 +145,5 @@ def _read_history(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = read_json(path, "fix or remove it", lines=True)
+    return [r for r in rows if isinstance(r, dict)]

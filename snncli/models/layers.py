@@ -8,6 +8,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..neurons import events as event_kernels
+
 
 class _SpikeLinear(torch.autograd.Function):
     """``F.linear`` for a binary input that saves the input as bool (1 byte instead of 2 or 4).
@@ -38,17 +40,68 @@ class _SpikeLinear(torch.autograd.Function):
         grad_x = grad_w = grad_b = None
         flat = grad.reshape(-1, grad.shape[-1])
         if ctx.needs_input_grad[0]:
-            grad_x = (grad @ weight).to(ctx.spike_dtype)
+            grad_x = _input_grad(flat, weight, ctx.spike_dtype).reshape(*grad.shape[:-1], weight.shape[1])
         if ctx.needs_input_grad[1]:
             rows = packed.reshape(-1, packed.shape[-1])
-            # Block products in the gradient's dtype, summed in fp32.
-            grad_w = torch.zeros_like(weight, dtype=torch.float32)
-            for i in range(0, rows.shape[0], _SpikeLinear.ROWS):
-                grad_w += flat[i : i + _SpikeLinear.ROWS].t() @ rows[i : i + _SpikeLinear.ROWS].to(grad.dtype)
+            if grad.dtype == torch.float32:  # fp32 block products summed in fp32: no [R, in] fp32 copy
+                grad_w = torch.zeros_like(weight, dtype=torch.float32)
+                for i in range(0, rows.shape[0], _SpikeLinear.ROWS):
+                    grad_w.addmm_(flat[i : i + _SpikeLinear.ROWS].t(), rows[i : i + _SpikeLinear.ROWS].float())
+            else:  # one product: the kernel accumulates all rows in fp32 and rounds once
+                grad_w = flat.t() @ rows.to(grad.dtype)
             grad_w = grad_w.to(weight.dtype)
         if ctx.needs_input_grad[2]:
-            grad_b = flat.sum(0)
+            grad_b = flat.sum(0, dtype=torch.float32).to(weight.dtype)
         return grad_x, grad_w, grad_b
+
+
+def _input_grad(flat_grad: torch.Tensor, weight: torch.Tensor, out_dtype: torch.dtype) -> torch.Tensor:
+    """``flat_grad @ weight`` in ``out_dtype``; when that is narrower than the product, a block of rows
+    at a time, so no full-size temporary of the wider dtype is made."""
+    weight = weight.to(flat_grad.dtype)
+    if out_dtype == flat_grad.dtype:
+        return flat_grad @ weight
+    out = torch.empty(flat_grad.shape[0], weight.shape[1], dtype=out_dtype, device=flat_grad.device)
+    for i in range(0, flat_grad.shape[0], _SpikeLinear.ROWS):
+        out[i : i + _SpikeLinear.ROWS] = flat_grad[i : i + _SpikeLinear.ROWS] @ weight
+    return out
+
+
+class _EventLinear(torch.autograd.Function):
+    """Event-driven ``F.linear`` for a spike input: only the inputs that fired are summed.
+
+    Forward: every output row is the bias plus the weight columns of the inputs active in that row
+    (no product with a zero). Weight gradient: every input sums the output-gradient rows of the
+    steps it fired at. Both sum in fp32 in a fixed order; the result is rounded once to ``out_dtype``
+    (the dense path's dtype), so the two paths agree to floating-point rounding. The input gradient
+    stays a dense product (the output gradient is dense). Saves the spike lists, ``4 * events``
+    bytes, instead of the spikes. First order only.
+    """
+
+    @staticmethod
+    def forward(ctx, spikes, weight, bias, out_dtype):
+        flat = spikes.reshape(-1, spikes.shape[-1])
+        rowptr, idx = event_kernels.events(flat)
+        w = weight.detach().to(out_dtype)
+        out = event_kernels.events_matmul(rowptr, idx, w, bias, out_dtype)
+        ctx.save_for_backward(rowptr, idx, weight)
+        ctx.spike_shape, ctx.spike_dtype, ctx.bias_dtype = spikes.shape, spikes.dtype, bias.dtype
+        return out.reshape(*spikes.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        if torch.is_grad_enabled():
+            raise RuntimeError("second derivatives through an event-driven layer: run with precision fp32")
+        rowptr, idx, weight = ctx.saved_tensors
+        flat = grad.reshape(-1, grad.shape[-1])
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = _input_grad(flat, weight, ctx.spike_dtype).reshape(ctx.spike_shape)
+        if ctx.needs_input_grad[1]:
+            grad_w = event_kernels.events_weight_grad(rowptr, idx, ctx.spike_shape[-1], flat).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_b = flat.sum(0, dtype=torch.float32).to(ctx.bias_dtype)
+        return grad_x, grad_w, grad_b, None
 
 
 class MaskedLinear(nn.Module):
@@ -85,7 +138,9 @@ class MaskedLinear(nn.Module):
     def effective_weight(self) -> torch.Tensor:
         return self.weight if self.mask is None else self.weight * self.mask
 
-    def forward(self, x: torch.Tensor, dtype: torch.dtype | None = None, binary: bool = False) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, dtype: torch.dtype | None = None, binary: bool = False, events: bool = False
+    ) -> torch.Tensor:
         """Apply the layer over any leading dims (``[T, B, in]`` is one matmul over T*B rows).
 
         Args:
@@ -93,8 +148,13 @@ class MaskedLinear(nn.Module):
             dtype: compute the product in this dtype (bfloat16 is used only for binary spike
                 inputs, which it represents exactly; accumulation is fp32 inside the kernel).
             binary: ``x`` holds only 0 and 1; it is then saved for backward as bool.
+            events: ``x`` is binary and sparse: sum only the weights of the inputs that fired
+                (event-driven forward and weight gradient, fp32 sums, result in ``dtype``); CPU with
+                the native kernels only, else the dense product runs.
         """
         w, b = self.effective_weight(), self.bias
+        if events and binary and event_kernels.available(x):
+            return _EventLinear.apply(x, w, b, dtype or w.dtype)
         if dtype is not None and dtype != w.dtype:
             x, w, b = x.to(dtype), w.to(dtype), b.to(dtype)
         if binary and (torch.is_grad_enabled() or x.dtype != w.dtype):

@@ -13,7 +13,8 @@ from typing import NamedTuple, Sequence
 import torch
 import torch.nn as nn
 
-from ..neurons import LIFParams, lif_sequence
+from ..neurons import LIF, LIFParams, spike_rate
+from ..neurons.events import DEFAULT_MAX_RATE
 from ..sparsity import assign_groups, g2g_mask
 from ._registry import register_model
 from .layers import MaskedLinear
@@ -54,8 +55,11 @@ class SpikingMLP(nn.Module):
     Args:
         sizes: population sizes, input first, classes last (e.g. ``[784, 2048, 2048, 10]``).
         masks: per layer a ``[out, in]`` mask or ``None`` (dense).
-        lif: neuron parameters, shared by all layers.
+        lif: neuron parameters, the same for every layer (initial values when learned).
         T: default number of time steps (used by encoders and adapters).
+        learn_beta: learn each layer's decay ``beta`` (snnTorch's ``Leaky(learn_beta=True)``).
+        learn_threshold: learn each layer's firing threshold.
+        per_neuron: a learned ``beta``/``threshold`` holds one value per neuron instead of one per layer.
     """
 
     def __init__(
@@ -64,6 +68,9 @@ class SpikingMLP(nn.Module):
         masks: Sequence[torch.Tensor | None] | None = None,
         lif: LIFParams = LIFParams(),
         T: int = 25,
+        learn_beta: bool = False,
+        learn_threshold: bool = False,
+        per_neuron: bool = False,
     ):
         super().__init__()
         masks = list(masks) if masks is not None else [None] * (len(sizes) - 1)
@@ -71,10 +78,17 @@ class SpikingMLP(nn.Module):
         self.layers = nn.ModuleList(
             MaskedLinear(i, o, m) for i, o, m in zip(sizes[:-1], sizes[1:], masks)
         )
+        self.neurons = nn.ModuleList(
+            LIF(lif, learn_beta, learn_threshold, shape=(o,) if per_neuron else ()) for o in sizes[1:]
+        )
         # Per layer: the dtype of its spike x weight product (see `set_precision`).
         self.product_dtypes: list[torch.dtype | None] = [None] * len(self.layers)
         # Save compact state for backward (bf16 surrogate factors, bool spikes); first order only.
         self.compact = False
+        # Event-driven products for spike inputs firing below this rate (None: always dense).
+        self.event_max_rate: float | None = None
+        #: Per layer, whether the last forward pass took the event-driven product.
+        self.last_event_layers: list[bool] = [False] * len(self.layers)
 
     #: bf16 only pays for products at least this wide on both sides; below, fp32 is as fast.
     BF16_MIN_WIDTH = 256
@@ -87,7 +101,10 @@ class SpikingMLP(nn.Module):
         8 significant bits. The first layer (analog pixels) and the readout layer (where the
         loss gradient enters) stay fp32. bf16 also saves compact state for backward (the surrogate
         derivative in bf16, spikes as bool): about half the training memory, first order only.
-        ``"fp32"``: every product in fp32, exact state saved, twice differentiable.
+        bf16 also lets layers whose input spikes fire below ``DEFAULT_MAX_RATE`` take the
+        event-driven product (sums of the weights of the inputs that fired, in fp32; on CPU with
+        the native kernels), chosen per layer at every forward pass from the measured rate.
+        ``"fp32"``: every product in fp32 and dense, exact state saved, twice differentiable.
         """
         self.product_dtypes = [
             torch.bfloat16
@@ -96,6 +113,7 @@ class SpikingMLP(nn.Module):
             for i, layer in enumerate(self.layers)
         ]
         self.compact = any(d is not None for d in self.product_dtypes)
+        self.event_max_rate = DEFAULT_MAX_RATE if precision == "bf16" else None
 
     def forward(self, x_seq: torch.Tensor, record: bool = False) -> SNNOutput:
         """Run the network on an encoded input.
@@ -117,15 +135,21 @@ class SpikingMLP(nn.Module):
         dtypes = self.product_dtypes + [None]
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
-            cur = layer(h, dtypes[i], binary=self.compact and i > 0)
+            # (CPU only: the rate is read on the host, which would be a sync per layer on a GPU)
+            events = (
+                i > 0 and self.event_max_rate is not None and h.device.type == "cpu"
+                and rates[-1].item() < self.event_max_rate
+            )
+            self.last_event_layers[i] = events
+            cur = layer(h, dtypes[i], binary=self.compact and i > 0, events=events)
             # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
             # Hidden layers may run compact; the readout keeps its membrane (membrane loss, plots).
             compact = self.compact and i < last
-            h, mem = lif_sequence(
-                cur, self.lif, T=T if (constant and i == 0) else None,
+            h, mem = self.neurons[i](
+                cur, T=T if (constant and i == 0) else None,
                 spike_dtype=torch.bfloat16 if compact else dtypes[i + 1], compact=compact,
             )
-            rates.append(h.float().mean())  # .float() is a no-op on fp32 spikes
+            rates.append(spike_rate(h))
             if record:
                 hidden.append(h)
         return SNNOutput(spikes=h.float(), mem=mem, rates=tuple(rates), hidden=tuple(hidden) if record else None)
@@ -146,10 +170,11 @@ def _g2g_masks(sizes: Sequence[int], grouping: str, groups: int, p_inter: float,
 def _mlp(
     in_shape: Sequence[int], num_classes: int, hidden: Sequence[int], lif: LIFParams, T: int,
     grouping: str | None = None, groups: int = 8, p_inter: float = 0.15, mask_seed: int = 0,
+    learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
 ) -> SpikingMLP:
     sizes = [math.prod(in_shape), *hidden, num_classes]
     masks = _g2g_masks(sizes, grouping, groups, p_inter, mask_seed) if grouping else None
-    return SpikingMLP(sizes, masks, lif, T)
+    return SpikingMLP(sizes, masks, lif, T, learn_beta, learn_threshold, per_neuron)
 
 
 def _lif(beta: float, threshold: float, surrogate: str) -> LIFParams:
@@ -160,9 +185,13 @@ def _lif(beta: float, threshold: float, surrogate: str) -> LIFParams:
 def dense(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, T: int = 50,
     beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
+    learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
 ) -> SpikingMLP:
     """G2G seed's dense baseline: in -> FC(hidden) -> FC(hidden) -> FC(classes), LIF everywhere."""
-    return _mlp(in_shape, num_classes, [hidden_dim, hidden_dim], _lif(beta, threshold, surrogate), T)
+    return _mlp(
+        in_shape, num_classes, [hidden_dim, hidden_dim], _lif(beta, threshold, surrogate), T,
+        learn_beta=learn_beta, learn_threshold=learn_threshold, per_neuron=per_neuron,
+    )
 
 
 def _g2g_variant(grouping: str):
@@ -170,10 +199,12 @@ def _g2g_variant(grouping: str):
         *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 2048, T: int = 50,
         beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
         groups: int = 8, p_inter: float = 0.15, mask_seed: int = 0,
+        learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
     ) -> SpikingMLP:
         return _mlp(
             in_shape, num_classes, [hidden_dim, hidden_dim], _lif(beta, threshold, surrogate), T,
             grouping=grouping, groups=groups, p_inter=p_inter, mask_seed=mask_seed,
+            learn_beta=learn_beta, learn_threshold=learn_threshold, per_neuron=per_neuron,
         )
 
     variant.__name__ = variant.__qualname__ = grouping
@@ -192,6 +223,10 @@ for _grouping in ("index", "random", "mixer"):
 def mlp(
     *, in_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10, hidden_dim: int = 512, T: int = 25,
     beta: float = 0.9, threshold: float = 1.0, surrogate: str = "fast_sigmoid",
+    learn_beta: bool = False, learn_threshold: bool = False, per_neuron: bool = False,
 ) -> SpikingMLP:
     """The plasticity seed's network: in -> 512 LIF -> classes LIF (beta 0.9, T 25)."""
-    return _mlp(in_shape, num_classes, [hidden_dim], _lif(beta, threshold, surrogate), T)
+    return _mlp(
+        in_shape, num_classes, [hidden_dim], _lif(beta, threshold, surrogate), T,
+        learn_beta=learn_beta, learn_threshold=learn_threshold, per_neuron=per_neuron,
+    )

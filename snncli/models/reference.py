@@ -25,6 +25,19 @@ def _snntorch_surrogate(name: str, slope: float | None):
     raise ValueError(f"no snnTorch counterpart for surrogate {name!r}")
 
 
+def _leaky(snn, neuron, grad):
+    """A ``snntorch.Leaky`` with the same (possibly learned, per-neuron) beta and threshold as ``neuron``."""
+    p = neuron.params
+
+    def value(v):
+        return v.detach().clone() if isinstance(v, torch.Tensor) else v
+
+    return snn.Leaky(
+        beta=value(p.beta), threshold=value(p.threshold), spike_grad=grad,
+        learn_beta=neuron.beta is not None, learn_threshold=neuron.threshold is not None,
+    )
+
+
 class SnnTorchMLP(nn.Module):
     """``nn.Linear`` (masked where the model is) + ``snntorch.Leaky`` per layer, one step at a time."""
 
@@ -38,10 +51,7 @@ class SnnTorchMLP(nn.Module):
         for i, layer in enumerate(model.layers):
             self.register_buffer(f"mask{i}", None if layer.mask is None else layer.mask.clone())
         grad = _snntorch_surrogate(model.lif.surrogate, model.lif.slope)
-        self.neurons = nn.ModuleList(
-            snn.Leaky(beta=model.lif.beta, threshold=model.lif.threshold, spike_grad=grad)
-            for _ in model.layers
-        )
+        self.neurons = nn.ModuleList(_leaky(snn, neuron, grad) for neuron in model.neurons)
 
     def connections(self) -> tuple[int, int]:
         """(weights that exist, weights a dense network of the same shape would have)."""

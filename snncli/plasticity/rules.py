@@ -7,12 +7,13 @@ Every rule has the same signature, so the post-training loop and the tests treat
 with ``pre_seq`` ``[T, B, in]`` (spikes, or the input currents for the first layer), ``post_seq``
 ``[T, B, out]`` spikes, ``weight`` ``[out, in]`` and the returned change ``[out, in]`` (the caller
 adds it, then clips). Rules use no labels and no gradients. Rate rules (``hebb``, ``anti-hebb``,
-``oja``) read each sample's firing rates, its spike counts over the window divided by its length,
-``x_j = (1/T) sum_t pre[t, j]`` and ``y_i = (1/T) sum_t post[t, i]`` (in [0, 1] for spikes);
-``stdp`` reads spike timing through exponential traces and is averaged over the T steps likewise.
-Every change is averaged over the batch (``<.>`` below), so ``eta`` depends neither on the batch
-size nor on T: one batch moves a weight by at most about ``eta`` (``stdp``: ``eta`` times the trace
-length ``1 / (1 - exp(-1/tau))``).
+``hebb-anti-hebb``, ``oja``) read each sample's firing rates, its spike counts over the window divided
+by its length, ``x_j = (1/T) sum_t pre[t, j]`` and ``y_i = (1/T) sum_t post[t, i]`` (in [0, 1] for
+spikes; for the first layer ``x`` is the input current itself, e.g. normalised pixels, which may be
+negative); ``stdp`` reads spike timing through exponential traces and is averaged over the T steps
+likewise. Every change is averaged over the batch (``<.>`` below), so ``eta`` depends neither on the
+batch size nor on T: one batch moves a weight by at most about ``eta`` times the largest ``|x|``
+(``stdp``: ``eta`` times the trace length ``1 / (1 - exp(-1/tau))``).
 """
 
 from __future__ import annotations
@@ -93,6 +94,32 @@ def anti_hebb(pre_seq: torch.Tensor, post_seq: torch.Tensor, weight: torch.Tenso
 
 
 @register_rule
+def hebb_anti_hebb(
+    pre_seq: torch.Tensor, post_seq: torch.Tensor, weight: torch.Tensor, eta: float, lambda_ltd: float = 0.5,
+) -> torch.Tensor:
+    """The plasticity seed's combined rule: Hebbian potentiation, anti-Hebbian depression by the layer's mean rate.
+
+    ``dW_ji = eta * < x_i (y_j - lambda_ltd * ybar) >``, with ``ybar = (1/N) sum_k y_k`` the sample's
+    mean rate over the layer's ``N`` post-synaptic neurons. A neuron firing above ``lambda_ltd`` times
+    its layer's mean strengthens its synapses from positive inputs; one firing below it weakens
+    them; the depression ``eta * lambda_ltd * <x_i ybar>`` is the same for every post-synaptic neuron
+    of input ``i`` (heterosynaptic). ``x`` may be negative (mean/std-normalised pixels on the first
+    layer), which turns both terms around for that input. ``lambda_ltd = 0`` is :func:`hebb`.
+
+    Args:
+        lambda_ltd: strength of the anti-Hebbian term (the seed's ``lambda_ltd``, 0.5).
+
+    Reference: the post-training rule of U. Bharadwaj and M. Saini, "Supervised Spiking Neural
+    Networks with Unsupervised Post-Training Plasticity on MNIST" (course project, IIIT Hyderabad),
+    in the covariance family of T. J. Sejnowski, "Storing covariance with nonlinearly interacting
+    neurons", *J. Mathematical Biology* 4:303-321, 1977.
+    """
+    x, y = _rates(pre_seq), _rates(post_seq)
+    post = y - lambda_ltd * y.mean(1, keepdim=True)
+    return eta * (post.t() @ x) / x.shape[0]
+
+
+@register_rule
 def oja(pre_seq: torch.Tensor, post_seq: torch.Tensor, weight: torch.Tensor, eta: float) -> torch.Tensor:
     """Oja's rule on firing rates: Hebbian growth with a decay that bounds each neuron's weight norm.
 
@@ -152,3 +179,26 @@ def stdp(
         y_before = decay * torch.cat([torch.zeros_like(post[:1]), traces(post, decay)[:-1]])  # lambda y[t-1], y[-1] = 0
         change -= a_minus * (y_before.reshape(-1, n_out).t() @ pre.reshape(-1, n_in))
     return eta * change / (batch * T)
+
+
+def pair_window(rule: Rule, lags: torch.Tensor | list[int], **params: float) -> torch.Tensor:
+    """The weight change ``rule`` gives one synapse for one pre spike and one post spike ``lag`` steps later.
+
+    The learning window of a spike-timing rule, measured on the rule itself rather than drawn from
+    its formula: for every ``lag = t_post - t_pre`` (in steps, either sign) a single pair is placed
+    in a window of ``2 max|lag| + 1`` steps and the rule's change at ``eta = 1`` is multiplied back by
+    that length (rules average over the T steps). Rate rules give a flat window.
+
+    Returns:
+        ``[len(lags)]`` changes, in units of ``eta``.
+    """
+    lags = torch.as_tensor(lags, dtype=torch.long)
+    span = int(lags.abs().max()) if lags.numel() else 0
+    T = 2 * span + 1
+    out = torch.empty(len(lags))
+    for k, lag in enumerate(lags.tolist()):
+        pre, post = torch.zeros(T, 1, 1), torch.zeros(T, 1, 1)
+        pre[span, 0, 0] = 1.0
+        post[span + lag, 0, 0] = 1.0
+        out[k] = T * rule(pre, post, torch.zeros(1, 1), 1.0, **params)[0, 0]
+    return out

@@ -1,51 +1,63 @@
-"""What every figure shares: the headless backend, one style, an atomic save."""
+"""What every figure shares: one style, figures built without pyplot, an atomic save.
+
+Figures are :class:`matplotlib.figure.Figure` objects made directly (no pyplot, no global state, no
+backend switch): importing :mod:`snncli.plots` leaves a notebook's backend alone, a figure is
+returned to the caller (a notebook shows it), and it is written to a file only when a path is given.
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
+import io
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # headless: never open a window, never need a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from ..atomic import write_bytes_atomic  # noqa: E402
 
 DPI = 120
 
 
-def new_figure(panels: int = 1, *, cols: int | None = None, size: tuple[float, float] = (5.0, 3.6), **kw: Any):
+def new_figure(panels: int = 1, *, cols: int | None = None, size: tuple[float, float] = (5.0, 3.6),
+               **kw: Any) -> tuple[Figure, list]:
     """A figure with ``panels`` axes in a grid (``cols`` per row); returns ``(fig, flat list of axes)``.
 
     Unused cells of the grid are hidden.
     """
     cols = cols or min(panels, 3)
     rows = (panels + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False, **kw)
+    fig = Figure(figsize=(size[0] * cols, size[1] * rows))
+    axes = fig.subplots(rows, cols, squeeze=False, **kw)
     flat = list(axes.flat)
     for ax in flat[panels:]:
         ax.set_visible(False)
     return fig, flat[:panels]
 
 
-def save(fig, path: Path) -> Path:
-    """Write ``fig`` as PNG to ``path`` atomically (readers never see half a file) and close it."""
+def save(fig: Figure, path: Path, **savefig: Any) -> Path:
+    """Write ``fig`` to ``path`` atomically (:mod:`snncli.atomic`).
+
+    The format follows the suffix (PNG by default); ``savefig`` overrides matplotlib's options.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
+    fmt = path.suffix.lstrip(".").lower() or "png"
     try:
-        fig.savefig(tmp, dpi=DPI, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        buf = io.BytesIO()
+        fig.savefig(buf, **{"format": fmt, "dpi": DPI, "bbox_inches": "tight", **savefig})
+        write_bytes_atomic(path, buf.getbuffer(), sync=False)
     finally:
-        plt.close(fig)
+        if fig.canvas.manager is not None and "matplotlib.pyplot" in sys.modules:  # a figure pyplot keeps: free it
+            sys.modules["matplotlib.pyplot"].close(fig)
     return path
+
+
+def finish(fig: Figure, path: Path | None) -> Figure:
+    """``fig``, written to ``path`` first when one is given."""
+    if path is not None:
+        save(fig, path)
+    return fig
 
 
 def as_2d(t: torch.Tensor, name: str, what: str = "[T, N]") -> torch.Tensor:

@@ -6,25 +6,27 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+from matplotlib.figure import Figure
 
-from ._figure import new_figure, save, short
+from ._figure import finish, new_figure, short
 
 
 def plot_confusion(
-    cm: torch.Tensor, classes: Sequence[str], path: Path, title: str = "Confusion matrix", normalize: bool = True
-) -> Path:
+    cm: torch.Tensor, classes: Sequence[str], path: Path | None = None, title: str = "Confusion matrix",
+    normalize: bool = True,
+) -> Figure:
     """Heat map of a confusion matrix with the count in each cell.
 
     Args:
         cm: ``[C, C]`` counts, ``cm[true, predicted]`` (see :func:`snncli.analysis.metrics.confusion_matrix`).
         classes: the C class names.
-        path: PNG to write.
+        path: PNG to write (``None``: only return the figure).
         title: figure title.
         normalize: colour by the share of each true class (row) instead of the raw count; the cells
             still show counts (and the row share).
 
     Returns:
-        ``path``.
+        The figure.
 
     Raises:
         ValueError: ``cm`` not square, or the number of names differs from C.
@@ -58,4 +60,4 @@ def plot_confusion(
                 text = f"{c}\n{shares[i, j]:.0%}" if normalize and n <= 12 and c else str(c)
                 ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
                         color="white" if shown[i, j] > cut else "black")
-    return save(fig, path)
+    return finish(fig, path)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 
+from ..atomic import write_bytes_atomic
 from ._figure import new_figure, save, short
 
 
@@ -145,9 +147,9 @@ def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, ti
     (the seed smooths by 1 before drawing; the saved numbers are never smoothed). A loss spanning
     more than three decades is drawn as log10 (a linear axis would show only its highest corner)."""
     _check_2d(coords, z)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig = plt.figure(figsize=(7.0 if colorbar else 6.5, 5.0))
+    fig = Figure(figsize=(7.0 if colorbar else 6.5, 5.0))  # no pyplot: a notebook's backend stays untouched
     ax, surf = _surface_axes(fig, coords, z, label, smooth)
     if colorbar:
         fig.colorbar(surf, ax=ax, shrink=0.5, aspect=8, pad=0.12, label=ax.get_zlabel())
@@ -167,32 +169,22 @@ def animate_landscape(coords: torch.Tensor, z: torch.Tensor, path: Path, title: 
     _check_2d(coords, z)
     if frames < 2 or fps < 1:
         raise ValueError(f"an animation needs at least 2 frames and 1 frame per second, got {frames} and {fps}")
-    import os
-    import tempfile
-
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from PIL import Image
 
-    fig = plt.figure(figsize=(6.4, 4.8), dpi=dpi)
+    fig = Figure(figsize=(6.4, 4.8), dpi=dpi)  # no pyplot; frames rendered by Agg directly
+    canvas = FigureCanvasAgg(fig)
     ax, _ = _surface_axes(fig, coords, z, label, smooth)
     ax.set_title(title)
     images = []
-    try:
-        for azimuth in np.linspace(0.0, 360.0, frames, endpoint=False):
-            ax.view_init(elev=elevation, azim=azimuth)
-            fig.canvas.draw()
-            rgba = np.asarray(fig.canvas.buffer_rgba())
-            images.append(Image.fromarray(rgba[..., :3].copy()).quantize(colors=255, method=Image.Quantize.MEDIANCUT))
-    finally:
-        plt.close(fig)
+    for azimuth in np.linspace(0.0, 360.0, frames, endpoint=False):
+        ax.view_init(elev=elevation, azim=azimuth)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+        images.append(Image.fromarray(rgba[..., :3].copy()).quantize(colors=255, method=Image.Quantize.MEDIANCUT))
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".gif")
-    os.close(fd)
-    try:
-        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, buf.getbuffer(), sync=False)
     return path

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import torch
+from matplotlib.figure import Figure
 
-from ._figure import new_figure, save, short
+from ._figure import finish, new_figure, short
 
 
 def _as_image(t: torch.Tensor) -> torch.Tensor:
@@ -32,17 +33,22 @@ def _as_image(t: torch.Tensor) -> torch.Tensor:
 
 
 def plot_feature_maps(
-    images: torch.Tensor, layers: Sequence[torch.Tensor], path: Path, names: Sequence[str] | None = None,
+    images: torch.Tensor, layers: Sequence[torch.Tensor], path: Path | None = None, names: Sequence[str] | None = None,
     title: str = "Intermediate representations", labels: Sequence[str] | None = None,
-) -> Path:
+    classes: Sequence[str] | None = None, predicted: Sequence[int] | None = None,
+) -> Figure:
     """Rows: inputs; columns: the input image, then each layer's firing rate per neuron (mean
-    over time), dense layers folded into a square, convolutional ones as channel tiles.
+    over time), dense layers folded into a square, convolutional ones as channel tiles; the output
+    layer, when ``classes`` names its neurons, as a labelled bar per class.
 
     Args:
         images: ``[B, C, H, W]`` inputs in ``[0, 1]``.
-        layers: per layer ``[T, B, ...]`` spikes.
+        layers: per layer ``[T, B, ...]`` spikes, the output layer last.
+        path: PNG to write (``None``: only return the figure).
         names: column titles of the layers.
         labels: row titles (e.g. true and predicted class).
+        classes: the output neurons' class names (as many as the last layer has neurons).
+        predicted: per input the predicted class, drawn in another colour.
     """
     if images.dim() != 4:
         raise ValueError(f"images must be [B, C, H, W], got {tuple(images.shape)}")
@@ -50,8 +56,10 @@ def plot_feature_maps(
     if any(h.dim() < 3 or h.shape[1] != b for h in layers):
         raise ValueError(f"every layer must be [T, B={b}, ...]")
     names = list(names) if names is not None else [f"layer {i + 1}" for i in range(len(layers))]
+    output = classes is not None and layers[-1][0, 0].numel() == len(classes)
     cols = 1 + len(layers)
     fig, axes = new_figure(b * cols, cols=cols, size=(2.4, 2.4))
+    maps = []
     for i in range(b):
         img = images[i].detach().float().cpu()
         ax = axes[i * cols]
@@ -60,17 +68,42 @@ def plot_feature_maps(
         for j, h in enumerate(layers):
             rate = h[:, i].detach().float().cpu().mean(0)
             ax = axes[i * cols + 1 + j]
+            if output and j == len(layers) - 1:
+                _class_bars(ax, rate.reshape(-1), classes, None if predicted is None else int(predicted[i]), first=i == 0)
+                continue
             im = ax.imshow(_as_image(rate).numpy(), cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            maps.append(ax)
             ax.set_title(short([names[j]], 18)[0] + (f"\nrate {rate.mean():.3f}" if i == 0 else f"  {rate.mean():.3f}"), fontsize=8)
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.colorbar(im, ax=axes, fraction=0.02, pad=0.01, label="spikes / step")
+    for i in range(b):
+        axes[i * cols].set_xticks([])
+        axes[i * cols].set_yticks([])
+    fig.set_layout_engine("constrained")  # titles of each row clear of the tick labels of the row above
+    if maps:
+        fig.colorbar(im, ax=axes, orientation="horizontal", shrink=0.4, aspect=30, label="spikes / step")
     fig.suptitle(title)
-    return save(fig, path)
+    return finish(fig, path)
 
 
-def plot_masks(masks: Mapping[str, torch.Tensor], path: Path, title: str = "Connectivity masks", max_side: int = 256) -> Path:
+def _class_bars(ax, rate: torch.Tensor, classes: Sequence[str], predicted: int | None, first: bool) -> None:
+    """The output layer of one input: firing rate per class, the predicted class in orange."""
+    colours = ["tab:orange" if k == predicted else "tab:purple" for k in range(len(classes))]
+    ax.barh(range(len(classes)), rate.numpy(), color=colours)
+    ax.set_yticks(range(len(classes)), short(classes, 12), fontsize=6)
+    ax.invert_yaxis()
+    silent = float(rate.max()) == 0
+    ax.set_xlim(0, 1.0 if silent else float(rate.max()) * 1.1)  # a silent output: a plain 0..1 axis, not 0..0.001
+    ax.tick_params(axis="x", labelsize=6)
+    if silent:  # every score ties at 0: the prediction is the tie-break, not the network's choice
+        tie = f": {short([classes[predicted]], 12)[0]} by tie-break" if predicted is not None else ""
+        ax.set_title(f"output: no spike at all{tie}", fontsize=8, color="tab:red")
+        return
+    ax.set_title("output: rate per class" + ("\n(orange: predicted)" if first and predicted is not None else ""), fontsize=8)
+
+
+def plot_masks(masks: Mapping[str, torch.Tensor], path: Path | None = None, title: str = "Connectivity masks",
+               max_side: int = 256) -> Figure:
     """One panel per mask: 2-D ``[out, in]`` connectivity (block-averaged to at most ``max_side``
     pixels a side, so the group structure shows) or ``[C, H, W]`` routing maps (channel tiles).
 
@@ -100,4 +133,4 @@ def plot_masks(masks: Mapping[str, torch.Tensor], path: Path, title: str = "Conn
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.suptitle(title)
     fig.tight_layout()
-    return save(fig, path)
+    return finish(fig, path)

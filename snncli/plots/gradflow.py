@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from ._figure import new_figure, save, short
+from matplotlib.figure import Figure
+
+from ._figure import finish, new_figure, short
 
 _COLOURS = {"ok": "tab:blue", "vanishing": "tab:grey", "exploding": "tab:red"}
 
 
-def plot_gradient_flow(rows: Sequence[Mapping], path: Path, title: str = "Gradient flow",
-                       thresholds: Mapping[str, float] | None = None) -> Path:
+def plot_gradient_flow(rows: Sequence[Mapping], path: Path | None = None, title: str = "Gradient flow",
+                       thresholds: Mapping[str, float] | None = None) -> Figure:
     """Bars of max |grad| (light) and mean |grad| (dark) per tensor, log scale, input side left.
 
     Args:
@@ -35,4 +37,4 @@ def plot_gradient_flow(rows: Sequence[Mapping], path: Path, title: str = "Gradie
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return save(fig, path)
+    return finish(fig, path)

@@ -146,3 +146,111 @@ def plot_receptive_fields(
     fig.suptitle(title)
     fig.tight_layout()
     return save(fig, path)
+
+
+def plot_accuracy_trajectory(
+    test_acc: Sequence[float], path: Path, title: str, macro_f1: Sequence[float] | None = None, color: str = "tab:blue",
+) -> Path:
+    """One post-training run: test accuracy before post-training ("Baseline") and after every epoch.
+
+    The seed's ``post_training_gentle_lr.png`` / ``post_training_strong_lr.png``, one figure per eta.
+
+    Args:
+        test_acc: accuracies in percent, the baseline first.
+        path: PNG to write.
+        title: figure title (name the eta).
+        macro_f1: macro F1 per point (fractions), drawn times 100 on the same axis when given.
+        color: line colour of the accuracy.
+
+    Raises:
+        ValueError: no points, or ``macro_f1`` of another length.
+    """
+    if not test_acc:
+        raise ValueError("no accuracies to plot")
+    if macro_f1 is not None and len(macro_f1) != len(test_acc):
+        raise ValueError(f"macro_f1 has {len(macro_f1)} points, test_acc {len(test_acc)}")
+    fig, (ax,) = new_figure(1, size=(5.4, 4.0))
+    epochs = list(range(len(test_acc)))
+    ax.plot(epochs, list(test_acc), marker="o", color=color, label="test accuracy (%)")
+    for e, a in zip(epochs, test_acc):
+        ax.annotate(f"{a:.2f}", (e, a), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
+    shown = list(test_acc)
+    if macro_f1 is not None:
+        # On the same axis (x100), so the two slopes compare honestly.
+        f1 = [100 * v for v in macro_f1]
+        ax.plot(epochs, f1, marker="s", linestyle="--", color="tab:gray", label="macro F1 × 100")
+        shown += f1
+        ax.legend(fontsize=8, loc="lower left")
+    ax.set_xticks(epochs, ["Baseline", *(str(e) for e in epochs[1:])])
+    ax.set_xlabel("Post-training epoch")
+    ax.set_ylabel("Test accuracy (%)")
+    lo, hi = min(shown), max(shown)
+    pad = max(2.0, 0.15 * (hi - lo))
+    ax.set_ylim(max(0.0, lo - pad), min(100.0, hi + pad))
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def plot_learning_window(
+    lags: Sequence[int] | torch.Tensor, window: Sequence[float] | torch.Tensor, path: Path,
+    title: str = "STDP learning window", example_lag: int | None = None, unit: str = "steps",
+) -> Path:
+    """A spike-timing rule's window, ``dw`` against ``dt = t_post - t_pre``, with an LTP and an LTD example.
+
+    The figure the plasticity seed draws for its STDP rule (``stdp_learning_rule.png``): the window
+    with potentiation and depression shaded, then one pre-before-post pair and one post-before-pre
+    pair on a time axis with their weight changes.
+
+    Args:
+        lags: ``dt`` values (integers, both signs).
+        window: the weight change at each lag (e.g. :func:`snncli.plasticity.pair_window`).
+        path: PNG to write.
+        title: title of the window panel.
+        example_lag: ``|dt|`` of the two examples (default: the lag nearest a quarter of the range).
+        unit: time unit of the axis.
+
+    Raises:
+        ValueError: lags and window of different lengths, or fewer than two points.
+    """
+    lags_t = torch.as_tensor(lags, dtype=torch.long).flatten()
+    w = torch.as_tensor(window, dtype=torch.float32).flatten()
+    if lags_t.numel() != w.numel() or lags_t.numel() < 2:
+        raise ValueError(f"need matching lags and window values (at least 2), got {lags_t.numel()} and {w.numel()}")
+    order = lags_t.argsort()
+    lags_t, w = lags_t[order], w[order]
+    span = int(lags_t.abs().max())
+    if example_lag is None:
+        example_lag = max(1, round(span / 4))
+    value = {int(d): float(v) for d, v in zip(lags_t, w)}
+    fig, (ax, ltp_ax, ltd_ax) = new_figure(3, cols=3, size=(4.6, 3.8))
+    x, y = lags_t.numpy(), w.numpy()
+    ax.plot(x, y, color="navy", linewidth=2, marker="o", markersize=3)
+    ax.fill_between(x, y, 0, where=y > 0, color="tab:green", alpha=0.3, label="LTP (potentiation)")
+    ax.fill_between(x, y, 0, where=y < 0, color="tab:red", alpha=0.3, label="LTD (depression)")
+    ax.axhline(0, color="black", linewidth=1)
+    ax.axvline(0, color="tab:red", linestyle="--", alpha=0.6)
+    ax.set_xlabel(f"Δt = t_post − t_pre ({unit})")
+    ax.set_ylabel("Δw (per pair, units of η)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    for panel, dt, kind, color in ((ltp_ax, example_lag, "LTP", "tab:green"), (ltd_ax, -example_lag, "LTD", "tab:red")):
+        pre_t = 2 * example_lag if dt < 0 else example_lag
+        post_t = pre_t + dt
+        panel.eventplot([[pre_t]], lineoffsets=1.0, linelengths=0.3, linewidths=4, colors="tab:blue")
+        panel.eventplot([[post_t]], lineoffsets=0.5, linelengths=0.3, linewidths=4, colors="tab:red")
+        first, second = ((pre_t, 0.9), (post_t, 0.6)) if dt > 0 else ((post_t, 0.6), (pre_t, 0.9))
+        panel.annotate("", xy=second, xytext=first, arrowprops={"arrowstyle": "->", "color": color, "lw": 2})
+        panel.set_yticks([0.5, 1.0], ["post", "pre"])
+        panel.set_ylim(0.1, 1.5)
+        panel.set_xlim(-1, 4 * example_lag)
+        panel.set_xlabel(f"time ({unit})")
+        dw = value.get(dt)
+        text = f"Δt = {dt:+d}\nΔw = {dw:+.4g}" if dw is not None else f"Δt = {dt:+d}"
+        panel.text(0.97, 0.95, text, transform=panel.transAxes, ha="right", va="top", fontsize=9,
+                   bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": color})
+        panel.set_title(f"{kind} example", color=color)
+    fig.tight_layout()
+    return save(fig, path)

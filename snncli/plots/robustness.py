@@ -62,7 +62,7 @@ def plot_adversarial_examples(
     Raises:
         ValueError: no examples, or image batches of different shapes.
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if not examples:
         raise ValueError("no adversarial examples to plot")
@@ -74,7 +74,8 @@ def plot_adversarial_examples(
     cols = min(columns, n)
     blocks = (n + cols - 1) // cols
     height = 1.45 * blocks * k + 0.9  # room for the title above the first row
-    fig, axes = plt.subplots(blocks * k, cols, figsize=(1.3 * cols, height), squeeze=False)
+    fig = Figure(figsize=(1.3 * cols, height))  # no pyplot: a notebook's backend stays untouched
+    axes = fig.subplots(blocks * k, cols, squeeze=False)
     fig.subplots_adjust(top=1 - 0.9 / height, hspace=0.55)
     for ax in axes.flat:
         ax.axis("off")

@@ -6,24 +6,26 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # headless: figures go to files only
-import matplotlib.pyplot as plt
+from ._figure import finish
 
 
 def accuracy_bars(
     rows: Sequence[dict[str, Any]],
     group_keys: Sequence[str],
     hue_key: str | None,
-    path: Path,
+    path: Path | None = None,
     value_key: str = "test_acc",
     title: str = "Test accuracy across the grid",
-) -> Path:
+    chance: float | None = None,
+) -> Figure:
     """Grouped bar chart: one group per combination of ``group_keys``, one bar colour per ``hue_key`` value.
 
     Missing combinations (invalid or unfinished points) leave a gap; each bar is labelled with
-    its value. Written to ``path`` (PNG, or any format matplotlib infers from the suffix).
+    its value; ``chance`` (1 / classes) is drawn as a dashed line, so a run that learned nothing
+    stands out. Written to ``path`` (PNG) when given; the figure is returned.
     """
     def label(r: dict[str, Any], keys: Sequence[str]) -> str:
         if len(keys) == 1:
@@ -39,8 +41,9 @@ def accuracy_bars(
             values[(label(r, group_keys), str(r.get(hue_key)) if hue_key else "")] = float(v)
     width = 0.8 / max(len(hues), 1)
     n_bars = len(groups) * len(hues)
-    fig, ax = plt.subplots(figsize=(min(18.0, max(6.0, 0.32 * n_bars + 3)), 4.5 + 0.25 * len(group_keys)))
-    cmap = plt.get_cmap("tab10")
+    fig = Figure(figsize=(min(18.0, max(6.0, 0.32 * n_bars + 3)), 4.5 + 0.25 * len(group_keys)))
+    ax = fig.subplots()
+    cmap = colormaps["tab10"]
     for j, hue in enumerate(hues):
         xs, ys = [], []
         for i, group in enumerate(groups):
@@ -57,11 +60,9 @@ def accuracy_bars(
     ax.set_ylim(0, max([1.0, *values.values()]) * 1.08)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    if hue_key:
+    if chance is not None:
+        ax.axhline(chance, ls="--", color="black", lw=1, label=f"chance (1/{round(1 / chance)})")
+    if hue_key or chance is not None:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return finish(fig, path)

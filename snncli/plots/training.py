@@ -6,25 +6,30 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-from ._figure import new_figure, save
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from ._figure import finish, new_figure
 
 
 def plot_curves(
     history: Sequence[dict[str, Any]],
-    path: Path,
+    path: Path | None = None,
     keys: Sequence[str] = ("train_acc", "val_acc", "test_acc"),
     title: str = "Accuracy",
-) -> Path:
-    """One line per metric against the epoch.
+    chance: float | None = None,
+) -> Figure:
+    """One line per metric against the epoch (whole epochs on the axis).
 
     Args:
         history: per-epoch rows, each with an ``"epoch"`` key (as ``snn train`` writes them).
-        path: PNG to write.
+        path: PNG to write (``None``: only return the figure).
         keys: metrics to draw; keys that no row holds are skipped.
         title: figure title.
+        chance: accuracy of guessing (1 / classes), drawn dashed so a curve near it reads as "not learning".
 
     Returns:
-        ``path``.
+        The figure.
 
     Raises:
         ValueError: no rows, a row without ``"epoch"``, or none of ``keys`` in any row.
@@ -45,10 +50,13 @@ def plot_curves(
     ax.set_ylabel(title.splitlines()[0].lower() if len(present) > 1 else present[0])
     ax.set_title(title)
     ax.grid(alpha=0.3)
+    if chance is not None:
+        ax.axhline(chance, ls="--", color="grey", lw=1, label=f"chance ({chance:.2g})")
     ax.legend()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no 1.5
     if len(history) == 1:
         ax.set_xticks([history[0]["epoch"]])
-    return save(fig, path)
+    return finish(fig, path)
 
 
 def _finite(v: Any) -> bool:

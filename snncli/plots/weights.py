@@ -6,27 +6,31 @@ from pathlib import Path
 from typing import Mapping
 
 import torch
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from ._figure import new_figure, save
+from ._figure import finish, new_figure
 
 
 def plot_weight_histograms(
     layers: Mapping[str, torch.Tensor],
-    path: Path,
+    path: Path | None = None,
     title: str = "Weights",
     compare: Mapping[str, torch.Tensor] | None = None,
     labels: tuple[str, str] = ("before", "after"),
     masks: Mapping[str, torch.Tensor] | None = None,
     bins: int = 80,
-) -> Path:
-    """One panel per layer with the histogram of its weights.
+) -> Figure:
+    """One panel per layer with the histogram of its weights; with ``compare``, beside it the
+    histogram of the change, Δw = compare − layers (small changes are invisible in the overlay).
 
     Args:
         layers: layer name -> weight tensor (any shape).
-        path: PNG to write.
+        path: PNG to write (``None``: only return the figure).
         title: figure title.
         compare: a second set of weights for the same layers (e.g. after plasticity), drawn over the
-            first; panels of layers missing from ``compare`` show ``layers`` alone.
+            first, and their difference in a panel of its own; panels of layers missing from
+            ``compare`` show ``layers`` alone.
         labels: legend names of ``layers`` and ``compare``.
         masks: layer name -> connectivity mask (same shape, nonzero = connection exists). Weights
             where the mask is 0 are left out of both histograms: in a G2G layer they are
@@ -35,7 +39,7 @@ def plot_weight_histograms(
         bins: histogram bins (shared by both sets of a panel).
 
     Returns:
-        ``path``.
+        The figure.
 
     Raises:
         ValueError: no layers, or a mask or comparison of a different shape from its layer.
@@ -43,8 +47,14 @@ def plot_weight_histograms(
     if not layers:
         raise ValueError("no layers to plot")
     names = list(layers)
-    fig, axes = new_figure(len(names), cols=min(len(names), 3), size=(4.6, 3.2))
-    for ax, name in zip(axes, names):
+    deltas = bool(compare) and any(n in compare for n in names)
+    if deltas:  # one row per layer: before/after, then the change
+        fig, grid = new_figure(2 * len(names), cols=2, size=(4.6, 3.2))
+        axes, delta_axes = grid[0::2], grid[1::2]
+    else:
+        fig, axes = new_figure(len(names), cols=min(len(names), 3), size=(4.6, 3.2))
+        delta_axes = [None] * len(names)
+    for ax, delta_ax, name in zip(axes, delta_axes, names):
         w = layers[name].detach().float().cpu()
         other = compare.get(name) if compare else None
         keep = None
@@ -71,7 +81,30 @@ def plot_weight_histograms(
         ax.set_title(f"{name}\n{sub}, mean {a.mean():.3g}, std {a.std():.3g}" if a.numel() > 1 else name, fontsize=9)
         ax.set_xlabel("weight")
         ax.set_ylabel("count")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
+        if delta_ax is not None:
+            _delta_panel(delta_ax, name, a, b, bins, labels)
     fig.suptitle(title)
     fig.tight_layout()
-    return save(fig, path)
+    return finish(fig, path)
+
+
+def _delta_panel(ax, name: str, before: torch.Tensor, after: torch.Tensor | None, bins: int, labels: tuple[str, str]) -> None:
+    """Histogram of Δw = after − before, with how many weights changed and by how much."""
+    if after is None:
+        ax.set_visible(False)
+        return
+    d = after - before
+    changed = int((d != 0).sum())
+    span = float(d.abs().max()) if d.numel() else 0.0
+    edges = torch.linspace(-span, span, bins + 1).numpy() if span > 0 else bins
+    ax.hist(d.numpy(), bins=edges, color="tab:green", alpha=0.85)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yscale("log")  # the unchanged weights' bar at 0 would flatten the rest
+    ax.set_title(f"{name}: Δw = {labels[1]} − {labels[0]}\n{changed:,} of {d.numel():,} changed, "
+                 f"mean {d.mean():.2g}, max |Δw| {span:.2g}", fontsize=9)
+    ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))  # 1e-4-sized changes: short tick labels
+    ax.set_xlabel("Δw")
+    ax.set_ylabel("count (log)")
+    ax.grid(alpha=0.3)

@@ -25,6 +25,44 @@ def test_bench_runs_both_implementations_and_they_agree(model):
     assert out["snn"]["peak_train_bytes"] is None or out["snn"]["peak_train_bytes"] > 0
 
 
+def test_bench_reports_spread_load_cpu_and_deeper_layouts():
+    res = runner.invoke(app, ["bench", "--model", "dense", "--hidden-dim", "32", "--hidden-layers", "3", "--T", "4",
+                              "--batch-size", "8", "--repeats", "3", "--steps", "1", "--no-memory", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert len(out["snn_rates"]) == 4  # three hidden layers and the readout
+    for impl in ("snn", "reference"):
+        s = out[impl]["train_summary"]
+        assert len(s["repeats"]) == 3 and s["min"] <= s["median"] <= s["max"]
+    r = out["ratios"]["snn"]["train"]
+    assert r["min"] <= r["median"] <= r["max"]
+    assert out["cpu"] and isinstance(out["warnings"], list)
+    assert out["load_before"] is None or len(out["load_before"]) == 3
+
+
+def test_bench_against_a_missing_peer_is_one_line(monkeypatch):
+    import snncli.engine.bench as bench
+
+    monkeypatch.setattr(bench, "peer_installed", lambda name: False)
+    res = runner.invoke(app, ["bench", "--model", "mlp", "--hidden-dim", "16", "--T", "2", "--against", "norse"])
+    assert res.exit_code == 2
+    assert "--against norse: norse is not installed (pip install norse torch==" in res.output
+    bad = runner.invoke(app, ["bench", "--model", "mlp", "--against", "brian2"])
+    assert bad.exit_code == 2 and "against" in bad.output
+
+
+@pytest.mark.parametrize("peer", ["spikingjelly", "norse"])
+def test_bench_against_peers(peer):
+    from snncli.models.peers import peer_installed
+
+    if not peer_installed(peer):
+        pytest.skip(f"{peer} not installed (optional extra)")
+    res = runner.invoke(app, ["bench", "--model", "dense", "--hidden-dim", "32", "--T", "4", "--batch-size", "8",
+                              "--repeats", "1", "--steps", "1", "--no-memory", "--against", peer])
+    assert res.exit_code == 0, res.output
+    assert {"spikingjelly": "SpikingJelly", "norse": "Norse"}[peer] in res.stdout
+
+
 def test_bench_table_and_bad_model():
     res = runner.invoke(app, ["bench", "--model", "mlp", "--hidden-dim", "32", "--T", "4", "--batch-size", "8",
                               "--repeats", "1", "--no-memory"])
@@ -45,3 +83,24 @@ def test_info_reports_versions_device_and_data_paths():
     assert info["packages"]["pydantic"] == importlib.metadata.version("pydantic")
     assert info["device"] == str(resolve_device("auto"))
     assert any("fashion-mnist" in p for p in info["data_search_paths"]["fashionmnist"])
+
+
+def test_bench_with_trained_weights(tmp_path):
+    import torch
+
+    from snncli.models import create_model
+
+    model = create_model("dense", in_shape=(1, 28, 28), num_classes=10, hidden_dim=32, learn_beta=True,
+                         learn_threshold=True)
+    with torch.no_grad():
+        model.neurons[0].threshold.fill_(0.5)
+    torch.save(model.state_dict(), tmp_path / "w.pt")
+    args = ["bench", "--model", "dense", "--hidden-dim", "32", "--T", "3", "--batch-size", "4", "--repeats", "1",
+            "--steps", "1", "--no-memory", "--json"]
+    res = runner.invoke(app, [*args, "--weights", str(tmp_path / "w.pt")])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["first_step_loss_diff"] < 1e-4  # snnTorch got the learned values too
+    wrong = runner.invoke(app, [*args[:4], "64", *args[5:], "--weights", str(tmp_path / "w.pt")])
+    assert wrong.exit_code == 2 and "does not fit this network" in wrong.output
+    missing = runner.invoke(app, [*args, "--weights", str(tmp_path / "nope.pt")])
+    assert missing.exit_code == 2 and "cannot read a state dict" in missing.output

@@ -116,3 +116,18 @@ def test_any_new_error_class_is_one_line_and_exit_2_without_a_cli_edit(monkeypat
     res = CliRunner().invoke(app, ["train", *FAST, "--out", str(tmp_path)])
     assert res.exit_code == 2
     assert res.output == "snn: error: --lr: 0.001 is not a learning rate this job can use\n"
+
+
+@pytest.mark.parametrize("args,line", [
+    (["visualize", "raster", "no_such_run"], "snn: error: RUN: no such run folder or checkpoint: no_such_run\n"),
+    (["attack", "pgd", "no_such_run"], "snn: error: RUNS: no such run folder or checkpoint: no_such_run\n"),
+    (["visualize", ",", "."], "snn: error: WHAT: needs at least 1 value"),
+    (["train", "--dataset", "synthetic", "--sparsity", "dynamic"], "snn: error: --sparsity: dynamic sparse training"),
+    (["hessian"], "snn: error: RUN: missing; give it as an argument (or as --checkpoint_dir), see --help\n"),
+    (["attack", "pgd", ".", "--checkpoint_dir", "."], "snn: error: RUNS: given twice, as an argument and as an option"),
+])
+def test_errors_name_what_the_user_typed_and_no_python_internals(args, line):
+    """A positional argument by its name in --help (RUN), an option by its primary flag; values as typed."""
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and res.output.startswith(line), res.output
+    assert "PosixPath" not in res.output and "(got )" not in res.output

@@ -106,6 +106,6 @@ def test_bad_sweeps_exit_2_with_one_line(tmp_path, args, needle):
 
 def test_summarize_refuses_missing_or_empty_folders(tmp_path):
     res = run("sweep", "summarize", tmp_path / "nope")
-    assert res.exit_code == 2 and "--dir: folder does not exist" in res.output
+    assert res.exit_code == 2 and "snn: error: DIR: folder does not exist" in res.output
     res = run("sweep", "summarize", tmp_path)
     assert res.exit_code == 2 and "no runs" in res.output

@@ -30,12 +30,12 @@ def test_seed_example_config_translates_to_our_settings():
     assert (cfg.beta, cfg.threshold, cfg.dropout, cfg.in_shape, cfg.num_classes) == (0.95, 1.0, 0.2, (3, 32, 32), 10)
     assert cfg.momentum == 0.9 and cfg.weight_decay == 1e-5
     # the seed's data conventions, which its files do not state
-    assert (cfg.normalize, cfg.augment, cfg.init, cfg.input_noise, cfg.input_noise_eval, cfg.subset_sampling) == (
+    assert (cfg.channel_norm, cfg.augment, cfg.init, cfg.input_noise, cfg.input_noise_eval, cfg.subset_sampling) == (
         True, "none", "kaiming", 0.1, True, "seed")
     assert cfg.flex_layers == "all" and cfg.neuron == "lif" and cfg.flex_threshold == "learned"  # working defaults
     assert from_seed_format({"dataset": "CIFAR-10-Down-50", "network": "SimpleConvNet"}) == {
         "dataset": "cifar10-down-50", "model": "simple_conv", "optimizer": "sgd", "momentum": 0.9,
-        "weight_decay": 1e-5, "lr_schedule": "cosine", "normalize": True, "augment": "none", "init": "kaiming",
+        "weight_decay": 1e-5, "lr_schedule": "cosine", "channel_norm": True, "augment": "none", "init": "kaiming",
         "subset_sampling": "seed", "input_noise": 0.1, "input_noise_eval": True}
     mnist = from_seed_format({"dataset": "mnist", "network": "VGG6", "augment": "crop-flip"})
     assert "input_noise" not in mnist and mnist["augment"] == "crop-flip"  # keys the file gives win
@@ -59,6 +59,12 @@ def test_seed_example_config_runs_a_batch(tmp_path):
     loaded = load_run(Path(result["run_dir"]))
     assert loaded.model.input_mean.shape == (3, 1, 1)  # normalised inside the model (measured on synthetic-cifar)
     assert rows[0]["lr"] == 0.01  # cosine: epoch 0 of 1 runs at the full rate
+    # No masks: every weight of its convolutions and linear layers is a connection (was reported as 0).
+    from snncli.engine import load_run
+
+    model = load_run(Path(result["run_dir"])).model
+    weights = sum(m.weight.numel() for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
+    assert result["connections"] == weights > 0 and result["sparsity"] == 0.0
 
 
 def test_seed_mnist_config_repeats_grey_images_to_three_channels(tmp_path):
@@ -147,7 +153,7 @@ def test_heaviside_seed_network_and_options_train(tmp_path):
     frozen first classifier layer, kaiming init, normalisation and input noise."""
     res = run("train", "--model", "vgg6", "--dataset", "synthetic-cifar", "--use-flex", "--spiking", "true",
               "--neuron", "heaviside", "--flex-threshold", "redrawn", "--freeze-first-fc", "--init", "kaiming",
-              "--normalize", "--input-noise", "0.1", *TINY, "--out", tmp_path, "--json")
+              "--channel-norm", "--input-noise", "0.1", *TINY, "--out", tmp_path, "--json")
     assert res.exit_code == 0, res.output
     result = json.loads(res.stdout)
     assert result["name"].endswith("_thrredrawn_heaviside_kaiming_norm_noise0.1_fc1frozen_w0.0625")

@@ -71,8 +71,9 @@ def test_composed_configs_hand_the_training_settings_back_unchanged():
     assert cv.train_config() == TrainConfig(dataset="synthetic", model="mixer", lr=0.01, threads=2)
     plast = PlasticityConfig(dataset="synthetic", epochs=2, threads=1)
     tcfg = plast.train_config()
-    assert (tcfg.model, tcfg.hidden_dim, tcfg.T, tcfg.surrogate, tcfg.batch_size, tcfg.alpha_reg, tcfg.weight_clip,
-            tcfg.val_fraction, tcfg.epochs, tcfg.threads, tcfg.loss) == ("mlp", 512, 25, "atan", 128, 1e-4, 1.0, 0.0, 2, 1, "count")
+    assert (tcfg.model, tcfg.hidden_dim, tcfg.T, tcfg.surrogate, tcfg.batch_size, tcfg.alpha_reg, tcfg.alpha_reg_term,
+            tcfg.weight_clip, tcfg.val_fraction, tcfg.epochs, tcfg.threads, tcfg.loss) == (
+        "mlp", 512, 25, "fast_sigmoid", 128, 1e-4, "output-mean", None, 0.0, 2, 1, "count")
     for name in PlasticityConfig.model_fields:
         if name in TrainConfig.model_fields:
             assert PlasticityConfig.model_fields[name].annotation == TrainConfig.model_fields[name].annotation, name

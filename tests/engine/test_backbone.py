@@ -80,3 +80,12 @@ def test_crossval_with_resnet_features_splits_the_features(cache, tmp_path):
     fold_results = [json.loads((Path(f["run_dir"]) / "result.json").read_text()) for f in report["folds"]]
     assert [r["train_samples"] for r in fold_results] == [500, 500]  # 1000 images, two folds
     assert all(r["name"].startswith("resnet_") for r in fold_results)
+
+
+def test_backbone_train_max_batches_is_a_smoke_run(cache, tmp_path):
+    res = runner.invoke(app, ["backbone", "train", "--dataset", "synthetic-cifar", "--epochs", "1", "--batch-size", "8",
+                              "--max-batches", "2", "--out", str(tmp_path / "b.pt"), "--json"])
+    assert res.exit_code == 0, res.output
+    stored = torch.load(tmp_path / "b.pt", weights_only=False)
+    assert stored["max_batches"] == 2 and len(stored["history"]) == 1
+    assert runner.invoke(app, ["backbone", "train", "--max-batches", "0"]).exit_code == 2

@@ -22,7 +22,7 @@ def test_roundtrip_and_atomic_replace(tmp_path):
 def test_arbitrary_objects_are_not_unpickled(tmp_path, capsys):
     path = tmp_path / "evil.pth"
     torch.save({"format": "snncli-checkpoint-v1", "x": Evil()}, path)
-    with pytest.raises(CheckpointError, match="unreadable"):
+    with pytest.raises(CheckpointError, match=r"refused.*calls (builtins\.)?print\b"):
         load_checkpoint(path)
     assert "pwned" not in capsys.readouterr().out
 

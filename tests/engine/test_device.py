@@ -66,3 +66,16 @@ def test_precision_auto_is_bf16_exactly_where_bf16_products_are_fast(monkeypatch
     assert resolve_precision("auto", cpu) == "bf16"
     monkeypatch.setattr(device, "bf16_matmul_is_fast", lambda d: False)
     assert resolve_precision("auto", cpu) == "fp32"
+
+
+def test_seeding_is_deterministic_without_nan_fills():
+    import torch
+
+    from snncli.engine.device import seed_everything
+
+    seed_everything(3)
+    a = torch.rand(4)
+    seed_everything(3)
+    assert torch.equal(a, torch.rand(4))
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.utils.deterministic.fill_uninitialized_memory is False

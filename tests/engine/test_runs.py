@@ -75,6 +75,7 @@ def test_settings_stored_under_a_seed_name_are_read_as_that_setting(tmp_path):
     cfg = TrainConfig(dataset="synthetic", model="vgg6", use_flex=True, epochs=1, out=tmp_path)
     stored = cfg.model_dump(mode="json")
     stored["num_spatial_attention_block"] = stored.pop("attention_blocks") + 1
+    stored["normalize"] = stored.pop("channel_norm")  # its name before snn plasticity's --normalize
     paths = _finished_folder(cfg, stored)
     assert not is_finished(cfg, paths)
     assert is_finished(cfg.model_copy(update={"attention_blocks": cfg.attention_blocks + 1}), paths)

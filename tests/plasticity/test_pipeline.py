@@ -41,19 +41,74 @@ def test_seed_state_dict_loads_into_the_seeds_snntorch_class_and_spikes_the_same
     assert torch.equal(seed(x, 4), ours)
 
 
-def test_post_training_changes_every_layer_keeps_biases_and_clips():
-    torch.manual_seed(0)
-    model = create_model("mlp", **TINY)
+def test_post_training_changes_every_layer_in_full_batches_and_clips_weights_only_unless_asked():
+    data = make_synthetic(num_train=70, num_test=8).train  # 4 full batches of 16, 6 images left over
     tcfg = TrainConfig(model="mlp", dataset="synthetic", T=4, hidden_dim=16)
-    data = make_synthetic(num_train=64, num_test=8).train
-    before = [(l.weight.clone(), l.bias.clone()) for l in model.layers]
-    n = post_train_epoch(model, data, tcfg, get_rule("hebb"), 1.0, {}, 16, 0.05, torch.Generator().manual_seed(0))
-    assert n == 4
-    for (w0, b0), layer in zip(before, model.layers):
-        assert not torch.equal(layer.weight, w0)
-        assert torch.equal(layer.bias, b0.clamp(-0.05, 0.05))  # rules leave biases alone; the clip does not
-        assert layer.weight.abs().max() <= torch.tensor(0.05)
-    assert (model.layers[0].weight == torch.tensor(0.05)).any()  # Hebbian growth ran into the bound
+    for clip_biases in (False, True):
+        torch.manual_seed(0)
+        model = create_model("mlp", **TINY)
+        before = [(l.weight.clone(), l.bias.clone()) for l in model.layers]
+        seen = []
+        n = post_train_epoch(model, data, tcfg, get_rule("hebb"), 1.0, {}, 16, 0.05, torch.Generator().manual_seed(0),
+                             on_batch=seen.append, clip_biases=clip_biases)
+        assert n == 4 and seen == [0, 1, 2, 3]
+        for (w0, b0), layer in zip(before, model.layers):
+            assert not torch.equal(layer.weight, w0)
+            assert layer.weight.abs().max() <= torch.tensor(0.05)
+            # Rules leave biases alone; only --clip-biases clamps them.
+            assert torch.equal(layer.bias, b0.clamp(-0.05, 0.05) if clip_biases else b0)
+        assert (model.layers[0].weight == torch.tensor(0.05)).any()  # Hebbian growth ran into the bound
+
+
+def test_one_post_training_batch_equals_the_seed_notebooks_step_on_its_snntorch_network():
+    """The seed's post-training step, written out as its notebook computes it (einsum Hebbian term minus
+    lambda times the anti-Hebbian term, transposed, clamped), on the seed's snnTorch network."""
+    snn = pytest.importorskip("snntorch")
+    from snntorch import surrogate
+
+    torch.manual_seed(1)
+    model = create_model("mlp", **TINY).eval()
+    with torch.no_grad():
+        model.layers[1].weight.mul_(4)  # a livelier output layer, so both layers' updates are non-trivial
+    scale, bias = 1 / 0.3081, -0.1307 / 0.3081
+    tcfg = TrainConfig(model="mlp", dataset="synthetic", T=4, hidden_dim=16, enc_scale=scale, enc_bias=bias)
+    data = make_synthetic(num_train=32, num_test=8).train
+
+    class SupervisedSNN(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            grad = surrogate.fast_sigmoid()
+            self.fc1, self.lif1 = torch.nn.Linear(784, 16), snn.Leaky(beta=0.9, spike_grad=grad)
+            self.fc2, self.lif2 = torch.nn.Linear(16, 10), snn.Leaky(beta=0.9, spike_grad=grad)
+
+    seed = SupervisedSNN()
+    seed.load_state_dict(seed_state_dict(model))
+    start = [l.weight.clone() for l in model.layers]
+    eta, lam = 1e-2, 0.5
+    with torch.no_grad():
+        x = (data.x.float().flatten(1) / 255 - 0.1307) / 0.3081
+        B = x.shape[0]
+        mem1, mem2 = torch.zeros(B, 16), torch.zeros(B, 10)
+        s1, s2 = [], []
+        for _ in range(4):
+            spk1, mem1 = seed.lif1(seed.fc1(x), mem1)
+            spk2, mem2 = seed.lif2(seed.fc2(spk1), mem2)
+            s1.append(spk1)
+            s2.append(spk2)
+        r1, r2 = torch.stack(s1).mean(0), torch.stack(s2).mean(0)
+        assert r2.sum() > 0 and r1.sum() > 0
+        for fc, pre, post in ((seed.fc1, x, r1), (seed.fc2, r1, r2)):
+            hebb = torch.einsum("bi,bj->ij", pre, post) / B
+            anti = torch.einsum("bi,bk->ik", pre, post.mean(dim=1, keepdim=True)) / B
+            fc.weight.data = torch.clamp(fc.weight.data + (eta * (hebb - lam * anti)).T, -1.0, 1.0)
+
+    n = post_train_epoch(model, data, tcfg, get_rule("hebb-anti-hebb"), eta, {"lambda_ltd": lam}, 32, 1.0,
+                         torch.Generator().manual_seed(0))
+    assert n == 1
+    for fc, layer in ((seed.fc1, model.layers[0]), (seed.fc2, model.layers[1])):
+        assert torch.allclose(layer.weight, fc.weight, rtol=0, atol=1e-6)
+        assert torch.equal(layer.bias, fc.bias)
+    assert all((l.weight - w0).abs().max() > 1e-3 for l, w0 in zip(model.layers, start))  # both layers really moved
 
 
 def test_spikes_per_sample_counts_every_layer_and_step():
@@ -78,3 +133,26 @@ def test_runs_written_before_alpha_reg_and_weight_clip_existed_still_resume(tmp_
     _check_identity(stored, cfg, tmp_path / "x.pth")  # no error: missing means the default
     with pytest.raises(Exception, match="alpha_reg"):
         _check_identity(stored, cfg.model_copy(update={"alpha_reg": 1e-4}), tmp_path / "x.pth")
+
+
+def test_the_seed_settings_reach_the_baseline_config_and_normalisation_names_the_folder():
+    from snncli.config.plasticity import PlasticityConfig
+    from snncli.data import MeanStd
+
+    cfg = PlasticityConfig()
+    assert (cfg.rule, cfg.eta, cfg.lambda_ltd, cfg.post_clip, cfg.clip_biases) == ("hebb-anti-hebb", [1e-5, 1e-4], 0.5, 1.0, False)
+    tcfg = cfg.train_config(MeanStd(0.1307, 0.3081))
+    assert (tcfg.surrogate, tcfg.alpha_reg, tcfg.alpha_reg_term, tcfg.weight_clip) == ("fast_sigmoid", 1e-4, "output-mean", None)
+    assert tcfg.enc_scale == pytest.approx(1 / 0.3081) and tcfg.enc_bias == pytest.approx(-0.1307 / 0.3081)
+    assert (cfg.train_config(None).enc_scale, cfg.train_config(None).enc_bias) == (1.0, 0.0)
+    assert cfg.folder_name() == "plasticity_fashionmnist_mlp512_T25_current"
+    assert PlasticityConfig(normalize="none").folder_name() == "plasticity_fashionmnist_mlp512_T25_current_norm-none"
+
+
+def test_eta_tags_and_regimes_are_the_seeds():
+    from snncli.jobs.plasticity.common import eta_tag, regimes
+
+    assert [eta_tag(e) for e in (1e-5, 1e-4, 2.5e-4, 0.001, 1.0)] == ["1e-5", "1e-4", "2.5e-4", "1e-3", "1e0"]
+    assert regimes([1e-4, 1e-5]) == {1e-5: "gentle", 1e-4: "strong"}
+    assert regimes([1e-5, 3e-5, 1e-4]) == {1e-5: "gentle", 3e-5: "medium", 1e-4: "strong"}
+    assert regimes([1e-4]) == {1e-4: "gentle"}

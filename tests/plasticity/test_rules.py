@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from snncli.plasticity import get_rule, list_rules, traces
+from snncli.plasticity import get_rule, list_rules, pair_window, traces
 
 ETA = 0.5
 
@@ -15,9 +15,9 @@ def seq(*steps):
     return torch.tensor(steps, dtype=torch.float32)[:, None, :]
 
 
-def test_registry_lists_the_four_rules_and_refuses_unknown_names():
-    assert list_rules() == ["anti-hebb", "hebb", "oja", "stdp"]
-    with pytest.raises(ValueError, match="choose from anti-hebb, hebb, oja, stdp"):
+def test_registry_lists_the_rules_and_refuses_unknown_names():
+    assert list_rules() == ["anti-hebb", "hebb", "hebb-anti-hebb", "oja", "stdp"]
+    with pytest.raises(ValueError, match="choose from anti-hebb, hebb, hebb-anti-hebb, oja, stdp"):
         get_rule("bcm")
 
 
@@ -44,6 +44,53 @@ def test_anti_hebb_is_hebb_with_the_opposite_sign():
     hebb, anti = get_rule("hebb")(pre, post, w, ETA), get_rule("anti-hebb")(pre, post, w, ETA)
     assert (hebb >= 0).all() and hebb.sum() > 0
     assert torch.equal(anti, -hebb)
+
+
+# The seed's rule on a hand-worked example: T = 2, B = 2, two inputs (constant currents, one of them
+# negative, as normalised pixels are), two post-synaptic neurons, lambda = 0.5, eta = 0.1.
+#   sample 1: x = [1, -0.5], post spikes t0 [1, 0], t1 [1, 1] -> y = [1, 0.5],  ybar = 0.75
+#   sample 2: x = [0,  2  ], post spikes t0 [0, 0], t1 [0, 1] -> y = [0, 0.5],  ybar = 0.25
+# Hebbian <x_i y_j>:        j=0: [(1 + 0)/2, (-0.5 + 0)/2] = [0.5, -0.25]
+#                           j=1: [(0.5 + 0)/2, (-0.25 + 1)/2] = [0.25, 0.375]
+# anti-Hebbian <x_i ybar>:  [(0.75 + 0)/2, (-0.375 + 0.5)/2] = [0.375, 0.0625] (same for every j)
+# dW = eta (Hebbian - 0.5 anti): j=0: [0.3125, -0.28125], j=1: [0.0625, 0.34375], times eta.
+SEED_PRE = torch.tensor([[[1.0, -0.5], [0.0, 2.0]]] * 2)              # [T=2, B=2, 2], constant over T
+SEED_POST = torch.tensor([[[1.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 1.0]]])  # [T=2, B=2, 2]
+
+
+def test_hebb_anti_hebb_matches_the_hand_computed_update():
+    dw = get_rule("hebb-anti-hebb")(SEED_PRE, SEED_POST, torch.zeros(2, 2), 0.1, lambda_ltd=0.5)
+    expected = 0.1 * torch.tensor([[0.3125, -0.28125], [0.0625, 0.34375]])
+    assert torch.allclose(dw, expected, rtol=0, atol=1e-7)
+
+
+def test_hebb_anti_hebb_anti_term_is_lambda_eta_x_times_the_layer_mean_rate_for_every_post_neuron():
+    rule = get_rule("hebb-anti-hebb")
+    hebbian = rule(SEED_PRE, SEED_POST, torch.zeros(2, 2), 0.1, lambda_ltd=0.0)
+    assert torch.allclose(hebbian, 0.1 * torch.tensor([[0.5, -0.25], [0.25, 0.375]]), rtol=0, atol=1e-7)
+    assert torch.equal(hebbian, get_rule("hebb")(SEED_PRE, SEED_POST, torch.zeros(2, 2), 0.1))
+    depression = hebbian - rule(SEED_PRE, SEED_POST, torch.zeros(2, 2), 0.1, lambda_ltd=1.0)
+    assert torch.allclose(depression, 0.1 * torch.tensor([[0.375, 0.0625]] * 2), rtol=0, atol=1e-7)
+
+
+def test_hebb_anti_hebb_is_the_mean_of_the_per_sample_updates():
+    gen = torch.Generator().manual_seed(0)
+    pre, post = torch.randn(1, 6, 5, generator=gen).expand(4, 6, 5), (torch.rand(4, 6, 3, generator=gen) < 0.3).float()
+    rule, w = get_rule("hebb-anti-hebb"), torch.zeros(3, 5)
+    # ybar is each sample's own layer mean (a batch-wide mean would not split into per-sample updates).
+    per_sample = torch.stack([rule(pre[:, b:b + 1], post[:, b:b + 1], w, 1e-3) for b in range(6)]).mean(0)
+    assert torch.allclose(rule(pre, post, w, 1e-3), per_sample, atol=1e-9)
+
+
+def test_pair_window_of_stdp_is_its_exponential_window_and_rate_rules_are_flat():
+    lam = math.exp(-1 / 5.0)
+    window = pair_window(get_rule("stdp"), [-3, -1, 0, 1, 4])
+    expected = torch.tensor([-1.05 * lam**3, -1.05 * lam, 1.0, lam, lam**4])
+    assert torch.allclose(window, expected, atol=1e-6)
+    assert torch.allclose(pair_window(get_rule("stdp"), [2, -2], tau=10.0, a_plus=2.0, a_minus=0.5),
+                          torch.tensor([2 * math.exp(-0.2), -0.5 * math.exp(-0.2)]), atol=1e-6)
+    flat = pair_window(get_rule("hebb"), [-2, 0, 3])
+    assert torch.allclose(flat, flat[0].expand(3))
 
 
 def test_oja_subtracts_the_squared_post_rate_times_the_weight():

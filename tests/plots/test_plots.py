@@ -1,7 +1,12 @@
-"""Every figure function writes a non-empty PNG and refuses malformed input with a clear ValueError."""
+"""Every figure function returns its figure, writes a non-empty PNG when given a path, and refuses
+malformed input with a clear ValueError."""
+
+import subprocess
+import sys
 
 import pytest
 import torch
+from matplotlib.figure import Figure
 
 from snncli.plots import (
     plot_confusion,
@@ -21,10 +26,18 @@ def is_png(path):
     return data[:8] == PNG and len(data) > 2000
 
 
+def drawn(fig, path):
+    """``fig`` is a figure and ``path`` the PNG it was written to."""
+    return isinstance(fig, Figure) and is_png(path)
+
+
 def test_curves_skip_missing_keys(tmp_path):
     history = [{"epoch": 1, "train_acc": 0.5, "test_acc": 0.4}, {"epoch": 2, "train_acc": 0.7, "test_acc": 0.6}]
-    out = plot_curves(history, tmp_path / "a" / "curves.png")  # val_acc absent: skipped
-    assert out == tmp_path / "a" / "curves.png" and is_png(out)
+    fig = plot_curves(history, tmp_path / "a" / "curves.png", chance=0.1)  # val_acc absent: skipped
+    assert drawn(fig, tmp_path / "a" / "curves.png")
+    ax = fig.axes[0]
+    assert [t for t in ax.get_xticks() if 1 <= t <= 2] == [1.0, 2.0]  # whole epochs, no 1.5
+    assert "chance (0.1)" in [t.get_text() for t in ax.get_legend().get_texts()]
     with pytest.raises(ValueError, match="none of"):
         plot_curves(history, tmp_path / "x.png", keys=("val_acc",))
     with pytest.raises(ValueError, match="epoch"):
@@ -36,8 +49,8 @@ def test_curves_skip_missing_keys(tmp_path):
 
 def test_confusion(tmp_path):
     cm = torch.tensor([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
-    assert is_png(plot_confusion(cm, ["a", "b", "c"], tmp_path / "cm.png", "test"))
-    assert is_png(plot_confusion(cm, ["a", "b", "c"], tmp_path / "cm_counts.png", "test", normalize=False))
+    assert drawn(plot_confusion(cm, ["a", "b", "c"], tmp_path / "cm.png", "test"), tmp_path / "cm.png")
+    assert drawn(plot_confusion(cm, ["a", "b", "c"], tmp_path / "cm_counts.png", "test", normalize=False), tmp_path / "cm_counts.png")
     with pytest.raises(ValueError, match="class names"):
         plot_confusion(cm, ["a", "b"], tmp_path / "x.png", "t")
     with pytest.raises(ValueError, match="square"):
@@ -48,8 +61,12 @@ def test_weight_histograms_compare_and_masks(tmp_path):
     w = {"fc1": torch.randn(8, 6), "fc2": torch.randn(4, 8)}
     after = {"fc1": w["fc1"] + 0.1}
     masks = {"fc1": (torch.rand(8, 6) > 0.5).float()}
-    out = plot_weight_histograms(w, tmp_path / "w.png", compare=after, masks=masks)
-    assert is_png(out)
+    fig = plot_weight_histograms(w, tmp_path / "w.png", compare=after, masks=masks)
+    assert drawn(fig, tmp_path / "w.png")
+    # fc1 has a Δw panel beside its histograms; fc2, absent from compare, has its histogram only.
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert len(titles) == 3 and titles[1].startswith("fc1: Δw = after − before")
+    assert f"{int(masks['fc1'].sum()):,} of {int(masks['fc1'].sum()):,} changed" in titles[1]
     with pytest.raises(ValueError, match="mask of fc1"):
         plot_weight_histograms(w, tmp_path / "x.png", masks={"fc1": torch.ones(3, 3)})
     with pytest.raises(ValueError, match="compare"):
@@ -60,12 +77,17 @@ def test_weight_histograms_compare_and_masks(tmp_path):
 
 def test_spike_figures(tmp_path):
     spikes = (torch.rand(20, 1000) < 0.1).float()
-    assert is_png(plot_raster(spikes, tmp_path / "r.png", "raster", max_neurons=100))
+    assert drawn(plot_raster(spikes, tmp_path / "r.png", "raster", max_neurons=100), tmp_path / "r.png")
     hidden = [(torch.rand(6, 2, 3, 4) < 0.2).float()[:, 0], (torch.rand(6, 10) < 0.3).float()]
-    assert is_png(plot_layer_rasters(hidden, tmp_path / "layers.png", "layers", names=["conv", "out"]))
+    hidden[1][:, 7] = 1  # class "h" fires at every step
+    fig = plot_layer_rasters(hidden, tmp_path / "layers.png", "layers", names=["conv", "out"], classes=list("abcdefghij"),
+                             predicted=7)
+    assert drawn(fig, tmp_path / "layers.png")
+    out = fig.axes[1]
+    assert "predicted: h" in out.get_title() and "h (6)" in [t.get_text() for t in out.get_yticklabels()]
     mem = torch.randn(20, 10).cumsum(0)
-    assert is_png(plot_membrane(mem, tmp_path / "m.png", "membrane", threshold=1.0, labels=list("abcdefghij")))
-    assert is_png(plot_firing_rates({"l1": 0.1, "l2": 0.05, "out": 0.2}, tmp_path / "f.png", "rates"))
+    assert drawn(plot_membrane(mem, tmp_path / "m.png", "membrane", threshold=1.0, labels=list("abcdefghij")), tmp_path / "m.png")
+    assert drawn(plot_firing_rates({"l1": 0.1, "l2": 0.05, "out": 0.2}, tmp_path / "f.png", "rates"), tmp_path / "f.png")
     with pytest.raises(ValueError, match=r"\[T, N\]"):
         plot_raster(torch.zeros(4, 2, 3), tmp_path / "x.png", "t")
     with pytest.raises(ValueError, match=r"\[T, N\]"):
@@ -126,3 +148,54 @@ def test_a_loss_over_many_decades_is_drawn_in_log10():
 
     assert _wide_range(np.array([1e-3, 1.0, 6e6])) and not _wide_range(np.array([0.5, 2.3, 40.0]))
     assert not _wide_range(np.array([-1.0, 1e6]))  # not a loss: drawn as given
+
+
+def test_a_figure_without_a_path_is_returned_and_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    fig = plot_firing_rates({"l1": 0.1})
+    assert isinstance(fig, Figure) and list(tmp_path.iterdir()) == []
+
+
+def test_feature_maps_draw_the_output_layer_as_labelled_classes(tmp_path):
+    from snncli.plots import plot_feature_maps
+
+    images = torch.rand(2, 1, 8, 8)
+    layers = [(torch.rand(4, 2, 16) < 0.3).float(), (torch.rand(4, 2, 3) < 0.5).float()]
+    fig = plot_feature_maps(images, layers, tmp_path / "f.png", names=["hidden", "output"], classes=["cat", "dog", "eel"],
+                            predicted=[1, 2])
+    assert drawn(fig, tmp_path / "f.png")
+    output = [ax for ax in fig.axes if ax.get_title().startswith("output: rate per class")]
+    assert len(output) == 2 and [t.get_text() for t in output[0].get_yticklabels()] == ["cat", "dog", "eel"]
+    assert [bar.get_facecolor() for bar in output[1].patches].count(output[1].patches[2].get_facecolor()) == 1
+
+
+def test_a_silent_output_says_its_prediction_is_a_tie_break(tmp_path):
+    from snncli.plots import plot_feature_maps
+
+    layers = [torch.ones(4, 2, 16), torch.zeros(4, 2, 3)]
+    layers[1][:, 1, 2] = 1  # the second input makes the third class spike; the first makes no output spike
+    fig = plot_feature_maps(torch.rand(2, 1, 8, 8), layers, None, names=["hidden", "output"], classes=["cat", "dog", "eel"],
+                            predicted=[0, 2])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "output: no spike at all: cat by tie-break" in titles
+    assert sum(t.startswith("output: rate per class") for t in titles) == 1
+
+
+def test_sweep_bars_draw_the_chance_line(tmp_path):
+    from snncli.plots.sweep import accuracy_bars
+
+    rows = [{"lr": "0.1", "test_acc": 0.1}, {"lr": "0.01", "test_acc": 0.8}]
+    fig = accuracy_bars(rows, ["lr"], None, tmp_path / "s.png", chance=0.1)
+    assert drawn(fig, tmp_path / "s.png")
+    assert "chance (1/10)" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_importing_the_plots_leaves_a_notebooks_backend_and_pyplot_alone():
+    """No global backend switch, no pyplot: a notebook's inline backend survives `import snncli.plots`."""
+    code = (
+        "import matplotlib, sys; matplotlib.use('svg'); import torch; import snncli.plots as p; "
+        "fig = p.plot_firing_rates({'l1': 0.2}); "
+        "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules, type(fig).__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["svg", "False", "Figure"]

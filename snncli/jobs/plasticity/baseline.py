@@ -11,7 +11,7 @@ import torch
 
 from ...config import TrainConfig
 from ...config.plasticity import PlasticityConfig
-from ...data import DataSplits
+from ...data import DataSplits, resolve_normalization
 from ...engine.checkpoint import CheckpointError
 from ...engine.inputs import load_inputs
 from ...engine.runs import RunPaths, load_run
@@ -55,7 +55,11 @@ def _as_two_layer_mlp(model: torch.nn.Module, tcfg: TrainConfig, path: Path) -> 
 
 
 def supervised_baseline(cfg: PlasticityConfig, cb: PlasticityCallbacks, device: torch.device) -> Baseline:
-    """Train (resume, or reuse) the supervised baseline, or load it from ``cfg.checkpoint``."""
+    """Train (resume, or reuse) the supervised baseline, or load it from ``cfg.checkpoint``.
+
+    A trained baseline reads its input normalised by ``cfg.normalize`` (as the run's ``enc_scale`` /
+    ``enc_bias``); a checkpoint keeps the normalisation it was trained with.
+    """
     if cfg.checkpoint is not None:
         try:
             run = load_run(cfg.checkpoint, device)
@@ -67,8 +71,9 @@ def supervised_baseline(cfg: PlasticityConfig, cb: PlasticityCallbacks, device: 
             raise PlasticityInputError(f"--checkpoint: {run.checkpoint} does not fit {run.cfg.dataset}'s images and classes")
         cb.on_log(f"baseline: {run.checkpoint} (epoch {len(run.history)})")
         return Baseline(model, run.cfg, run.history, splits, str(run.dir))
-    tcfg = cfg.train_config()
-    splits = load_inputs(tcfg, device, hold_out=False).splits
+    # The normalisation is the training set's: read the data first, then settle the run's encoder.
+    splits = load_inputs(cfg.train_config(), device, hold_out=False).splits
+    tcfg = cfg.train_config(resolve_normalization(cfg.normalize, splits.train))
     paths = RunPaths(experiment_dir(cfg) / "baseline", tcfg.run_name())
     train(tcfg, cb.train, data=splits, paths=paths)
     run = load_run(paths.dir, device, data=splits.test)

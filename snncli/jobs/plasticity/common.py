@@ -1,4 +1,4 @@
-"""What the parts of the plasticity job share: callbacks, the input error, the experiment folder, eta tags."""
+"""What the parts of the plasticity job share: callbacks, the input error, the experiment folder, eta tags and regimes."""
 
 from __future__ import annotations
 
@@ -28,14 +28,24 @@ class PlasticityCallbacks:
 
 
 def eta_tag(eta: float) -> str:
-    """``1e-05`` for 1e-5, ``0.0001`` for 1e-4: Python's shortest ``g`` spelling, used in file names."""
-    return f"{eta:g}"
+    """The seed's spelling of a learning rate in names: ``1e-5``, ``1e-4``, ``2.5e-4`` (shortest mantissa, no padding)."""
+    mantissa, exponent = f"{eta:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def regimes(etas: list[float]) -> dict[float, str]:
+    """The seed's names of the post-training regimes: the smallest eta is ``gentle``, the largest ``strong``,
+    any between ``medium``."""
+    order = sorted(set(etas))
+    return {e: "gentle" if e == order[0] else "strong" if e == order[-1] else "medium" for e in order}
 
 
 
 def experiment_dir(cfg: PlasticityConfig) -> Path:
+    """``{out}/{folder_name}``, or ``{out}/plasticity_from_{run}`` for ``--checkpoint``: the run folder's name,
+    or the checkpoint file's name without ``.pth`` (a run folder names its checkpoint after itself)."""
     if cfg.checkpoint is not None:
         run = Path(cfg.checkpoint)
-        name = run.parent.name if run.is_file() else run.name
-        return cfg.out / f"plasticity_from_{name}"
+        name = run.stem if run.is_file() else run.resolve().name
+        return cfg.out / f"plasticity_from_{name or 'checkpoint'}"
     return cfg.out / cfg.folder_name()

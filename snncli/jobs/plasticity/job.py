@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, TypedDict
 
-import torch
 
 from ...config.plasticity import PlasticityConfig
+from ...engine.checkpoint import CheckpointError, load_weights
 from ...engine.device import resolve_device, seed_everything
+from ...engine.guards import detail, model_non_finite, named
+from ...engine.locks import RunLock
+from ...engine.runs import read_json_object
 from ...engine.writers import write_json, write_text_atomic, write_torch
 from ...models import SpikingMLP
 from ..reports.plasticity import report_markdown
 from .baseline import Baseline, supervised_baseline
-from .common import PlasticityCallbacks, eta_tag, experiment_dir
+from .common import PlasticityCallbacks, eta_tag, experiment_dir, regimes
 from .figures import figures
 from .post_training import evaluate_classifier, fingerprint, run_eta
-from .seed_files import BASELINE_STATE, experiment_config, seed_state_dict, write_post_artifacts, write_training_curves
+from .seed_files import write_baseline_files, write_post_artifacts
 from .stdp import run_stdp_baseline
 
 
@@ -48,11 +50,19 @@ def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None 
 
     Raises:
         PlasticityInputError: a checkpoint that is not a dense two-layer spiking MLP.
-        CheckpointError: the baseline folder holds a run of other settings.
+        CheckpointError: the baseline folder holds a run of other settings, or a saved post-training state
+            is unreadable.
+        RunLockedError: another process writes in the rule's (or the baseline's) folder.
     """
     cb = callbacks or PlasticityCallbacks()
-    if cfg.baseline == "stdp":
-        return run_stdp_baseline(cfg, cb)
+    folder = experiment_dir(cfg) / ("stdp_baseline" if cfg.baseline == "stdp" else cfg.rule)
+    with RunLock(folder) as lock:
+        result = run_stdp_baseline(cfg, cb) if cfg.baseline == "stdp" else _post_training(cfg, cb)
+        lock.keep_folder()
+    return result
+
+
+def _post_training(cfg: PlasticityConfig, cb: PlasticityCallbacks) -> PlasticityResult:
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     start = time.perf_counter()
@@ -63,11 +73,8 @@ def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None 
     test_set = base.splits.test.to(device)
     before = evaluate_classifier(model, test_set, base.tcfg, device)
     cb.on_log(f"baseline: test_acc={before['acc']:.4f} macro_f1={before['macro_f1']:.4f}")
-    write_torch(run_dir / BASELINE_STATE, seed_state_dict(model))
-    write_training_curves(run_dir, base.history)
-    write_json(run_dir / "experiment_config.json", experiment_config(cfg, base))
+    write_baseline_files(run_dir, cfg, base)
 
-    several = len(cfg.eta) > 1
     fprint = fingerprint(model, cfg)
     results: dict[float, dict[str, Any]] = {}
     models: dict[float, SpikingMLP] = {}
@@ -76,32 +83,38 @@ def run_plasticity(cfg: PlasticityConfig, callbacks: PlasticityCallbacks | None 
         record = run_dir / "post_training" / f"eta{tag}.json"
         state_file = run_dir / "post_training" / f"eta{tag}.pt"
         if record.exists() and state_file.exists() and not cfg.force:
-            stored = json.loads(record.read_text())
+            stored = read_json_object(record, "use --force to redo this eta")
             if stored.get("fingerprint") == fprint:
-                cb.on_log(f"eta {tag}: finished before; skipping (use --force to redo)")
+                models[eta] = _load_into(model, load_weights(state_file, map_location=device), state_file)
                 results[eta] = stored
-                models[eta] = _load_into(model, torch.load(state_file, map_location=device))
+                cb.on_log(f"eta {tag}: finished before; skipping (use --force to redo)")
                 continue
         result, post_model = run_eta(base, cfg, eta, before, device, cb)
         result["fingerprint"] = fprint
         write_torch(state_file, post_model.state_dict())
         write_json(record, result)  # last: its presence means this eta is done
         results[eta], models[eta] = result, post_model
-        write_post_artifacts(run_dir, cfg, before, results, models, several)
+        write_post_artifacts(run_dir, cfg, before, results, models)
 
-    write_post_artifacts(run_dir, cfg, before, results, models, several)
-    figs = figures(run_dir, cfg, base, model, before, results, models, several, device)
+    write_post_artifacts(run_dir, cfg, before, results, models)
+    figs = figures(run_dir, cfg, base, model, before, results, models, device)
     summary = _summary(cfg, base, before, results, run_dir, time.perf_counter() - start)
-    write_text_atomic(run_dir / "report.md", report_markdown(cfg, base, before, results, figs, several, run_dir))
+    write_text_atomic(run_dir / "report.md", report_markdown(cfg, base, before, results, figs, run_dir))
     write_json(run_dir / "result.json", summary)
     return summary
 
 
-def _load_into(template: SpikingMLP, state: dict[str, torch.Tensor]) -> SpikingMLP:
+def _load_into(template: SpikingMLP, state: Any, path: Path) -> SpikingMLP:
     import copy
 
     model = copy.deepcopy(template)
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: does not fit the baseline network ({detail(exc)}); use --force to redo") from None
+    bad = model_non_finite(model)
+    if bad:
+        raise CheckpointError(f"{path}: holds non-finite weights ({named(bad)}); use --force to redo")
     return model.eval()
 
 
@@ -109,7 +122,7 @@ def _summary(cfg: PlasticityConfig, base: Baseline, before: dict[str, Any], resu
              run_dir: Path, elapsed: float) -> dict[str, Any]:
     return {
         "status": "finished", "run_dir": str(run_dir), "baseline_run": base.source, "rule": cfg.rule,
-        "dataset": base.tcfg.dataset, "baseline_epochs": len(base.history),
+        "dataset": base.tcfg.dataset, "baseline_epochs": len(base.history), "regimes": {eta_tag(e): r for e, r in regimes(cfg.eta).items()},
         "baseline": {"test_acc": before["acc"], "macro_f1": before["macro_f1"],
                      "train_acc": base.history[-1]["train_acc"] if base.history else None},
         "post_training": {
@@ -119,4 +132,5 @@ def _summary(cfg: PlasticityConfig, base: Baseline, before: dict[str, Any], resu
             for e in cfg.eta if e in results
         },
         "time_s": round(elapsed, 3),
+        "settings": cfg.model_dump(mode="json"), "baseline_settings": base.tcfg.model_dump(mode="json"),
     }

@@ -1,4 +1,24 @@
-"""The files the seed study wrote, in its names and layouts (state dicts, curves in percent, metrics lists)."""
+"""The files the seed study wrote, under its names and with its JSON keys, so its notebook cells read a run folder.
+
+Names and keys are those of the seed's ``results/`` folder (no notebook cell writes them) and the
+files its cells save and load (``supervised_snn_baseline.pt``, loaded by the post-training cell):
+
+- state dicts in the seed's ``SupervisedSNN`` layout: ``supervised_snn_baseline_state_dict.pt``,
+  ``supervised_snn_baseline.pt``, ``models/snn_supervised_baseline.pt``; after post-training with the
+  gentle (smallest) eta ``supervised_snn_post_trained_state_dict.pt``, ``supervised_snn_post_trained.pt``,
+  and per eta ``models/snn_supervised_posttrained_eta{tag}.pt``;
+- ``training_curves.csv`` (``epoch,train_acc,test_acc``) and ``training_curves.json``
+  (``train_acc_history``, ``test_acc_history``), percent with 2 decimals;
+- ``post_training_accuracy.json``: ``{regime}_lr_eta_{tag}`` -> test accuracy in percent before
+  post-training and after each epoch (``gentle_lr_eta_1e-5``, ``strong_lr_eta_1e-4``);
+- ``per_class_metrics.json``: ``baseline`` and ``post_trained_eta_{tag}`` per eta, each with
+  ``precision``, ``recall``, ``f1`` (lists in class order), ``macro_precision``, ``macro_recall``, ``macro_f1``;
+- ``experiment_config.json``: ``model``, ``dataset``, ``num_steps_snn``, ``num_epochs_snn``,
+  ``hidden_size_snn``, ``lr_snn``, ``alpha_reg``, ``post_training_epochs``, ``post_training_eta_gentle``,
+  ``post_training_eta_strong``.
+
+Everything else ``snn`` knows about a run is in ``result.json`` and ``report.md``, not added to these.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +31,27 @@ from ...config.plasticity import PlasticityConfig
 from ...engine.writers import write_json, write_text_atomic, write_torch
 from ...models import SpikingMLP
 from .baseline import Baseline
-from .common import eta_tag
+from .common import eta_tag, regimes
 
-BASELINE_STATE = "supervised_snn_baseline_state_dict.pt"
-POST_STATE = "supervised_snn_post_trained_state_dict"
+BASELINE_STATES = ("supervised_snn_baseline_state_dict.pt", "supervised_snn_baseline.pt", "models/snn_supervised_baseline.pt")
+POST_STATES = ("supervised_snn_post_trained_state_dict.pt", "supervised_snn_post_trained.pt")
+
+
+def post_state_name(eta: float) -> str:
+    """``models/snn_supervised_posttrained_eta1e-5.pt``: the post-trained weights of one eta."""
+    return f"models/snn_supervised_posttrained_eta{eta_tag(eta)}.pt"
 
 
 def seed_layout(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Per-class metrics as the seed's ``per_class_metrics.json`` lists them (lists in class order + macro)."""
-    per = metrics["per_class"]
+    """Per-class metrics as the seed's ``per_class_metrics.json`` holds them: lists in class order, then macro averages."""
+    per = metrics["per_class"].values()
     return {
-        "classes": list(per),
-        "precision": [v["precision"] for v in per.values()],
-        "recall": [v["recall"] for v in per.values()],
-        "f1": [v["f1"] for v in per.values()],
-        "support": [v["support"] for v in per.values()],
+        "precision": [v["precision"] for v in per],
+        "recall": [v["recall"] for v in per],
+        "f1": [v["f1"] for v in per],
         "macro_precision": metrics["macro"]["precision"],
         "macro_recall": metrics["macro"]["recall"],
         "macro_f1": metrics["macro"]["f1"],
-        "accuracy": metrics["accuracy"],
     }
 
 
@@ -50,52 +72,63 @@ def seed_state_dict(model: SpikingMLP) -> dict[str, torch.Tensor]:
     return state
 
 
+def _percent(fraction: float) -> float:
+    return round(100 * fraction, 2)
+
+
 def write_training_curves(run_dir: Path, history: list[dict[str, Any]]) -> None:
-    """``training_curves.csv`` / ``.json`` in the seed's form: accuracies in percent."""
-    rows = [(int(r["epoch"]), 100 * r["train_acc"], 100 * r["test_acc"]) for r in history]
-    csv = "epoch,train_acc,test_acc\n" + "".join(f"{e},{a:.4f},{b:.4f}\n" for e, a, b in rows)
-    write_text_atomic(run_dir / "training_curves.csv", csv)
-    write_json(run_dir / "training_curves.json", {
-        "epoch": [r[0] for r in rows], "train_acc_history": [r[1] for r in rows], "test_acc_history": [r[2] for r in rows],
-        "unit": "percent",
-    })
+    """``training_curves.csv`` / ``.json`` as the seed's: accuracies in percent, 2 decimals."""
+    rows = [(int(r["epoch"]), _percent(r["train_acc"]), _percent(r["test_acc"])) for r in history]
+    write_text_atomic(run_dir / "training_curves.csv",
+                      "epoch,train_acc,test_acc\n" + "".join(f"{e},{a},{b}\n" for e, a, b in rows))
+    write_json(run_dir / "training_curves.json",
+               {"train_acc_history": [r[1] for r in rows], "test_acc_history": [r[2] for r in rows]})
 
 
 def experiment_config(cfg: PlasticityConfig, base: Baseline) -> dict[str, Any]:
+    """``experiment_config.json`` with the seed's keys (``post_training_eta_{regime}`` per regime run)."""
     t = base.tcfg
-    return {
-        # The seed notebook's names, for notebooks that read them.
-        "dataset": t.dataset, "num_steps_snn": t.T, "num_epochs_snn": len(base.history), "hidden_size": t.hidden_dim,
-        "beta": t.beta, "batch_size": t.batch_size, "learning_rate": t.lr, "alpha_reg": t.alpha_reg,
-        "weight_clip": t.weight_clip, "post_training_rule": cfg.rule, "post_training_epochs": cfg.post_epochs,
-        "post_training_etas": cfg.eta,
-        # Everything, as validated.
-        "plasticity": cfg.model_dump(mode="json"), "baseline_train_config": t.model_dump(mode="json"),
-        "baseline_run": base.source,
+    config: dict[str, Any] = {
+        "model": f"SupervisedSNN {'-'.join(map(str, base.model.sizes))} LIF",
+        "dataset": t.dataset, "num_steps_snn": t.T, "num_epochs_snn": len(base.history), "hidden_size_snn": t.hidden_dim,
+        "lr_snn": t.lr, "alpha_reg": t.alpha_reg, "post_training_epochs": cfg.post_epochs,
     }
+    for eta, regime in regimes(cfg.eta).items():
+        key = f"post_training_eta_{regime}"
+        if regime == "medium":
+            config.setdefault(key, []).append(eta)
+        else:
+            config[key] = eta
+    return config
+
+
+def write_baseline_files(run_dir: Path, cfg: PlasticityConfig, base: Baseline) -> None:
+    """The baseline's state dicts, training curves and ``experiment_config.json``."""
+    state = seed_state_dict(base.model)
+    for name in BASELINE_STATES:
+        write_torch(run_dir / name, state)
+    write_training_curves(run_dir, base.history)
+    write_json(run_dir / "experiment_config.json", experiment_config(cfg, base))
 
 
 def write_post_artifacts(run_dir: Path, cfg: PlasticityConfig, before: dict[str, Any], results: dict[float, dict[str, Any]],
-                          models: dict[float, SpikingMLP], several: bool) -> None:
+                         models: dict[float, SpikingMLP]) -> None:
     """The seed-named files from the etas finished so far (rewritten after each)."""
     if not results:
         return
-    finished = [e for e in cfg.eta if e in results]
-    first = finished[0]
-    acc = {"rule": cfg.rule, "post_epochs": cfg.post_epochs, "unit": "percent",
-           "note": "per eta: test accuracy before post-training, then after each post-training epoch"}
-    for eta in finished:
-        traj = results[eta]["trajectory"]
-        acc[f"eta_{eta_tag(eta)}"] = [100 * r["test_acc"] for r in traj]
-        acc.setdefault("macro_f1", {})[f"eta_{eta_tag(eta)}"] = [r["macro_f1"] for r in traj]
-    write_json(run_dir / "post_training_accuracy.json", acc)
-    write_json(run_dir / "per_class_metrics.json", {
-        "rule": cfg.rule, "post_trained_eta": first,
-        "baseline": seed_layout(before["metrics"]),
-        "post_trained": seed_layout(results[first]["metrics"]),
-        "post_trained_by_eta": {eta_tag(e): seed_layout(results[e]["metrics"]) for e in finished},
+    names = regimes(cfg.eta)
+    finished = sorted(results)
+    write_json(run_dir / "post_training_accuracy.json", {
+        f"{names[eta]}_lr_eta_{eta_tag(eta)}": [_percent(r["test_acc"]) for r in results[eta]["trajectory"]] for eta in finished
     })
-    write_torch(run_dir / f"{POST_STATE}.pt", seed_state_dict(models[first]))
-    if several:
-        for eta in finished:
-            write_torch(run_dir / f"{POST_STATE}_eta{eta_tag(eta)}.pt", seed_state_dict(models[eta]))
+    write_json(run_dir / "per_class_metrics.json", {
+        "baseline": seed_layout(before["metrics"]),
+        **{f"post_trained_eta_{eta_tag(eta)}": seed_layout(results[eta]["metrics"]) for eta in finished},
+    })
+    for eta in finished:
+        write_torch(run_dir / post_state_name(eta), seed_state_dict(models[eta]))
+    gentle = min(names)
+    if gentle in results:
+        state = seed_state_dict(models[gentle])
+        for name in POST_STATES:
+            write_torch(run_dir / name, state)

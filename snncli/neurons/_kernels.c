@@ -1,0 +1,518 @@
+/* CPU kernels of the fused engine: one-pass LIF scans over time (forward and backward of
+ * snncli.neurons.lif_sequence) and event-driven (spike-sparse) products for binary inputs.
+ *
+ * Built on first use by snncli/neurons/_native.py with the system C compiler and loaded with
+ * ctypes (no Python or torch headers needed); without a compiler the pure-PyTorch loops in lif.py
+ * run instead. Each call walks a block of neurons through all T steps while its membrane stays in
+ * L1, so every [T, M] tensor is read or written exactly once, instead of the ~10 passes of the
+ * per-step tensor loop.
+ *
+ * Layout: [T, M] row-major (M = B x N, neuron index = m % N), or [M] for a constant current.
+ * dtype codes: 0 = float32, 1 = bfloat16 (stored as uint16), 2 = bool (uint8).
+ * Arithmetic follows snnTorch's Leaky term by term (compile with -ffp-contract=off):
+ *   U_t = (beta * U_{t-1} + I_t) - theta * S_{t-1},  S_t = [U_t - theta > 0].
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef BLK
+#define BLK 1024
+#endif
+
+enum { F32 = 0, BF16 = 1, BOOL = 2 };
+enum { FAST_SIGMOID = 0, ATAN = 1, SIGMOID = 2 };
+
+static inline float bf2f(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline uint16_t f2bf(float f) { /* round to nearest even, as torch */
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+static inline float load(const void *p, int dt, int64_t i) {
+    return dt == BF16 ? bf2f(((const uint16_t *)p)[i]) : ((const float *)p)[i];
+}
+
+static inline void store(void *p, int dt, int64_t i, float v) {
+    if (dt == BF16)
+        ((uint16_t *)p)[i] = f2bf(v);
+    else
+        ((float *)p)[i] = v;
+}
+
+/* Surrogate derivative H'(x), in the operation order of surrogate.py's in-place formulas.
+ * k1, k2: fast_sigmoid (slope, -), atan (pi/2 * slope, slope / 2), sigmoid (slope, -). */
+static inline float surrogate(int kind, float x, float k1, float k2) {
+    if (kind == FAST_SIGMOID) {
+        float r = 1.0f / (fabsf(x) * k1 + 1.0f);
+        return r * r;
+    }
+    if (kind == ATAN) {
+        float y = x * k1;
+        return (1.0f / (y * y + 1.0f)) * k2;
+    }
+    float s = 1.0f / (1.0f + expf(-(x * k1)));
+    return s * (1.0f - s) * k1;
+}
+
+typedef struct {
+    int64_t T, M, N, lo, hi;
+    int constant;
+    const void *cur;
+    int cur_dt;
+    const float *beta, *thr; /* length 1 or N */
+    int64_t nbeta, nthr;
+    void *spk;
+    int spk_dt;
+    float *mem;              /* [T, M] exact state, or NULL */
+    uint16_t *factor;        /* [T, M] bf16 surrogate factor, or NULL */
+    uint16_t *mem_keep;      /* [T, M] bf16 membrane, or NULL */
+    uint8_t *spk_keep;       /* [T, M] bool spikes, or NULL */
+    int kind;
+    float k1, k2;
+} fwd_args;
+
+/* Fill a block's per-neuron coefficient vector: a scalar repeated, or the slice n0..n0+nb. */
+static inline void coefs(float *dst, const float *src, int64_t n, int64_t n0, int64_t nb) {
+    if (n == 1)
+        for (int64_t j = 0; j < nb; j++) dst[j] = src[0];
+    else
+        memcpy(dst, src + n0, (size_t)nb * sizeof(float));
+}
+
+static void *fwd_range(void *p) {
+    fwd_args *a = (fwd_args *)p;
+    const int64_t T = a->T, M = a->M, N = a->N;
+    float u[BLK], s[BLK], b[BLK], th[BLK];
+    for (int64_t m0 = a->lo; m0 < a->hi;) {
+        /* with per-neuron coefficients a block never crosses a row, so neuron = n0 + j */
+        int64_t n0 = m0 % N, nb = N > 1 ? N - n0 : BLK;
+        if (nb > BLK) nb = BLK;
+        if (nb > a->hi - m0) nb = a->hi - m0;
+        coefs(b, a->beta, a->nbeta, n0, nb);
+        coefs(th, a->thr, a->nthr, n0, nb);
+        for (int64_t t = 0; t < T; t++) {
+            const int64_t row = t * M + m0, in = (a->constant ? 0 : t * M) + m0;
+            if (a->cur_dt == BF16) {
+                const uint16_t *c = (const uint16_t *)a->cur + in;
+                if (t == 0)
+                    for (int64_t j = 0; j < nb; j++) u[j] = bf2f(c[j]);
+                else
+                    for (int64_t j = 0; j < nb; j++) u[j] = (b[j] * u[j] + bf2f(c[j])) - th[j] * s[j];
+            } else {
+                const float *c = (const float *)a->cur + in;
+                if (t == 0)
+                    for (int64_t j = 0; j < nb; j++) u[j] = c[j];
+                else
+                    for (int64_t j = 0; j < nb; j++) u[j] = (b[j] * u[j] + c[j]) - th[j] * s[j];
+            }
+            for (int64_t j = 0; j < nb; j++) s[j] = (u[j] - th[j]) > 0.0f ? 1.0f : 0.0f;
+            if (a->spk_dt == BF16) {
+                uint16_t *o = (uint16_t *)a->spk + row;
+                for (int64_t j = 0; j < nb; j++) o[j] = s[j] > 0.0f ? 0x3f80 : 0;
+            } else {
+                memcpy((float *)a->spk + row, s, (size_t)nb * sizeof(float));
+            }
+            if (a->mem) memcpy(a->mem + row, u, (size_t)nb * sizeof(float));
+            if (a->mem_keep)
+                for (int64_t j = 0; j < nb; j++) a->mem_keep[row + j] = f2bf(u[j]);
+            if (a->spk_keep)
+                for (int64_t j = 0; j < nb; j++) a->spk_keep[row + j] = s[j] > 0.0f;
+            if (a->factor)
+                for (int64_t j = 0; j < nb; j++)
+                    a->factor[row + j] = f2bf(surrogate(a->kind, u[j] - th[j], a->k1, a->k2));
+        }
+        m0 += nb;
+    }
+    return NULL;
+}
+
+typedef struct {
+    int64_t T, M, N, lo, hi;
+    int constant;
+    const void *grad_spk; /* [T, M] or NULL */
+    int gs_dt;
+    const float *grad_mem;   /* [T, M] or NULL */
+    const uint16_t *factor;  /* [T, M] bf16, or NULL: computed from mem */
+    const float *mem;        /* [T, M] exact membrane, or NULL */
+    const uint16_t *mem_keep;
+    const uint8_t *spk_keep;
+    const float *thr;        /* for the factor and spikes from mem */
+    int64_t nthr;
+    const float *leak;       /* length 1 or N; NULL: no leak (gradient through space only) */
+    int64_t nleak;
+    void *grad_cur;          /* [T, M], or [M] summed over time when constant */
+    int gc_dt;
+    double *d_beta, *d_thr;  /* per-thread accumulators (length 1 or N), or NULL */
+    int64_t nbeta;
+    int kind;
+    float k1, k2;
+} bwd_args;
+
+static void *bwd_range(void *p) {
+    bwd_args *a = (bwd_args *)p;
+    const int64_t T = a->T, M = a->M, N = a->N;
+    /* per-element sums over time in float (T terms), summed across elements in double */
+    float g[BLK], lk[BLK], th[BLK], total[BLK], db[BLK], dt[BLK];
+    for (int64_t m0 = a->lo; m0 < a->hi;) {
+        /* with per-neuron coefficients a block never crosses a row, so neuron = n0 + j */
+        int64_t n0 = m0 % N, nb = N > 1 ? N - n0 : BLK;
+        if (nb > BLK) nb = BLK;
+        if (nb > a->hi - m0) nb = a->hi - m0;
+        if (a->leak)
+            coefs(lk, a->leak, a->nleak, n0, nb);
+        else
+            for (int64_t j = 0; j < nb; j++) lk[j] = 0.0f;
+        if (a->thr) coefs(th, a->thr, a->nthr, n0, nb);
+        for (int64_t j = 0; j < nb; j++) g[j] = total[j] = db[j] = dt[j] = 0.0f;
+        for (int64_t t = T - 1; t >= 0; t--) {
+            const int64_t row = t * M + m0;
+            /* G_t = dL/dS_t H'_t + dL/dU_t + leak G_{t+1} */
+            for (int64_t j = 0; j < nb; j++) {
+                float local = 0.0f;
+                if (a->grad_spk) {
+                    float f = a->factor ? bf2f(a->factor[row + j])
+                                        : surrogate(a->kind, a->mem[row + j] - th[j], a->k1, a->k2);
+                    local = f * load(a->grad_spk, a->gs_dt, row + j);
+                    dt[j] -= local;
+                }
+                float x = local;
+                if (a->grad_mem) x += a->grad_mem[row + j];
+                g[j] = x + lk[j] * g[j];
+            }
+            if (a->constant)
+                for (int64_t j = 0; j < nb; j++) total[j] += g[j];
+            else
+                for (int64_t j = 0; j < nb; j++) store(a->grad_cur, a->gc_dt, row + j, g[j]);
+            if (t > 0) {
+                const int64_t prev = row - M;
+                if (a->d_beta) {
+                    if (a->mem_keep)
+                        for (int64_t j = 0; j < nb; j++) db[j] += g[j] * bf2f(a->mem_keep[prev + j]);
+                    else
+                        for (int64_t j = 0; j < nb; j++) db[j] += g[j] * a->mem[prev + j];
+                }
+                if (a->d_thr) {
+                    if (a->spk_keep)
+                        for (int64_t j = 0; j < nb; j++) dt[j] -= a->spk_keep[prev + j] ? g[j] : 0.0f;
+                    else
+                        for (int64_t j = 0; j < nb; j++) dt[j] -= (a->mem[prev + j] - th[j]) > 0.0f ? g[j] : 0.0f;
+                }
+            }
+        }
+        if (a->constant)
+            for (int64_t j = 0; j < nb; j++) store(a->grad_cur, a->gc_dt, m0 + j, total[j]);
+        if (a->d_beta)
+            for (int64_t j = 0; j < nb; j++) a->d_beta[a->nbeta == 1 ? 0 : n0 + j] += (double)db[j];
+        if (a->d_thr)
+            for (int64_t j = 0; j < nb; j++) a->d_thr[a->nthr == 1 ? 0 : n0 + j] += (double)dt[j];
+        m0 += nb;
+    }
+    return NULL;
+}
+
+#define MAX_THREADS 64
+
+/* Threads used for M elements: at most one per block, at most MAX_THREADS. */
+int snn_lif_threads_for(int64_t M, int nthreads) {
+    int64_t blocks = M / BLK > 0 ? M / BLK : 1;
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
+    if ((int64_t)nthreads > blocks) nthreads = (int)blocks;
+    return nthreads;
+}
+
+/* Run fn on args[0..n) (each with its own range), args[0] on the calling thread. */
+static void run_threads(void *(*fn)(void *), void *args, size_t size, int n) {
+    pthread_t tid[MAX_THREADS];
+    int started[MAX_THREADS];
+    for (int i = 1; i < n; i++) started[i] = pthread_create(&tid[i], NULL, fn, (char *)args + i * size) == 0;
+    fn(args);
+    for (int i = 1; i < n; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        else
+            fn((char *)args + i * size); /* could not start a thread: do its share here */
+    }
+}
+
+int snn_lif_forward(int64_t T, int64_t M, int64_t N, int constant, const void *cur, int cur_dt,
+                    const float *beta, int64_t nbeta, const float *thr, int64_t nthr, void *spk, int spk_dt,
+                    float *mem, uint16_t *factor, uint16_t *mem_keep, uint8_t *spk_keep, int kind, float k1,
+                    float k2, int nthreads) {
+    fwd_args a = {T, M, N, 0, M, constant, cur, cur_dt, beta, thr, nbeta, nthr, spk, spk_dt,
+                  mem, factor, mem_keep, spk_keep, kind, k1, k2};
+    fwd_args args[MAX_THREADS];
+    int n = snn_lif_threads_for(M, nthreads);
+    for (int i = 0; i < n; i++) {
+        args[i] = a;
+        args[i].lo = M * i / n;
+        args[i].hi = M * (i + 1) / n;
+    }
+    run_threads(fwd_range, args, sizeof(fwd_args), n);
+    return n;
+}
+
+/* d_beta / d_thr: zeroed arrays of [snn_lif_threads_for(M, nthreads), n] doubles (n = nbeta / nthr),
+ * one row per thread; the caller sums the rows in order, so the result depends only on the thread count. */
+int snn_lif_backward(int64_t T, int64_t M, int64_t N, int constant, const void *grad_spk, int gs_dt,
+                     const float *grad_mem, const uint16_t *factor, const float *mem, const uint16_t *mem_keep,
+                     const uint8_t *spk_keep, const float *thr, int64_t nthr, const float *leak, int64_t nleak,
+                     void *grad_cur, int gc_dt, double *d_beta, int64_t nbeta, double *d_thr, int kind, float k1,
+                     float k2, int nthreads) {
+    bwd_args a = {T, M, N, 0, M, constant, grad_spk, gs_dt, grad_mem, factor, mem, mem_keep, spk_keep, thr,
+                  nthr, leak, nleak, grad_cur, gc_dt, d_beta, d_thr, nbeta, kind, k1, k2};
+    bwd_args args[MAX_THREADS];
+    int n = snn_lif_threads_for(M, nthreads);
+    for (int i = 0; i < n; i++) {
+        args[i] = a;
+        args[i].lo = M * i / n;
+        args[i].hi = M * (i + 1) / n;
+        if (d_beta) args[i].d_beta = d_beta + (int64_t)i * nbeta;
+        if (d_thr) args[i].d_thr = d_thr + (int64_t)i * nthr;
+    }
+    run_threads(bwd_range, args, sizeof(bwd_args), n);
+    return n;
+}
+
+
+/* ---------------------------------------------------------------------------------------------
+ * Event-driven products. A [R, N] spike matrix (0/1) becomes row lists of its active inputs
+ * (CSR: rowptr [R + 1], idx [E]); then
+ *   forward:      out[r, :] = bias + sum_{i in row r} Wt[i, :]            (Wt = W^T, [N, O], fp32)
+ *   weight grad:  gWt[i, :] = sum_{r : S[r, i] = 1} G[r, :]               (= (G^T S)^T)
+ * Every event adds one weight (or gradient) row; nothing multiplies a zero. Sums run in fp32, in
+ * a fixed order (by row, then by input index), so results depend on nothing but the data.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t lo, hi, N;
+    const void *S;
+    int dt;
+    int64_t *rowptr; /* counts in pass 1, then filled from the prefix sums */
+    int32_t *idx;
+    int pass;
+} csr_args;
+
+static inline int active(const void *S, int dt, int64_t k) {
+    if (dt == BF16) return ((const uint16_t *)S)[k] != 0;
+    if (dt == BOOL) return ((const uint8_t *)S)[k] != 0;
+    return ((const float *)S)[k] != 0.0f;
+}
+
+static void *csr_range(void *p) {
+    csr_args *a = (csr_args *)p;
+    for (int64_t r = a->lo; r < a->hi; r++) {
+        const int64_t base = r * a->N;
+        if (a->pass == 1) {
+            int64_t c = 0;
+            if (a->dt == BF16) {
+                const uint16_t *s = (const uint16_t *)a->S + base;
+                for (int64_t j = 0; j < a->N; j++) c += s[j] != 0;
+            } else {
+                for (int64_t j = 0; j < a->N; j++) c += active(a->S, a->dt, base + j);
+            }
+            a->rowptr[r + 1] = c;
+        } else {
+            int32_t *out = a->idx + a->rowptr[r];
+            for (int64_t j = 0; j < a->N; j++)
+                if (active(a->S, a->dt, base + j)) *out++ = (int32_t)j;
+        }
+    }
+    return NULL;
+}
+
+/* Count active inputs per row into rowptr[1..R] (rowptr[0] = 0 and the prefix sums are the
+ * caller's), or with pass = 2 fill idx from the prefix-summed rowptr. */
+int snn_events_csr(int64_t R, int64_t N, const void *S, int dt, int64_t *rowptr, int32_t *idx, int pass,
+                   int nthreads) {
+    csr_args a = {0, R, N, S, dt, rowptr, idx, pass};
+    csr_args args[MAX_THREADS];
+    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
+    if (n > R) n = R > 0 ? (int)R : 1;
+    for (int i = 0; i < n; i++) {
+        args[i] = a;
+        args[i].lo = R * i / n;
+        args[i].hi = R * (i + 1) / n;
+    }
+    run_threads(csr_range, args, sizeof(csr_args), n);
+    return n;
+}
+
+#define OT_MAX 512
+
+typedef struct {
+    int64_t lo, hi, O, tile, rows;
+    const int64_t *ptr;
+    const int32_t *idx;
+    const void *src; /* tiled: [ceil(O / tile), rows, tile], zero-padded */
+    int src_dt;
+    const float *bias;
+    void *out;
+    int out_dt;
+} gather_args;
+
+/* out[q, :] = bias + sum_{k in ptr[q]..ptr[q+1]} src[idx[k], :], for q in [lo, hi).
+ * The source comes tiled by columns, so one tile of every source row is one contiguous block
+ * (sized by the caller to fit in L2): it serves all q before the next tile is touched, and the
+ * scattered row reads hit cache and TLB instead of one 4 KiB page per event. */
+static void *gather_range(void *p) {
+    gather_args *a = (gather_args *)p;
+    const int64_t O = a->O, tile = a->tile;
+    float acc[OT_MAX];
+    for (int64_t o0 = 0, k0 = 0; o0 < O; o0 += tile, k0++) {
+        const int64_t w = O - o0 < tile ? O - o0 : tile;
+        const int64_t base = k0 * a->rows * tile;
+        for (int64_t q = a->lo; q < a->hi; q++) {
+            if (a->bias)
+                memcpy(acc, a->bias + o0, (size_t)w * sizeof(float));
+            else
+                for (int64_t j = 0; j < tile; j++) acc[j] = 0.0f;
+            for (int64_t k = a->ptr[q]; k < a->ptr[q + 1]; k++) {
+                const int64_t row = base + (int64_t)a->idx[k] * tile;
+                if (a->src_dt == BF16) {
+                    const uint16_t *s = (const uint16_t *)a->src + row;
+                    for (int64_t j = 0; j < tile; j++) acc[j] += bf2f(s[j]);
+                } else {
+                    const float *s = (const float *)a->src + row;
+                    for (int64_t j = 0; j < tile; j++) acc[j] += s[j];
+                }
+            }
+            const int64_t at = q * O + o0;
+            if (a->out_dt == BF16) {
+                uint16_t *o = (uint16_t *)a->out + at;
+                for (int64_t j = 0; j < w; j++) o[j] = f2bf(acc[j]);
+            } else {
+                memcpy((float *)a->out + at, acc, (size_t)w * sizeof(float));
+            }
+        }
+    }
+    return NULL;
+}
+
+/* out[q, :] = bias + sum of the src rows listed for q, for q in [0, Q); threads split the q's.
+ * src: [ceil(O / tile), rows, tile] (see gather_range). */
+int snn_events_gather(int64_t Q, int64_t O, const int64_t *ptr, const int32_t *idx, const void *src, int src_dt,
+                      int64_t rows, int64_t tile, const float *bias, void *out, int out_dt, int nthreads) {
+    if (tile < 1 || tile > OT_MAX) return -1;
+    gather_args a = {0, Q, O, tile, rows, ptr, idx, src, src_dt, bias, out, out_dt};
+    gather_args args[MAX_THREADS];
+    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
+    if (n > Q) n = Q > 0 ? (int)Q : 1;
+    /* balance by events, not by rows: thread i ends where ptr crosses (i + 1)/n of the total */
+    const int64_t E = ptr[Q];
+    int64_t q = 0;
+    for (int i = 0; i < n; i++) {
+        args[i] = a;
+        args[i].lo = q;
+        const int64_t goal = E * (i + 1) / n;
+        while (q < Q && (ptr[q + 1] <= goal || i == n - 1)) q++;
+        args[i].hi = q;
+    }
+    run_threads(gather_range, args, sizeof(gather_args), n);
+    return n;
+}
+
+typedef struct {
+    int64_t R, N, O, tile, k_lo, k_hi;
+    const int64_t *rowptr;
+    const int32_t *idx;
+    const void *G; /* [R, O] */
+    int g_dt;
+    float *out;    /* [N, O] */
+    float *acc;    /* [N, tile] scratch of this thread */
+} scatter_args;
+
+/* For column tiles k in [k_lo, k_hi): acc[i, :] = sum over the events (r, i) of G[r, tile k],
+ * streaming G row by row while the [N, tile] accumulator stays in L2; then out[:, tile k] = acc. */
+static void *scatter_range(void *p) {
+    scatter_args *a = (scatter_args *)p;
+    const int64_t O = a->O, tile = a->tile;
+    float g[OT_MAX];
+    for (int64_t k0 = a->k_lo; k0 < a->k_hi; k0++) {
+        const int64_t o0 = k0 * tile, w = O - o0 < tile ? O - o0 : tile;
+        memset(a->acc, 0, (size_t)(a->N * tile) * sizeof(float));
+        for (int64_t r = 0; r < a->R; r++) {
+            const int64_t k_first = a->rowptr[r], k_end = a->rowptr[r + 1];
+            if (k_first == k_end) continue;
+            const int64_t at = r * O + o0;
+            if (a->g_dt == BF16) {
+                const uint16_t *s = (const uint16_t *)a->G + at;
+                for (int64_t j = 0; j < w; j++) g[j] = bf2f(s[j]);
+            } else {
+                memcpy(g, (const float *)a->G + at, (size_t)w * sizeof(float));
+            }
+            for (int64_t j = w; j < tile; j++) g[j] = 0.0f;
+            for (int64_t k = k_first; k < k_end; k++) {
+                float *dst = a->acc + (int64_t)a->idx[k] * tile;
+                for (int64_t j = 0; j < tile; j++) dst[j] += g[j];
+            }
+        }
+        for (int64_t i = 0; i < a->N; i++) memcpy(a->out + i * O + o0, a->acc + i * tile, (size_t)w * sizeof(float));
+    }
+    return NULL;
+}
+
+/* out [N, O] (fp32) = S^T G for S [R, N] given as row lists and G [R, O] (fp32 or bf16): the
+ * weight gradient of an event-driven layer, transposed. Threads split the column tiles;
+ * scratch: [threads, N, tile] fp32. Returns the threads used, or -1 for a bad tile. */
+int snn_events_scatter(int64_t R, int64_t N, int64_t O, const int64_t *rowptr, const int32_t *idx, const void *G,
+                       int g_dt, float *out, int64_t tile, float *scratch, int nthreads) {
+    if (tile < 1 || tile > OT_MAX) return -1;
+    const int64_t tiles = (O + tile - 1) / tile;
+    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
+    if (n > tiles) n = (int)tiles;
+    scatter_args args[MAX_THREADS];
+    for (int i = 0; i < n; i++) {
+        args[i] = (scatter_args){R, N, O, tile, tiles * i / n, tiles * (i + 1) / n, rowptr, idx, G, g_dt, out,
+                                 scratch + (int64_t)i * N * tile};
+    }
+    run_threads(scatter_range, args, sizeof(scatter_args), n);
+    return n;
+}
+
+typedef struct {
+    int64_t lo, hi;
+    const void *x;
+    int dt;
+    int64_t count;
+} count_args;
+
+static void *count_range(void *p) {
+    count_args *a = (count_args *)p;
+    int64_t c = 0;
+    if (a->dt == BF16) {
+        const uint16_t *x = (const uint16_t *)a->x;
+        for (int64_t k = a->lo; k < a->hi; k++) c += (x[k] & 0x7fffu) != 0;
+    } else if (a->dt == BOOL) {
+        const uint8_t *x = (const uint8_t *)a->x;
+        for (int64_t k = a->lo; k < a->hi; k++) c += x[k] != 0;
+    } else {
+        const float *x = (const float *)a->x;
+        for (int64_t k = a->lo; k < a->hi; k++) c += x[k] != 0.0f;
+    }
+    a->count = c;
+    return NULL;
+}
+
+/* Number of nonzero elements of a contiguous array (spike counts for firing rates). */
+int64_t snn_count_nonzero(int64_t n, const void *x, int dt, int nthreads) {
+    count_args args[MAX_THREADS];
+    int t = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
+    if ((int64_t)t > n / 65536 + 1) t = (int)(n / 65536 + 1);
+    for (int i = 0; i < t; i++) args[i] = (count_args){n * i / t, n * (i + 1) / t, x, dt, 0};
+    run_threads(count_range, args, sizeof(count_args), t);
+    int64_t c = 0;
+    for (int i = 0; i < t; i++) c += args[i].count;
+    return c;
+}

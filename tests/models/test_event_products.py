@@ -1,0 +1,107 @@
+"""Event-driven (spike-sparse) products equal the dense ones to floating-point rounding."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from snncli.models import MaskedLinear, create_model
+from snncli.neurons import events as event_kernels
+from snncli.neurons import spike_rate
+
+pytestmark = pytest.mark.skipif(
+    not event_kernels.available(torch.zeros(1)), reason="native kernels unavailable (no C compiler)"
+)
+
+
+@pytest.mark.parametrize("spike_dtype,out_dtype", [(torch.float32, torch.float32), (torch.bfloat16, torch.bfloat16),
+                                                   (torch.bfloat16, torch.float32)])
+@pytest.mark.parametrize("masked", [False, True])
+def test_event_linear_equals_dense(spike_dtype, out_dtype, masked):
+    gen = torch.Generator().manual_seed(0)
+    n_in, n_out = 300, 70  # not multiples of the kernels' tiles
+    mask = (torch.rand(n_out, n_in, generator=gen) < 0.3).float() if masked else None
+    layer = MaskedLinear(n_in, n_out, mask)
+    spikes = (torch.rand(6, 9, n_in, generator=gen) < 0.05).to(spike_dtype).requires_grad_()
+    g = torch.randn(6, 9, n_out, generator=gen).to(out_dtype)
+    ref_in = spikes.detach().float().requires_grad_()
+    out = layer(spikes, out_dtype, binary=True, events=True)
+    assert out.dtype == out_dtype and out.shape == (6, 9, n_out)
+    (dx, dw, db) = torch.autograd.grad((out.float() * g.float()).sum(), (spikes, layer.weight, layer.bias))
+    ref = F.linear(ref_in, layer.effective_weight(), layer.bias)
+    (rdx, rdw, rdb) = torch.autograd.grad((ref * g.float()).sum(), (ref_in, layer.weight, layer.bias))
+    # fp32 sums of the (possibly bf16-rounded) weights, rounded once to the output dtype
+    w_err = 0.0 if out_dtype == torch.float32 else 2**-8
+    bound = (w_err + 1e-6) * (spikes.detach().float() @ layer.effective_weight().abs().t() + layer.bias.abs()) + (
+        2**-8 if out_dtype == torch.bfloat16 else 1e-6) * ref.abs()
+    assert ((out.float() - ref).abs() <= bound + 1e-7).all()
+    scale = rdw.abs().max().item()
+    torch.testing.assert_close(dw, rdw, rtol=1e-2 if out_dtype == torch.bfloat16 else 1e-5, atol=1e-5 * scale)
+    if masked:
+        assert torch.all(dw[mask == 0] == 0)
+    torch.testing.assert_close(db, rdb, rtol=1e-5, atol=1e-5 * rdb.abs().max().item())
+    assert dx.dtype == spike_dtype
+    torch.testing.assert_close(dx.float(), rdx, rtol=1e-2, atol=1e-2 * rdx.abs().max().item())
+
+
+def test_no_events_and_all_events():
+    layer = MaskedLinear(40, 20)
+    for spikes in (torch.zeros(3, 5, 40), torch.ones(3, 5, 40)):
+        spikes.requires_grad_()
+        out = layer(spikes, None, binary=True, events=True)
+        torch.testing.assert_close(out, F.linear(spikes, layer.weight, layer.bias), rtol=1e-5, atol=1e-5)
+        out.sum().backward()
+
+
+def _grid_model(max_rate):
+    """dense, bf16, weights on a 1/16 grid: every sum is exact, so both paths see identical currents."""
+    torch.manual_seed(0)
+    model = create_model("dense", in_shape=(1, 6, 6), num_classes=5, hidden_dim=256, T=12,
+                         learn_beta=True, learn_threshold=True)
+    model.set_precision("bf16")
+    model.event_max_rate = max_rate
+    with torch.no_grad():
+        for layer in model.layers:
+            layer.weight.copy_((layer.weight * 3.0 * 16).round().clamp(-4, 4) / 16)
+            layer.bias.fill_(1 / 16)
+    return model
+
+
+def test_network_with_event_products_equals_dense_products():
+    x = torch.rand(16, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(16) % 5
+    results = []
+    for max_rate in (None, 1.0):
+        model = _grid_model(max_rate)
+        out = model(x.expand(12, *x.shape), record=True)
+        (F.cross_entropy(out.mem.sum(0), y) + out.rates[1]).backward()
+        results.append((out, {k: p.grad.clone() for k, p in model.named_parameters()}, list(model.last_event_layers)))
+    (dense, g_dense, ev_dense), (event, g_event, ev_event) = results
+    assert ev_dense == [False, False, False] and ev_event == [False, True, True]
+    for a, b in zip(dense.hidden, event.hidden):
+        assert 0.01 < a.float().mean() < 0.9
+        assert torch.equal(a, b)
+    for k in g_dense:
+        torch.testing.assert_close(g_event[k], g_dense[k], rtol=1e-2, atol=1e-3 * g_dense[k].abs().max().item())
+
+
+def test_layers_choose_events_by_the_measured_rate():
+    model = _grid_model(None)
+    x = torch.rand(16, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    out = model(x.expand(12, *x.shape))
+    r1, r2 = out.rates[0].item(), out.rates[1].item()
+    model.event_max_rate = (r1 + r2) / 2 if r1 != r2 else r1 + 1e-3
+    model(x.expand(12, *x.shape))
+    assert model.last_event_layers == [False, r1 < model.event_max_rate, r2 < model.event_max_rate]
+    model.set_precision("fp32")  # exact, twice-differentiable mode: always dense
+    model(x.expand(12, *x.shape))
+    assert model.last_event_layers == [False, False, False]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_spike_rate_is_the_mean_and_differentiable(dtype):
+    spk = (torch.rand(7, 3, 50, generator=torch.Generator().manual_seed(2)) < 0.2).to(dtype).requires_grad_()
+    rate = spike_rate(spk)
+    assert rate.dtype == torch.float32
+    assert rate.item() == pytest.approx(spk.detach().float().mean().item(), rel=1e-6)
+    (g,) = torch.autograd.grad(rate * 3.0, spk)
+    assert torch.allclose(g.float(), torch.full(spk.shape, 3.0 / spk.numel()), rtol=1e-2)

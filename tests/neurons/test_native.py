@@ -1,0 +1,91 @@
+"""The one-pass C scans: same results as the PyTorch loops, and a clean fallback without a compiler."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from snncli.neurons import LIFParams, _native, lif, lif_sequence
+
+
+@pytest.fixture
+def both(scan_engine, monkeypatch):
+    if scan_engine != "native":
+        pytest.skip("compares both engines itself")
+
+    def run(fn):
+        out = []
+        for native in (True, False):
+            monkeypatch.setattr(lif, "NATIVE", native)
+            out.append(fn())
+        return out
+
+    return run
+
+
+@pytest.mark.parametrize("compact", [False, True])
+@pytest.mark.parametrize("constant", [False, True])
+@pytest.mark.parametrize("per_neuron", [False, True])
+def test_native_equals_torch_loops(both, compact, constant, per_neuron):
+    gen = torch.Generator().manual_seed(0)
+    shape = (6, 33) if constant else (20, 6, 33)
+    cur = (torch.randn(*shape, generator=gen) * 0.7 + 0.4).bfloat16()
+    w = torch.randn(20, 6, 33, generator=gen)
+    coef_shape = (33,) if per_neuron else ()
+
+    def run():
+        x = cur.clone().requires_grad_()
+        beta = torch.full(coef_shape, 0.85, requires_grad=True)
+        thr = torch.full(coef_shape, 0.9, requires_grad=True)
+        spk, mem = lif_sequence(x, LIFParams(beta, thr, "atan"), T=20 if constant else None,
+                                spike_dtype=torch.bfloat16, compact=compact)
+        loss = (spk.float() * w).sum() + (0 if mem is None else 0.1 * (mem * w).sum())
+        loss.backward()
+        return spk, x.grad, beta.grad, thr.grad
+
+    (s1, *g1), (s2, *g2) = both(run)
+    assert s1.dtype == s2.dtype == torch.bfloat16
+    assert 0.05 < s1.float().mean() < 0.95
+    assert torch.equal(s1, s2)
+    for a, b in zip(g1, g2):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        # Same formulas; the torch loop's fused multiply-add can move U by one ulp, which can move
+        # the compact path's bf16 copy of U by one bf16 ulp (2^-8); sums may group differently.
+        rtol = 1e-2 if compact or a.dtype == torch.bfloat16 else 1e-4
+        torch.testing.assert_close(a.float(), b.float(), rtol=rtol, atol=1e-4 * b.float().abs().max().item())
+
+
+def test_native_membrane_is_bit_identical_to_snntorch_arithmetic(both):
+    """The C scan rounds (beta U + I) - theta S exactly as snnTorch's separate ops do."""
+    import snntorch as snn
+
+    cur = torch.randn(25, 4, 300, generator=torch.Generator().manual_seed(1)) * 0.8 + 0.35
+    leaky = snn.Leaky(beta=0.9, threshold=1.0)
+    mem, mems = leaky.reset_mem(), []
+    for t in range(25):
+        _, mem = leaky(cur[t], mem)
+        mems.append(mem)
+    native, _ = both(lambda: lif_sequence(cur, LIFParams(0.9, 1.0))[1])
+    assert torch.equal(native, torch.stack(mems))
+
+
+def test_without_a_compiler_the_torch_loops_run(tmp_path, scan_engine):
+    if scan_engine != "native":
+        pytest.skip("one run is enough")
+    code = (
+        "import torch; from snncli.neurons import _native, lif_sequence, LIFParams\n"
+        "spk, _ = lif_sequence(torch.ones(5, 2, 3) * 0.6, LIFParams())\n"
+        "assert _native.library() is None\n"
+        "print(_native.status()); print(int(spk.sum()))\n"
+    )
+    env = {**os.environ, "CC": str(tmp_path / "no-such-cc"), "SNNCLI_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert "no C compiler" in out
+    assert out.split()[-1] == "12"  # 0.6, 1.14 (spike), 0.626, 1.16 (spike), 0.65: two spikes x 6 neurons
+    assert not (tmp_path / "cache").exists()
+
+
+def test_status_names_the_library():
+    assert _native.status()
