@@ -30,7 +30,7 @@ before the next (``retain_graph=False``; gradients are dropped with ``zero_grad`
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import torch
 import torch.nn as nn
@@ -38,7 +38,11 @@ import torch.nn.functional as F
 from pyhessian import hessian as _PyHessian
 from pyhessian.utils import group_add, group_product, normalization, orthnormal
 
+if TYPE_CHECKING:
+    import numpy as np
+
 Vec = list[torch.Tensor]
+
 
 
 class FixedBatches:
@@ -213,3 +217,19 @@ def hessian_spectrum(
                 vals, _ = block.eigenvalues(maxIter=iters, tol=tol, top_n=1)
                 result["per_layer"][name] = float(vals[0])
     return result
+
+
+def eigenvector_arrays(vectors: Sequence[Vec], names: Sequence[str]) -> dict[str, "np.ndarray"]:
+    """Eigenvectors as plain arrays keyed ``v{k}/{parameter name}`` (for ``numpy.savez``: no pickles).
+
+    Args:
+        vectors: per eigenvalue, one tensor per parameter (:func:`hessian_spectrum`'s ``eigenvectors``).
+        names: the parameters' names, in the same order.
+    """
+    out = {}
+    for k, vec in enumerate(vectors):
+        if len(vec) != len(names):
+            raise ValueError(f"eigenvector {k} has {len(vec)} parts for {len(names)} parameter names")
+        for name, part in zip(names, vec):
+            out[f"v{k}/{name}"] = part.detach().float().cpu().numpy()
+    return out

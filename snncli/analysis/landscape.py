@@ -13,8 +13,17 @@ Directions:
   Weights a G2G mask removes get none either.
 - ``hessian``: the top Hessian eigenvectors (curvature's principal axes), each rescaled to the
   norm of all weights, so ``a = 1`` is again a move as large as the weights.
+- ``seed``: the PlasticFlex seed's plane (:func:`seed_plane`; its ``loss_landscapes.random_plane``
+  with ``normalization="filter"``): uniform ``[0, 1)`` directions, biases and BatchNorm
+  parameters included, the second orthogonalised against the first, filter-normalised, then
+  each scaled to half the norm of all parameters, so ``a = 1`` is the edge of the seed's plane.
 
 The point ``a = b = 0`` is the trained model: the grid always contains it exactly.
+
+The seed's protocol (:data:`snncli.config.protocols.SEED_LANDSCAPE`): 101 x 101 points over ``[-1, 1]`` (the seed: 100 x
+100, half a step off-centre), on the first training batch of the run's batch size in file order,
+the figure smoothed by a Gaussian of one grid step and drawn as a 3-D surface and a 120-frame
+rotating animation.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import torch.nn as nn
 from .evaluation import loss_and_accuracy
 
 Vec = list[torch.Tensor]
+
 
 
 def grid_coordinates(span: float, resolution: int) -> torch.Tensor:
@@ -81,6 +91,7 @@ def loss_surface(
     directions: Sequence[Vec],
     coords: torch.Tensor,
     on_point: Callable[[int, int], None] | None = None,
+    train_mode: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Loss and accuracy at every grid point; the weights are restored exactly afterwards.
 
@@ -92,6 +103,9 @@ def loss_surface(
         directions: one (1-D surface) or two (2-D) directions shaped like ``params``.
         coords: grid values along each direction (:func:`grid_coordinates`).
         on_point: called with ``(done, total)`` after every point.
+        train_mode: evaluate in training mode, as the seed's loss surface does (its models stay in
+            the mode they were built in): BatchNorm uses each batch's statistics and dropout is
+            drawn anew at every point. Running statistics, buffers and the mode are restored.
 
     Returns:
         ``{"coords", "loss", "accuracy"}``; ``loss`` and ``accuracy`` are ``[R]`` or ``[R, R]``
@@ -105,7 +119,11 @@ def loss_surface(
     points = [(i,) for i in range(len(coords))] if len(directions) == 1 else [
         (i, j) for i in range(len(coords)) for j in range(len(coords))
     ]
+    buffers = [b.detach().clone() for b in model.buffers()]
+    was_training = model.training
     try:
+        if train_mode:
+            model.train()
         for done, idx in enumerate(points, 1):
             with torch.no_grad():
                 for k, (p, p0) in enumerate(zip(params, origin)):
@@ -121,4 +139,50 @@ def loss_surface(
         with torch.no_grad():
             for p, p0 in zip(params, origin):
                 p.copy_(p0)
+            for b, b0 in zip(model.buffers(), buffers):
+                b.copy_(b0)
+        model.train(was_training)
     return {"coords": coords, "loss": loss, "accuracy": acc}
+
+
+def seed_plane(params: Sequence[nn.Parameter], generator: torch.Generator | None = None, distance: float = 1.0) -> list[Vec]:
+    """The seed's two plane directions (``loss_landscapes.random_plane``, ``normalization="filter"``).
+
+    1. ``d1 ~ U[0, 1)`` for every parameter, biases and BatchNorm included (all components
+       positive: the plane is not centred on a symmetric distribution);
+    2. ``d2 ~ U[0, 1)``, minus its projection on ``d1`` (one dot product over all parameters);
+    3. filter normalisation: each slice ``d[f]`` of a parameter with two or more dimensions is
+       rescaled to the norm of ``p[f]`` (``+1e-8`` in the denominator), a 1-D parameter as a
+       whole to the norm of ``p``, scalars left as drawn;
+    4. each direction rescaled to norm ``distance * ||theta|| / 2`` (``theta``: all parameters),
+       so coordinates ``a, b in [-1, 1]`` span the seed's plane.
+
+    Returns:
+        ``[d1, d2]``, each shaped like ``params``.
+    """
+    params = list(params)
+
+    def uniform() -> Vec:
+        return [torch.rand(p.shape, generator=generator, dtype=torch.float64) for p in params]
+
+    def dot(a: Vec, b: Vec) -> torch.Tensor:
+        return sum((x * y).sum() for x, y in zip(a, b))
+
+    d1, u2 = uniform(), uniform()
+    coef = dot(u2, d1) / dot(d1, d1)
+    d2 = [u - coef * d for u, d in zip(u2, d1)]
+    ref = [p.detach().to(torch.float64).cpu() for p in params]
+    theta = torch.sqrt(sum((w**2).sum() for w in ref))
+    out = []
+    for d in (d1, d2):
+        normed = []
+        for di, w in zip(d, ref):
+            if di.dim() == 1:
+                di = di * (w.norm() / di.norm())
+            elif di.dim() >= 2:
+                rows_d, rows_w = di.reshape(len(di), -1), w.reshape(len(w), -1)
+                di = (rows_d * (rows_w.norm(dim=1, keepdim=True) / (rows_d.norm(dim=1, keepdim=True) + 1e-8))).reshape(di.shape)
+            normed.append(di)
+        scale = distance * theta / 2 / torch.sqrt(sum((x**2).sum() for x in normed))
+        out.append([(x * scale).to(p.dtype).to(p.device) for x, p in zip(normed, params)])
+    return out

@@ -43,6 +43,10 @@ class Attack:
     gradient_free: bool = False
     #: False for perturbations that ``eps`` scales but does not bound (Gaussian noise: eps is the std)
     bounded: bool = True
+    #: what ``eps`` measures (table headers, plots, the validation of budgets)
+    eps_unit: str = "L-inf, pixel units"
+    #: the largest meaningful budget (``None``: no upper bound, e.g. a pixel count)
+    eps_max: float | None = 1.0
 
     def __init__(self, model: nn.Module, eps: float, steps: int = 10, alpha: float | None = None, seed: int = 0, **options: Any):
         if eps < 0:

@@ -58,3 +58,35 @@ class Square(TorchAttack):
         return torchattacks.Square(self.model, norm="Linf", eps=self.eps,
                                    n_queries=int(self.options.get("queries", 100 * self.steps)), n_restarts=1,
                                    p_init=0.8, loss="margin", resc_schedule=True, seed=self.seed, verbose=False)
+
+
+@register_attack("onepixel")
+class OnePixel(TorchAttack):
+    """One-pixel attack (L0): differential evolution over the position and colour of ``max(1, int(eps))``
+    pixels, minimising the true class's probability; ``steps`` generations, population
+    ``options['popsize']`` (default 10). Su, Vargas and Sakurai, "One pixel attack for fooling deep
+    neural networks", IEEE TEVC 2019. ``eps`` counts pixels (any value inside [0, 1] is changed
+    freely), so it is not an L-inf radius; ``alpha`` is ignored.
+    """
+
+    gradient_free = True
+    bounded = False
+    eps_unit = "pixels changed"
+    eps_max = None
+
+    def build(self):
+        import torchattacks  # slow to import (seconds): only when an attack runs
+
+        return torchattacks.OnePixel(self.model, pixels=max(1, int(self.eps)), steps=self.steps,
+                                     popsize=max(1, int(self.options.get("popsize", 10))), inf_batch=128)
+
+    def perturb(self, images, labels):
+        import numpy as np
+
+        # Differential evolution draws from NumPy's global generator: seed it, then put it back.
+        state = np.random.get_state()
+        try:
+            np.random.seed(self.seed)
+            return super().perturb(images, labels)
+        finally:
+            np.random.set_state(state)

@@ -46,6 +46,9 @@ def robust_accuracy(
     batch_size: int = 128,
     options: dict[str, Any] | None = None,
     on_eps: Callable[[dict[str, Any]], None] | None = None,
+    settings: Callable[[float], dict[str, Any] | None] | None = None,
+    examples: int = 0,
+    on_examples: Callable[[float, torch.Tensor], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Accuracy of ``model`` on ``attack``'s adversarial images at every budget in ``eps``.
 
@@ -58,14 +61,21 @@ def robust_accuracy(
         attack: a registered attack name.
         images: the samples to attack, on the model's device.
         labels: their classes ``[N]``.
-        eps: L-inf budgets in pixel units.
+        eps: budgets in the attack's units (``eps_unit``: an L-inf radius in pixel units for most).
         steps, alpha, seed, options: passed to the attack.
         batch_size: samples attacked at once.
         on_eps: called with each row as soon as it is measured (progress, incremental writing).
+        settings: per-budget attack settings (a protocol such as the seed's): ``settings(eps)`` gives
+            keyword arguments (``steps``, ``alpha``, options) that override the ones above, or
+            ``None`` to run no attack at that budget (the clean images are scored).
+        examples: with ``on_examples``, how many of the first samples' images to hand over.
+        on_examples: called per budget with ``(eps, images[:examples])``: the images scored there
+            (the clean ones at eps 0), e.g. to save adversarial examples.
 
     Returns:
         One row per eps (ascending): ``{"eps", "eps_255", "accuracy", "correct", "robust_accuracy",
-        "n", "max_linf", "time_s"}``. ``accuracy`` is on the attack's final images (the usual
+        "n", "max_linf", "attacked", "time_s"}`` (``attacked`` false at eps 0 and where ``settings``
+        ran no attack). ``accuracy`` is on the attack's final images (the usual
         number). ``robust_accuracy`` counts a sample only if the model is right on *every* point
         tried inside its ball: the clean image and the adversarial images found at this and every
         smaller eps (all lie inside this ball). It is a tighter upper bound on true robustness and
@@ -77,12 +87,20 @@ def robust_accuracy(
     survived = None
     for e in sorted(float(v) for v in eps):
         start = time.perf_counter()
-        if e == 0:
+        kw: dict[str, Any] | None = {"steps": steps, "alpha": alpha, **(options or {})}
+        if settings is not None:
+            own = settings(e)
+            kw = None if own is None else {**kw, **own}
+        if e == 0 or kw is None:
             ok, linf = correct_mask(model, images, labels, batch_size, seed), 0.0
+            if on_examples is not None and examples > 0:
+                on_examples(e, images[:examples].detach().cpu())
         else:
-            atk = create_attack(cls.name, model, e, steps=steps, alpha=alpha, seed=seed, **(options or {}))
+            atk = create_attack(cls.name, model, e, seed=seed, **kw)
             adv = torch.cat([atk(images[i : i + batch_size], labels[i : i + batch_size])
                              for i in range(0, len(images), batch_size)])
+            if on_examples is not None and examples > 0:
+                on_examples(e, adv[:examples].detach().cpu())
             linf = float((adv - images).abs().amax()) if len(images) else 0.0
             ok = correct_mask(model, adv, labels, batch_size, seed)
             if survived is None:  # no eps 0 row: the clean point still lies in every ball
@@ -92,7 +110,8 @@ def robust_accuracy(
         row = {
             "eps": e, "eps_255": round(e * 255, 4), "accuracy": ok.float().mean().item() if n else 0.0,
             "correct": int(ok.sum()), "robust_accuracy": survived.float().mean().item() if n else 0.0,
-            "n": n, "max_linf": linf, "time_s": round(time.perf_counter() - start, 3),
+            "n": n, "max_linf": linf, "attacked": e != 0 and kw is not None,
+            "time_s": round(time.perf_counter() - start, 3),
         }
         rows.append(row)
         if on_eps is not None:

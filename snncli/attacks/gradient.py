@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from ._registry import register_attack
 from .base import TorchAttack
 
@@ -32,6 +34,12 @@ class PGD(TorchAttack):
         import torchattacks  # slow to import (seconds): only when an attack runs
 
         return torchattacks.PGD(self.model, eps=self.eps, alpha=self.alpha, steps=self.steps, random_start=True)
+
+
+@register_attack("spgd")
+class SPGD(PGD):
+    """The PlasticFlex seed's "super PGD": the same PGD, which its protocol sweeps to eps 0.5 instead of 23/255
+    (see :mod:`snncli.attacks.protocol`)."""
 
 
 @register_attack("apgd")
@@ -81,3 +89,52 @@ class Jitter(TorchAttack):
         return torchattacks.Jitter(self.model, eps=self.eps, alpha=self.alpha, steps=self.steps,
                                    scale=float(self.options.get("scale", 10)), std=float(self.options.get("std", 0.1)),
                                    random_start=True)
+
+
+@register_attack("jsma")
+class JSMA(TorchAttack):
+    """Jacobian-based saliency map attack (L0): pixel pairs whose saliency for a target class is highest
+    are moved by ``theta = eps`` each step, until the target wins or ``options['gamma']`` (default 0.1)
+    of the features have changed. Targeted at ``(label + 1) mod classes`` (torchattacks' choice,
+    for any number of classes here). Papernot et al., "The limitations of deep learning in
+    adversarial settings", IEEE EuroS&P 2016. ``eps`` is ``theta``, not an L-inf radius; ``steps``
+    and ``alpha`` are ignored.
+    """
+
+    bounded = False
+    eps_unit = "theta (change per modified pixel)"
+    eps_max = None
+
+    def build(self):
+        import torchattacks  # slow to import (seconds): only when an attack runs
+
+        atk = torchattacks.JSMA(self.model, theta=self.eps, gamma=float(self.options.get("gamma", 0.1)))
+        classes = int(self.options["_classes"])
+        atk.set_mode_targeted_by_function(lambda images, labels: (labels + 1) % classes)
+        return atk
+
+    def perturb(self, images, labels):
+        with torch.no_grad():
+            self.options["_classes"] = self.model(images[:1]).shape[1]
+        return super().perturb(images, labels)
+
+
+@register_attack("autoattack")
+class AutoAttack(TorchAttack):
+    """AutoAttack, the field's standard robustness report: APGD-CE, APGD-T, FAB-T and Square run in turn,
+    each on the samples the previous ones left correct (``options['version']``: ``standard``, or
+    ``rand`` for stochastic models: APGD-CE and APGD-DLR with EOT). Croce and Hein, "Reliable
+    evaluation of adversarial robustness with an ensemble of diverse parameter-free attacks", ICML
+    2020 (torchattacks' port). ``steps`` and ``alpha`` are ignored: the attacks are parameter-free.
+    """
+
+    def build(self):
+        import torchattacks  # slow to import (seconds): only when an attack runs
+
+        return torchattacks.AutoAttack(self.model, norm="Linf", eps=self.eps, version=str(self.options.get("version", "standard")),
+                                       n_classes=int(self.options["_classes"]), seed=self.seed, verbose=False)
+
+    def perturb(self, images, labels):
+        with torch.no_grad():
+            self.options["_classes"] = self.model(images[:1]).shape[1]
+        return super().perturb(images, labels)

@@ -27,6 +27,7 @@ class GaussianNoise(Attack):
 
     gradient_free = True
     bounded = False
+    eps_unit = "noise std, pixel units"
 
     def perturb(self, images, labels):
         return images + self.eps * torch.randn_like(images)

@@ -30,13 +30,15 @@ def suite_table(result: dict) -> Table:
 def analyze_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Run every analysis on a run with small defaults and write analysis/report.md.
 
-    Parts, in order: visualize (all figures), gradflow, attack (PGD, SPSA and random noise), hessian (with per-layer eigenvalues), landscape (2-D, random directions). A part that fails is reported and the others still run; --skip leaves one out (repeatable).
+    Parts, in order: visualize (all figures), gradflow, attack (PGD, SPSA and random noise), hessian (with per-layer eigenvalues), landscape (2-D, random directions). A part that fails is reported and the others still run; --skip leaves one out (repeatable). --protocol seed runs the attack (PGD over its 23-point grid), Hessian (16 training images, top 5) and landscape (its random plane, 101x101, 3-D figure and GIF) parts as the PlasticFlex seed did; --sample-size, --resolution and --seed given explicitly still apply.
 
     Examples:
 
       snn analyze runs/fashionmnist_mixer_p0.15_T50_current
 
       snn analyze runs/my_run --skip hessian --skip landscape
+
+      snn analyze runs/my_run --protocol seed --resolution 31
     """
     from ..jobs.analyze import analyze as job  # torch: imported when the command runs
 

@@ -75,8 +75,9 @@ def _cli_type(info: FieldInfo) -> Any:
 
 
 def _is_flag(info: FieldInfo) -> bool:
-    """A plain on/off flag; an optional bool that defaults to None is a BOOL value (``--spiking true``)."""
-    return _base(info.annotation) is bool and info.default is not None
+    """A plain on/off flag; an optional bool that defaults to None is a BOOL value (``--spiking true``), unless
+    it declares a ``negative`` spelling: then a flag pair that leaves it unset (resolved) when neither is given."""
+    return _base(info.annotation) is bool and (info.default is not None or meta_of(info).negative is not None)
 
 
 def _is_list(info: FieldInfo) -> bool:

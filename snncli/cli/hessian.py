@@ -16,13 +16,15 @@ app = typer.Typer()
 def hessian_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Curvature of the loss at the trained weights (PyHessian, through the spiking network).
 
-    Top-k eigenvalues by power iteration, the trace by Hutchinson's estimator, the eigenvalue density by stochastic Lanczos quadrature, all from Hessian-vector products over --batches test batches (fp32; the surrogate is differentiated twice). Writes analysis/hessian.json, hessian_density.png (and hessian_layers.png with --per-layer).
+    Top-k eigenvalues by power iteration, the trace by Hutchinson's estimator, the eigenvalue density by stochastic Lanczos quadrature, all from Hessian-vector products over --batches batches of the --split (fp32; the surrogate is differentiated twice). --protocol seed is the PlasticFlex seed's: 16 random training images, top 5, 100 iterations each, eigenvectors saved. Writes analysis/hessian.json, hessian_density.png (hessian_layers.png with --per-layer, hessian_eigenvectors.npz with --save-eigenvectors).
 
     Examples:
 
       snn hessian runs/fashionmnist_mixer_p0.15_T50_current
 
       snn hessian runs/my_run --batches 4 --top-k 5 --per-layer --json | jq .eigenvalues
+
+      snn hessian runs/my_run --protocol seed
     """
     from ..jobs.hessian import hessian as job  # torch: imported when the command runs
 

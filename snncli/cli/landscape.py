@@ -16,13 +16,15 @@ app = typer.Typer()
 def landscape_command(config=None, json_out: bool = False, **values: Any) -> None:
     """Loss and accuracy on a grid around the trained weights (Li et al., 2018).
 
-    Directions are filter-normalised random ones, or the top Hessian eigenvectors; the grid spans [-range, range] with --resolution points (odd: the centre is the trained model). Writes analysis/landscape.npz, landscape.json and contour, 3-D surface and accuracy plots (a curve for --dims 1).
+    Directions are filter-normalised random ones, the top Hessian eigenvectors, or the PlasticFlex seed's random plane; the grid spans [-range, range] with --resolution points (odd: the centre is the trained model). --protocol seed is the seed's: its plane over 101x101 points on the first training batch, drawn smoothed in 3-D and as a rotating GIF. Writes analysis/landscape.npz, landscape.json and contour, 3-D surface (landscape_surface.gif with --gif) and accuracy plots (a curve for --dims 1).
 
     Examples:
 
       snn landscape runs/my_run
 
       snn landscape runs/my_run --directions hessian --dims 1 --range 0.5 --resolution 21
+
+      snn landscape runs/my_run --protocol seed --resolution 41     # the seed's plane, a coarser grid
     """
     from ..jobs.landscape import landscape as job  # torch: imported when the command runs
 

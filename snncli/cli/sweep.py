@@ -87,7 +87,7 @@ def summarize_command(json_out: bool = False, **values: Any) -> None:
     """Summarise every run below DIR: table, DIR/summary.csv, and the accuracy chart DIR/summary.png.
 
     One row per run: the settings that differ between runs, final accuracies, and for Flex runs
-    the last epoch's conv ratio and binariness (mean over Flex layers). The chart groups bars
+    the last epoch's conv ratio and binariness, ours and the seed's (mean over Flex layers). The chart groups bars
     by --x settings and colours them by --hue (default: the sweep's axes, the last one as hue).
 
     Examples:

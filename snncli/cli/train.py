@@ -34,6 +34,10 @@ def train_command(config=None, json_out: bool = False, **values: Any) -> dict:
       snn train --model vgg11 --dataset cifar10 --use-flex --spiking true --optimizer sgd --lr 0.1 --lr-schedule cosine
 
       snn train --config configs/plasticflex_example.json    # a seed config
+
+      snn train --model vgg6 --use-flex --flex-layers downsample   # Flex only at the 2x2 downsamplings
+
+      snn train --model vgg6 --spiking true --neuron heaviside --use-stbp false   # what the seed's configs ran
     """
     from ..jobs.train import train  # torch: imported when the command runs
 

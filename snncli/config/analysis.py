@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, field_validator, model_val
 
 from .base import StrictModel
 from .fields import SEED_MAX, Choices, Device, OptionalWritableDir, registry
+from .protocols import SEED_HESSIAN, SEED_LANDSCAPE
 from .setting import setting
 
 ATK, SPSA = "Attack", "SPSA (gradient-free)"
@@ -49,12 +50,27 @@ def _budgets(v: list[float]) -> list[float]:
     return sorted(set(v))
 
 
+def _non_negative(v: list[float]) -> list[float]:
+    bad = [e for e in v if e < 0]
+    if bad:
+        raise ValueError(f"eps must be >= 0, got {bad[0]}")
+    return sorted(set(v))
+
+
+_FRACTIONS = BeforeValidator(lambda v: [_fraction(e) for e in v] if isinstance(v, (list, tuple)) else v)
 #: L-inf budgets: numbers or fractions like ``8/255``, each in [0, 1]; sorted, repeats dropped.
-EpsList = Annotated[
-    list[float],
-    BeforeValidator(lambda v: [_fraction(e) for e in v] if isinstance(v, (list, tuple)) else v),
-    AfterValidator(_budgets),
-]
+EpsList = Annotated[list[float], _FRACTIONS, AfterValidator(_budgets)]
+#: Budgets in each attack's own unit (pixels for one-pixel, theta for JSMA): checked against the attacks.
+AttackEpsList = Annotated[list[float], _FRACTIONS, AfterValidator(_non_negative)]
+#: ``snn``: the command's own settings; ``seed``: the PlasticFlex seed's protocol (grids, samples, iterations)
+Protocol = Literal["snn", "seed"]
+
+
+def _protocol_defaults(model, values: dict) -> None:
+    """Fill the fields the user left unset with the protocol's values (flags given still win)."""
+    for key, value in values.items():
+        if key not in model.model_fields_set:
+            object.__setattr__(model, key, value)  # bypass validate_assignment (it would recurse)
 
 
 def _odd(v: int) -> int:
@@ -99,10 +115,17 @@ class AttackConfig(AnalysisSettings):
     runs: list[Path] = setting(..., "Run folders, checkpoints (.pth), or folders of runs.", argument=2, metavar="RUNS",
                                min_length=1, seed="checkpoint_dir")
     top_n: int | None = setting(None, "Attack only the N runs with the best validation accuracy.", panel=ATK, ge=1)
-    eps: EpsList = setting(
-        default_factory=lambda: list(_attacks().DEFAULT_EPS), help="L-inf budget in pixel units; repeatable; fractions "
-        "accepted (8/255).", panel=ATK, min_length=1, default_text="0 1/255 2/255 4/255 8/255 16/255",
+    eps: AttackEpsList = setting(
+        default_factory=lambda: list(_attacks().DEFAULT_EPS), help="Budget: L-inf in pixel units for most attacks "
+        "(pixels for onepixel, theta for jsma); repeatable; fractions accepted (8/255).", panel=ATK, min_length=1,
+        default_text="0 1/255 2/255 4/255 8/255 16/255",
     )
+    protocol: Protocol = setting(
+        "snn", "seed: the PlasticFlex seed's protocol: each attack over its own 23-point eps grid with its settings "
+        "(PGD: 20 steps of eps/4), 128 samples in batches of 32, seed 42, one adversarial example saved per budget, "
+        "the seed's AUC beside ours.", panel=ATK,
+    )
+    examples: int = setting(0, "Adversarial examples saved per budget (a PNG grid per attack).", panel=ATK, ge=0, le=16)
     steps: int = setting(10, "Iterations of iterative attacks (PGD, APGD, CW, Jitter, SPSA).", panel=ATK, ge=1, le=100_000)
     alpha: float | None = setting(None, "Step size (default 2.5 * eps / steps).", panel=ATK, gt=0, le=1)
     sample_size: int = setting(128, "Test samples attacked (drawn with --seed).", panel=ATK, ge=1, le=1_000_000)
@@ -134,7 +157,24 @@ class AttackConfig(AnalysisSettings):
     def _spsa(self) -> "AttackConfig":
         if self.with_spsa and "spsa" not in self.attacks:
             object.__setattr__(self, "attacks", [*self.attacks, "spsa"])
+        atk = _attacks()
+        if self.protocol == "seed":
+            missing = [a for a in self.attacks if a not in atk.seed_attacks()]
+            if missing:
+                raise ValueError(f"protocol: the seed's protocol has no {missing[0]!r} attack; it ran {', '.join(atk.seed_attacks())}")
+            if "eps" in self.model_fields_set:
+                raise ValueError("eps: --protocol seed uses the seed's grid of each attack; leave --eps out")
+            _protocol_defaults(self, atk.SEED_ATTACK)
+        else:
+            for name in self.attacks:
+                cls = atk.attack_class(name)
+                if cls.eps_max is not None and max(self.eps) > cls.eps_max:
+                    raise ValueError(f"eps: {name} budgets are {cls.eps_unit} and at most {cls.eps_max:g}, got {max(self.eps):g}")
         return self
+
+    def budgets(self, attack: str) -> list[float]:
+        """The budgets ``attack`` runs at: ``eps``, or the seed's grid under ``--protocol seed``."""
+        return _attacks().seed_eps(attack) if self.protocol == "seed" else list(self.eps)
 
 
 class HessianConfig(SingleRunSettings):
@@ -151,17 +191,50 @@ class HessianConfig(SingleRunSettings):
     density_runs: int = setting(1, "SLQ runs averaged.", ge=1, le=1000)
     per_layer: bool = setting(False, "Also the top eigenvalue of every layer's diagonal block.")
     batch_size: int = setting(64, "Samples per batch.", ge=1, le=100_000)
+    split: Literal["test", "train"] = setting("test", "Images the loss is measured on (drawn at random with --seed).")
+    save_eigenvectors: bool = setting(False, "Write the top eigenvectors as hessian_eigenvectors.npz (arrays, no pickles).")
+    protocol: Protocol = setting(
+        "snn", "seed: the PlasticFlex seed's protocol: one batch of 16 random training images (seed 42), top 5 "
+        "eigenvalues, 100 power iterations, 100 Hutchinson samples, 100 Lanczos steps, eigenvectors saved.",
+    )
+
+    @model_validator(mode="after")
+    def _seed_protocol(self) -> "HessianConfig":
+        if self.protocol == "seed":
+            _protocol_defaults(self, SEED_HESSIAN)
+        return self
 
 
 class LandscapeConfig(SingleRunSettings):
     """``snn landscape``: loss and accuracy around the trained weights."""
 
-    directions: Literal["random", "hessian"] = setting("random", "Filter-normalised random directions, or top Hessian eigenvectors.")
+    directions: Literal["random", "hessian", "seed"] = setting(
+        "random", "Filter-normalised Gaussian directions (weights only), top Hessian eigenvectors, or the seed's plane "
+        "(uniform directions, biases included, edge at half the weight norm).",
+    )
     dims: Literal[1, 2] = setting(2, "1-D curve or 2-D surface.", aliases="--dim")
     range: float = setting(1.0, "Grid runs over [-range, range] along each direction.", gt=0, le=1e3)
     resolution: OddInt = setting(11, "Grid points per direction (odd, so the trained point is on it).", ge=3, le=1001)
     batches: int = setting(2, "Test batches per grid point.", ge=1, le=10_000)
     hessian_iters: int = setting(20, "--directions hessian: power iterations per eigenvector.", ge=1, le=100_000)
+    split: Literal["test", "train"] = setting("test", "Images the loss is measured on.")
+    first_batches: bool = setting(False, "Take the split's first images in file order instead of a seeded random draw.",
+                                  negative="--random-batches")
+    train_mode: bool = setting(False, "Evaluate in training mode (BN batch statistics, dropout on), as the seed's surface does.",
+                               negative="--eval-mode")
+    smooth: float = setting(0.0, "Draw the 3-D surface Gaussian-smoothed by this many grid steps (the numbers saved are raw).",
+                            ge=0, le=100)
+    gif: bool = setting(False, "Also write a rotating 3-D animation, landscape_surface.gif (2-D surfaces).", negative="--no-gif")
+    protocol: Protocol = setting(
+        "snn", "seed: the PlasticFlex seed's protocol: its random plane, 101x101 points over [-1, 1], the first training "
+        "batch of the run's batch size, the surface drawn smoothed (sigma 1) in 3-D and as a 120-frame GIF.",
+    )
+
+    @model_validator(mode="after")
+    def _seed_protocol(self) -> "LandscapeConfig":
+        if self.protocol == "seed":
+            _protocol_defaults(self, SEED_LANDSCAPE)
+        return self
 
 
 class GradflowConfig(SingleRunSettings):
@@ -210,6 +283,10 @@ class AnalyzeConfig(SingleRunSettings):
     batches: int = setting(1, "Batches for Hessian, landscape and gradient flow.", ge=1, le=10_000)
     resolution: OddInt = setting(7, "Landscape grid points per direction (odd).", ge=3, le=1001)
     batch_size: int = setting(64, "Samples per batch.", ge=1, le=100_000)
+    protocol: Protocol = setting(
+        "snn", "seed: the attack (PGD), Hessian and landscape parts follow the PlasticFlex seed's protocols (see snn "
+        "attack/hessian/landscape --protocol seed); the small-settings flags then do not apply to them.",
+    )
 
     @field_validator("skip")
     @classmethod

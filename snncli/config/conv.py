@@ -15,10 +15,26 @@ from .base import StrictModel
 from .fields import CONV, TRAIN, registry
 from .setting import setting
 
-MaskingName = Literal["SIGMOID_HARD", "SIGMOID_SOFT", "STE", "NONE"]
-
 #: The grid launcher's and the seed launcher's short names for the masking mechanisms.
 MASKING_ALIASES = {"hard": "SIGMOID_HARD", "soft": "SIGMOID_SOFT", "ste": "STE", "none": "NONE"}
+
+#: Flex routing names the help lists (the registries in snncli/models/routing.py, checked at validation).
+MASK_NAMES = ("SIGMOID_HARD, SIGMOID_SOFT, SIGMOID_MUL, STE, STE_FPBP, STE_FPBS, STE_FSBP, STE_FSBS, "
+              "StochasticRoundFPBP, StochasticRoundFPBS, StochasticRoundFSBP, StochasticRoundFSBS, "
+              "StochasticRoundFCBP, StochasticRoundFCBS, NONE")
+
+
+def _routing(kind: str, value: Any) -> Any:
+    """A Flex routing name spelled as registered (any case; the seed's aliases), checked against its registry."""
+    if not isinstance(value, str):
+        return value
+    from ..models import routing  # torch: at validation, not when the CLI is built
+
+    if kind == "mask":
+        return routing.resolve_name(MASKING_ALIASES.get(value.lower(), value), routing.list_masks(), "masking mechanism")
+    if kind == "logits":
+        return routing.logits_name(value)
+    return routing.resolve_name(value, routing.list_joints(), "joint mechanism")
 
 
 def conv_models() -> list[str]:
@@ -36,17 +52,42 @@ class ConvNetSettings(StrictModel):
         None, "Spatio-temporal backpropagation (true) or gradients through space only (false); needs spiking "
         "(default: true when spiking).", panel=CONV, seed="use_STBP", follows="spiking",
     )
-    use_flex: bool = setting(False, "Downsampling layers are Flex layers (conv or max-pool per unit); conv models.",
-                             panel=CONV, negative="--no-flex")
-    masking_mechanism: MaskingName = setting(
-        "SIGMOID_HARD", "Flex mask: hard sigmoid, sigmoid, straight-through step, or NONE (plain conv).",
+    use_flex: bool | None = setting(
+        None, "Convolutions are Flex layers (conv or max-pool per unit); conv models (default false; simple_flex true).",
+        panel=CONV, negative="--no-flex", resolve=True, fallback=False,
+    )
+    flex_layers: Literal["all", "downsample"] = setting(
+        "all", "Which convolutions are Flex layers with --use-flex: all (the seed) or only the 2x2 stride-2 downsamplings.",
+        panel=CONV,
+    )
+    masking_mechanism: str = setting(
+        "SIGMOID_HARD", f"Flex mask: {MASK_NAMES} (NONE: plain conv; hard/soft/ste/none accepted).",
         panel=CONV, aliases="--mask", seed="mask_type",
     )
-    logits_mechanism: Literal["THRESHOLD"] = setting(
-        "THRESHOLD", "Flex logits: pooled input minus a learned threshold per unit.", panel=CONV,
+    logits_mechanism: str = setting(
+        "THRESHOLD", "Flex logits: THRESHOLD (pooled input minus a threshold per unit) or SPATIAL_ATTENTION (a conv stack; "
+        "the seed's SpatialAttentionBlock).", panel=CONV,
     )
     logits_use_batchnorm: bool = setting(True, "Batch-normalise the Flex logits.", panel=CONV,
                                          negative="--no-logits-batchnorm")
+    joint_mechanism: str = setting(
+        "NONE", "Flex joint replacing logits and mask: NONE or CHANNELWISE_MAXPOOL (max(conv, pool) per unit).", panel=CONV,
+    )
+    flex_threshold: Literal["learned", "redrawn"] = setting(
+        "learned", "THRESHOLD logits: a trained threshold, or the seed code's random one redrawn at every forward pass "
+        "(never trained).", panel=CONV,
+    )
+    sigmoid_mul_factor: float = setting(50.0, "k of the SIGMOID_MUL mask sigmoid(k * logits).", panel=CONV, gt=0)
+    attention_blocks: int = setting(1, "Conv blocks of the SPATIAL_ATTENTION logits.", panel=CONV, ge=0,
+                                   seed="num_spatial_attention_block")
+    neuron: Literal["lif", "heaviside"] = setting(
+        "lif", "Spiking activation of conv models: LIF over T steps, or the seed code's stateless step (heaviside; "
+        "--use-stbp picks its 0.3 tanh surrogate (true) or clamp(x, 0, 1) (false)).", panel=CONV,
+    )
+    freeze_first_fc: bool = setting(
+        False, "Keep the first classifier layer at its initial weights (the seed creates it after its optimiser, so "
+        "never trains it).", panel=CONV, negative="--train-first-fc",
+    )
     conv_pool_ratio: tuple[float, float] = setting(
         (1.0, 1.0), "Initial conv:pool routing of Flex units, as a:b (e.g. 2:1).", panel=CONV, metavar="A:B",
         default_text="1:1",
@@ -74,13 +115,36 @@ class ConvNetSettings(StrictModel):
     lr_step: int = setting(30, "Epochs between decays of the step schedule.", panel=TRAIN, ge=1, le=100_000)
     lr_gamma: float = setting(0.1, "Decay factor of the step schedule.", panel=TRAIN, gt=0, le=1)
     amp: bool = setting(True, "Mixed precision (bf16 autocast) on CUDA; ignored on other devices.", panel=TRAIN)
+    bn_recalibrate: int = setting(
+        0, "After every epoch, re-estimate BatchNorm running statistics on this many training batches (precise BN: "
+        "short runs otherwise evaluate with stale statistics); 0: off.", panel=TRAIN, ge=0,
+    )
+    channel_norm: bool = setting(
+        False, "Normalise inputs per channel inside the model with the PlasticFlex seed's constants (CIFAR-10, MNIST, "
+        "ImageNet; measured for other datasets).", panel=CONV, negative="--no-channel-norm",
+    )
+    input_noise: float = setting(
+        0.0, "Gaussian noise std added to every training image at every step, in normalised units with --channel-norm "
+        "(the seed: 0.1 on CIFAR-10).", panel=CONV, ge=0,
+    )
+    input_noise_eval: bool = setting(False, "Also add --input-noise to validation and test images (as the seed's loaders did; "
+                                     "nothing without --input-noise).",
+                                     panel=CONV)
 
     @field_validator("masking_mechanism", mode="before")
     @classmethod
-    def _masking_alias(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return MASKING_ALIASES.get(v.lower(), v.upper())
-        return v
+    def _masking_name(cls, v: Any) -> Any:
+        return _routing("mask", v)
+
+    @field_validator("logits_mechanism", mode="before")
+    @classmethod
+    def _logits_name(cls, v: Any) -> Any:
+        return _routing("logits", v)
+
+    @field_validator("joint_mechanism", mode="before")
+    @classmethod
+    def _joint_name(cls, v: Any) -> Any:
+        return _routing("joint", v)
 
     @field_validator("conv_pool_ratio", mode="before")
     @classmethod
@@ -117,6 +181,11 @@ class ConvNetSettings(StrictModel):
     def _conv_consistent(self):
         model = self.model  # a field of the config this mixes into
         if model not in conv_models():
+            if self.neuron != "lif":
+                raise ValueError(f"neuron: the MLPs are LIF networks; --neuron {self.neuron} needs a conv model")
+            if self.channel_norm:
+                raise ValueError(f"channel_norm: per-channel input normalisation is a conv model's ({', '.join(conv_models())}); "
+                                 "MLPs scale inputs with --enc-scale/--enc-bias")
             if self.spiking is False:
                 raise ValueError(f"spiking: {model} is a spiking MLP; ANN mode needs a conv model ({', '.join(conv_models())})")
             if self.use_flex:
@@ -130,4 +199,9 @@ class ConvNetSettings(StrictModel):
             raise ValueError("use_stbp: STBP needs a spiking network (--spiking true)")
         if getattr(self, "enforce_sparsity", False) and not self.spiking:
             raise ValueError("enforce_sparsity: an ANN has no firing rates to regularise")
+        if self.neuron == "heaviside":
+            if not self.spiking:
+                raise ValueError("neuron: the heaviside activation is the seed's spiking one; add --spiking true")
+            if getattr(self, "enforce_sparsity", False) or getattr(self, "alpha_reg", 0) > 0:
+                raise ValueError("neuron: the stateless heaviside network reports no firing rates to regularise")
         return self

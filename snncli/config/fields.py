@@ -166,9 +166,10 @@ class NetworkSettings(Resolved):
     )
     groups: int = setting(8, "Groups per layer (G2G models).", panel=MODEL, ge=1, le=4096)
     p_intra: float = setting(1.0, "Intra-group connection probability (G2G models).", panel=MODEL, ge=0, le=1)
-    init: Literal["seed", "torch"] | None = setting(
-        None, "G2G weight init: seed (active weights rescaled by fan-in, bias bound from it) or torch "
-        "(nn.Linear's as if dense, masked weights zeroed).", panel=MODEL, resolve=True,
+    init: Literal["seed", "torch", "kaiming"] | None = setting(
+        None, "Weight initialisation. G2G models: seed (active weights rescaled by fan-in, bias bound from it; their "
+        "default) or torch (nn.Linear's as if dense, masked weights zeroed); conv models: torch (their default) or "
+        "kaiming (the PlasticFlex seed's kaiming_normal_ on every convolution, zero bias).", panel=MODEL, resolve=True,
     )
     match_params: bool = setting(
         False, "dense: the seed's equal-parameter baseline, as wide as gives the parameter count of a G2G network "

@@ -4,7 +4,7 @@ The seed's keys mostly are our field names already (``use_flex``, ``masking_mech
 ``conv_pool_ratio``, ``spiking``, ``use_stbp``, ``dropout``, ``epochs``, ``batch_size``...);
 this module renames the rest and spells the values our way, and carries over the seed's
 fixed choices that its files do not state (SGD: momentum 0.9, weight decay 1e-5, cosine
-schedule over the run's epochs).
+schedule over the run's epochs) and its data conventions (:func:`seed_conventions`).
 """
 
 from __future__ import annotations
@@ -73,4 +73,22 @@ def from_seed_format(values: dict[str, Any]) -> dict[str, Any]:
     if not out.get("spiking", False):
         # The seed ignores use_stbp in ANN mode (its example config sets it with spiking false).
         out.pop("use_stbp", None)
+    for key, value in seed_conventions(str(out.get("dataset", ""))).items():
+        out.setdefault(key, value)
+    return out
+
+
+def seed_conventions(dataset: str) -> dict[str, Any]:
+    """What the seed's code did to the data and weights that its config files do not say.
+
+    Inputs normalised with its constants; no crop or flip; Gaussian noise (in normalised units) on
+    every CIFAR-10 image, training and test alike, drawn anew at every access: std 0.1, 0.5 for its
+    noisy subset; subsets drawn as its code draws them; kaiming-normal convolutions.
+    """
+    noise = 0.0
+    if dataset.startswith("cifar10") and not dataset.startswith("cifar100"):
+        noise = 0.5 if "gaussian-noise" in dataset else 0.1
+    out: dict[str, Any] = {"channel_norm": True, "augment": "none", "init": "kaiming", "subset_sampling": "seed"}
+    if noise:
+        out.update(input_noise=noise, input_noise_eval=True)
     return out

@@ -9,6 +9,7 @@ from pydantic import model_validator
 
 from .conv import ConvNetSettings
 from .fields import (
+    CONV,
     DATA,
     DST,
     MODEL,
@@ -143,6 +144,10 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         False, "--use-resnet: fetch the seed's pretrained CIFAR ResNet-32 with torch.hub (needs internet).", panel=MODEL,
     )
     data_root: ExistingDir = setting(None, "Folder with the dataset files.", panel=DATA, identity=False)
+    subset_sampling: Literal["readme", "seed"] = setting(
+        "readme", "CIFAR-10 subsets as the PlasticFlex README sizes them (balanced) or as its code draws them "
+        "(numpy seed 42).", panel=CONV,
+    )
     out: WritableDir = setting(Path("runs"), "Folder that holds run folders.", panel=RUN, short="-o", identity=False)
     seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN, ge=0, le=SEED_MAX)
     device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU; cuda:N the N-th GPU.", panel=RUN, identity=False)
@@ -200,6 +205,10 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
         for key in ("learn_beta", "learn_threshold", "match_params", "hidden_layers", "readout", "init"):
             if getattr(self, key) not in (None, False) and key not in params:
                 raise ValueError(f"{key}: {self.model} does not take it")
+        if self.init is not None and "init" in params:
+            choices = ("seed", "torch") if self.model in registry("model").names(family="g2g") else ("torch", "kaiming")
+            if self.init not in choices:
+                raise ValueError(f"init: {self.model} takes {' or '.join(choices)}, not {self.init}")
         if self.alpha_reg > 0 and self.spiking is False:
             raise ValueError("alpha_reg: the spike-activity penalty needs a spiking network (--spiking true)")
         sparse = registry("model").names(family="g2g")
@@ -222,7 +231,9 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
 
         MLPs (G2G seed): ``[resnet_]{dataset}_{model}_p{p_inter}_T{T}_{enc}[_cp{cp}_cg{cg}]``.
         Conv models (PlasticFlex seed): ``{dataset}_{model}_{ANN|SNN}_{STBP|NoSTBP}_{FLEX|NoFLEX}``,
-        then ``_T{T}`` for an SNN, ``_{mask}_r{a}-{b}`` with Flex, ``_w{width}`` below full width.
+        then ``_T{T}`` for an SNN, ``_{mask or joint}_r{a}-{b}[_flexdownsample][_thrredrawn][_{logits}]`` with
+        Flex, tags for the seed's options where set (``_heaviside``, ``_kaiming``, ``_norm``, ``_noise{std}``,
+        ``_fc1frozen``, ``_seedsubset``), ``_w{width}`` below full width.
         """
         if self.model in registry("model").names(family="conv"):
             return self._conv_run_name()
@@ -240,7 +251,21 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
             parts.append(f"T{self.T}")
         if self.use_flex:
             a, b = self.conv_pool_ratio
-            parts += [self.masking_mechanism.lower(), f"r{a:g}-{b:g}"]
+            parts += [self.masking_mechanism.lower() if self.joint_mechanism == "NONE" else self.joint_mechanism.lower(),
+                      f"r{a:g}-{b:g}"]
+            if self.flex_layers != "all":
+                parts.append(f"flex{self.flex_layers}")
+            if self.flex_threshold != "learned":
+                parts.append(f"thr{self.flex_threshold}")
+            if self.logits_mechanism != "THRESHOLD":
+                parts.append(self.logits_mechanism.lower())
+        # The seed's conventions and bugs chosen as options: only where they differ from the defaults.
+        from ..data import has_subset_sampling  # torch: when a run is named, not when the CLI is built
+
+        tags = {"neuron": self.neuron != "lif", "kaiming": self.init == "kaiming", "norm": self.channel_norm,
+                f"noise{self.input_noise:g}": self.input_noise > 0, "fc1frozen": self.freeze_first_fc,
+                "seedsubset": self.subset_sampling == "seed" and has_subset_sampling(self.dataset)}
+        parts += [self.neuron if tag == "neuron" else tag for tag, on in tags.items() if on]
         if self.width != 1.0:
             parts.append(f"w{self.width:g}")
         return "_".join(parts)

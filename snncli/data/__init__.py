@@ -14,6 +14,7 @@ from snncli.data._registry import (
     DEFAULT_DATASET,
     DatasetEntry,
     get_dataset_entry,
+    has_subset_sampling,
     list_datasets,
     load_dataset,
     register_dataset,
@@ -29,6 +30,7 @@ from snncli.data.errors import (
     UnknownDatasetError,
 )
 from snncli.data.folder import FolderImageSet
+from snncli.data.normalization import SEED_STATS, broadcast_stats, normalization_stats
 from snncli.data.locations import FileSpec, cache_dir
 from snncli.data.normalization import MNIST_MEAN_STD, NORMALIZATIONS, MeanStd, pixel_mean_std, resolve_normalization
 from snncli.data.splits import contiguous_kfold, stratified_kfold, train_val_split
@@ -48,12 +50,16 @@ __all__ = [
     "DatasetNotFoundError",
     "FileSpec",
     "FolderImageSet",
+    "SEED_STATS",
+    "broadcast_stats",
+    "normalization_stats",
     "ImageSet",
     "MeanStd",
     "UnknownDatasetError",
     "cache_dir",
     "encode",
     "get_dataset_entry",
+    "has_subset_sampling",
     "iterate_batches",
     "list_datasets",
     "load_dataset",

@@ -7,6 +7,7 @@ registers it.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,6 +93,11 @@ def get_dataset_entry(name: str) -> DatasetEntry:
     return DATASETS[name]
 
 
+def has_subset_sampling(name: str) -> bool:
+    """Whether ``name`` is a subset drawn differently by ``subset_sampling="seed"`` (its loader takes ``sampling``)."""
+    return "sampling" in inspect.signature(get_dataset_entry(name).loader).parameters
+
+
 def search_paths(name: str, root: str | os.PathLike[str] | None = None) -> list[Path]:
     """The folders looked in for ``name``, in search order (empty for generated datasets).
 
@@ -119,6 +125,7 @@ def load_dataset(
     download: bool = True,
     *,
     on_download: Callable[[str], None] | None = None,
+    subset_sampling: str = "readme",
 ) -> DataSplits:
     """Loads a registered dataset, finding (or downloading) its files first.
 
@@ -127,6 +134,9 @@ def load_dataset(
         root: Folder searched before ``$SNN_DATA``, the user cache and system copies.
         download: Whether to try public mirrors when no local copy is found.
         on_download: Called with a one-line message before a download starts.
+        subset_sampling: How subsets are drawn: ``"readme"`` (the sizes the PlasticFlex README
+            lists, balanced per class) or ``"seed"`` (what its code draws); datasets that are not
+            subsets have one way and ignore it.
 
     Returns:
         The train and test splits, and the folder they were read from.
@@ -139,9 +149,13 @@ def load_dataset(
         CorruptDatasetError: A file was found but is damaged; the message names it.
     """
     entry = get_dataset_entry(name)
+    if subset_sampling not in ("readme", "seed"):
+        raise ValueError(f"subset_sampling must be 'readme' or 'seed', got {subset_sampling!r}")
     if root is not None:
         root = _check_root(root)
     if entry.files is None:
         return entry.loader(None)
     folder = locate(name, entry.files, root, download, on_download)
+    if subset_sampling != "readme" and "sampling" in inspect.signature(entry.loader).parameters:
+        return entry.loader(folder, sampling=subset_sampling)
     return entry.loader(folder)

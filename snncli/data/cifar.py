@@ -241,10 +241,49 @@ def cifar100(folder: Path | None) -> DataSplits:
     )
 
 
+def seed_random_indices(n_total: int, n: int) -> torch.Tensor:
+    """The seed code's ``create_random_subset``: ``numpy.random.seed(42); numpy.random.choice(N, n, replace=False)``
+    (any classes, in the drawn order)."""
+    import numpy as np
+
+    return torch.from_numpy(np.random.RandomState(42).choice(n_total, min(n, n_total), replace=False).astype(np.int64))
+
+
+def seed_balanced_indices(y: torch.Tensor, n_per_class: int) -> torch.Tensor:
+    """The seed code's ``create_balanced_subset``: seed 42, ``n_per_class`` drawn per class in class order, then shuffled."""
+    import numpy as np
+
+    rs = np.random.RandomState(42)
+    labels = y.numpy()
+    picked: list[int] = []
+    for label in range(int(labels.max()) + 1):
+        members = np.nonzero(labels == label)[0]
+        if len(members) < n_per_class:
+            raise ValueError(f"class {label} has {len(members)} samples, fewer than {n_per_class}")
+        picked.extend(rs.choice(members, n_per_class, replace=False).tolist())
+    order = np.array(picked, dtype=np.int64)
+    rs.shuffle(order)
+    return torch.from_numpy(order)
+
+
+def _seed_subset(folder: Path, name: str, balanced: bool, n: int) -> DataSplits:
+    """A subset as the seed's code draws it, from both splits alike (``n`` per class if ``balanced``)."""
+    full = _cifar10_splits(folder, name)
+
+    def pick(split):
+        idx = seed_balanced_indices(split.y, n) if balanced else seed_random_indices(len(split), n)
+        return split.subset(idx)
+
+    return DataSplits(train=pick(full.train), test=pick(full.test), source=full.source)
+
+
+
 @register_dataset("cifar10-down-50", files=CIFAR10_FILES, **CIFAR)
-def cifar10_down_50(folder: Path | None) -> DataSplits:
-    """CIFAR-10 cut down to the first 50 images per class: 500 train / 500 test."""
+def cifar10_down_50(folder: Path | None, sampling: str = "readme") -> DataSplits:
+    """CIFAR-10 cut down to the first 50 images per class: 500 train / 500 test (seed code: 100 random per class, 1000 / 1000)."""
     assert folder is not None
+    if sampling == "seed":
+        return _seed_subset(folder, "cifar10-down-50", True, 100)
     full = _cifar10_splits(folder, "cifar10-down-50")
     return DataSplits(
         train=full.train.subset(per_class_indices(full.train.y, 50)),
@@ -254,24 +293,31 @@ def cifar10_down_50(folder: Path | None) -> DataSplits:
 
 
 @register_dataset("cifar10-random-small-100", files=CIFAR10_FILES, **CIFAR)
-def cifar10_random_small_100(folder: Path | None) -> DataSplits:
-    """CIFAR-10, 10 random images per class (fixed seed): 100 train / 100 test."""
+def cifar10_random_small_100(folder: Path | None, sampling: str = "readme") -> DataSplits:
+    """CIFAR-10, 10 random images per class (fixed seed): 100 train / 100 test (seed code: 100 of any class)."""
     assert folder is not None
+    if sampling == "seed":
+        return _seed_subset(folder, "cifar10-random-small-100", False, 100)
     return _random_subset(folder, "cifar10-random-small-100", 10, 10)
 
 
 @register_dataset("cifar10-random-small-500", files=CIFAR10_FILES, **CIFAR)
-def cifar10_random_small_500(folder: Path | None) -> DataSplits:
-    """CIFAR-10, 50 random images per class (fixed seed): 500 train / 500 test."""
+def cifar10_random_small_500(folder: Path | None, sampling: str = "readme") -> DataSplits:
+    """CIFAR-10, 50 random images per class (fixed seed): 500 train / 500 test (seed code: 500 of any class)."""
     assert folder is not None
+    if sampling == "seed":
+        return _seed_subset(folder, "cifar10-random-small-500", False, 500)
     return _random_subset(folder, "cifar10-random-small-500", 50, 50)
 
 
 @register_dataset("cifar10-random-small-gaussian-noise-0.5", files=CIFAR10_FILES, **CIFAR)
-def cifar10_random_small_gaussian_noise(folder: Path | None) -> DataSplits:
-    """cifar10-random-small-500 with fixed Gaussian noise (std 0.5) on both splits: 500 / 500."""
+def cifar10_random_small_gaussian_noise(folder: Path | None, sampling: str = "readme") -> DataSplits:
+    """cifar10-random-small-500 with fixed Gaussian noise (std 0.5) on both splits: 500 / 500 (seed code: 100 of any
+    class, clean here: its noise is drawn anew at every access, which is input-noise augmentation of std 0.5)."""
     assert folder is not None
     name = "cifar10-random-small-gaussian-noise-0.5"
+    if sampling == "seed":
+        return _seed_subset(folder, name, False, 100)
     small = _random_subset(folder, name, 50, 50)
     # Its own generator, so the noise does not depend on how the subset was drawn.
     g = torch.Generator().manual_seed(SUBSET_SEED + 1)

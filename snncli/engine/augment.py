@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -30,3 +32,26 @@ def random_crop_flip(x: torch.Tensor, gen: torch.Generator, pad: int = 4, mode: 
     flip = torch.rand(n, generator=gen, device=x.device) < 0.5
     out[flip] = out[flip].flip(-1)
     return out
+
+
+def add_input_noise(
+    x: torch.Tensor, std: float, gen: torch.Generator, scale: Sequence[float] | None = None
+) -> torch.Tensor:
+    """The seed's ``AddGaussianNoise``: ``x + std * scale_c * n``, ``n ~ N(0, 1)`` drawn per pixel at every access.
+
+    The seed adds the noise to *normalised* images; ``snn`` normalises inside the model, so a noise
+    of ``std`` in normalised units is ``std * scale_c`` in pixel units, with ``scale`` the
+    normalisation's per-channel standard deviations (``None``: pixel units). Not clipped, as the seed.
+
+    Args:
+        x: images ``[B, C, H, W]`` (float, pixel units).
+        std: noise standard deviation (0: ``x`` unchanged).
+        gen: random source on ``x``'s device.
+        scale: per-channel factor (one value: every channel).
+    """
+    if std == 0:
+        return x
+    noise = torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype if x.is_floating_point() else torch.float32)
+    if scale is not None:
+        noise = noise * torch.tensor([float(s) for s in scale], device=x.device, dtype=noise.dtype).view(1, -1, 1, 1)
+    return x.to(noise.dtype) + std * noise

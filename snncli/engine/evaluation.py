@@ -10,7 +10,8 @@ import torch
 from ..config import TrainConfig
 from ..data import ImageSet, iterate_batches
 from ..models import SNNClassifier, logits_of
-from .epoch import autocast, epoch_seed, spike_loss, stack_rates
+from .augment import add_input_noise
+from .epoch import autocast, epoch_generator, epoch_seed, noise_scale, spike_loss, stack_rates
 
 #: Evaluation draws its rate-coded spikes from "epoch" 10_000 + k: k = 1 validation, 2 test.
 EVAL_EPOCH = 10_000
@@ -36,9 +37,13 @@ def evaluate(
     correct = torch.zeros((), device=device, dtype=torch.long)
     rates = None
     n = 0
+    # The seed's loaders added their noise to test images too (--input-noise-eval): its own generator.
+    noise = epoch_generator(cfg.seed, EVAL_EPOCH + 100 + seed_offset, device) if cfg.input_noise_eval else None
     size = max(cfg.batch_size, 512)
     total = math.ceil(len(data) / size)
     for i, (x, y) in enumerate(iterate_batches(data, size, shuffle=False, device=device)):
+        if noise is not None:
+            x = add_input_noise(x, cfg.input_noise, noise, scale=noise_scale(model) or None)
         with autocast(cfg, device):
             out = clf.sequence(x)
         logits = logits_of(out, cfg.loss).float()

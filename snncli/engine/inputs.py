@@ -10,7 +10,7 @@ from typing import NamedTuple
 import torch
 
 from ..config import TrainConfig
-from ..data import DataSplits, ImageSet, load_dataset, train_val_split
+from ..data import DataSplits, ImageSet, broadcast_stats, load_dataset, normalization_stats, train_val_split
 from ..errors import SnnError
 from ..models import create_model, model_defaults
 from ..models.reference import SnnTorchMLP
@@ -63,7 +63,7 @@ def load_inputs(
     """
     splits, backbone_hash = data, None
     if splits is None:
-        splits = load_dataset(cfg.dataset, cfg.data_root)
+        splits = load_dataset(cfg.dataset, cfg.data_root, subset_sampling=cfg.subset_sampling)
         if cfg.use_resnet:
             splits, backbone_hash = resnet_features(
                 cfg.dataset, splits, cfg.backbone, device, cut=cfg.resnet_cut, pretrained=cfg.pretrained
@@ -101,9 +101,25 @@ def fit_input(data: ImageSet, cfg: TrainConfig) -> ImageSet:
     return dataclasses.replace(data, x=data.x.expand(-1, c, -1, -1))
 
 
+def input_stats(cfg: TrainConfig, data: ImageSet) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """``(mean, std)`` per input channel when the run normalises its inputs (``--channel-norm``), else ``None``.
+
+    The seed's constants where it had them, else measured on ``data``; a loaded run's checkpoint
+    holds the values it was trained with, which replace these.
+    """
+    if not cfg.channel_norm:
+        return None
+    x = data.x if isinstance(data, ImageSet) else None
+    return broadcast_stats(normalization_stats(cfg.dataset, x), data.shape[0])
+
+
 def build_model(cfg: TrainConfig, data: ImageSet) -> torch.nn.Module:
-    """The run's network: every setting whose name is a parameter of the registered variant is passed on."""
+    """The run's network: every setting whose name is a parameter of the registered variant is passed on
+    (and the input normalisation ``--channel-norm`` asks for)."""
     settings = cfg.model_dump(include=set(model_defaults(cfg.model)) - {"in_shape", "num_classes"})
+    stats = input_stats(cfg, data)
+    if stats is not None:
+        settings["input_norm"] = stats
     try:
         model = create_model(cfg.model, in_shape=data.shape, num_classes=data.num_classes, mask_seed=cfg.seed, **settings)
     except ValueError as exc:  # the data does not fit the network (e.g. too small for its downsamplings)

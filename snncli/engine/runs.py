@@ -13,6 +13,7 @@ import torch
 from pydantic import ValidationError
 
 from ..config import TrainConfig, describe_validation_error
+from ..config.setting import seed_keys
 from ..data import ImageSet
 from ..errors import SnnError
 from .checkpoint import CheckpointError, load_checkpoint
@@ -89,6 +90,7 @@ class LoadedRun:
         input: what the network reads: ``{"shape": [C, H, W], "num_classes", "classes", "dataset"}``.
         provenance: what produced the run (:func:`snncli.engine.provenance.provenance`; ``{}`` for
             checkpoints older than it).
+        train: its whole training set, shaped alike, read on first use (``None`` when the caller passed ``data``).
     """
 
     model: torch.nn.Module
@@ -99,14 +101,31 @@ class LoadedRun:
     input: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
     _test: ImageSet | None = field(default=None, repr=False)
+    _train: ImageSet | None = field(default=None, repr=False)
+    _data_given: bool = field(default=False, repr=False)
+
+    def _read_inputs(self) -> None:
+        inputs = load_inputs(self.cfg, torch.device("cpu"), hold_out=False)
+        if self._test is None:
+            self._test = inputs.test
+        self._train = inputs.train if isinstance(inputs.train, ImageSet) else None
 
     @property
     def test(self) -> ImageSet:
         """The run's test set (ResNet features for ``use_resnet`` runs), on the CPU, shaped as the network
         reads it; read from the run's dataset the first time it is asked for (the model does not need it)."""
         if self._test is None:
-            self._test = load_inputs(self.cfg, torch.device("cpu"), hold_out=False).test
+            self._read_inputs()
         return self._test
+
+    @property
+    def train(self) -> ImageSet | None:
+        """The run's whole training set, shaped alike (``None`` when :func:`load_run` was given ``data``)."""
+        if self._data_given:
+            return None
+        if self._train is None:
+            self._read_inputs()
+        return self._train
 
     @property
     def val_acc(self) -> float | None:
@@ -150,7 +169,26 @@ def find_runs(folder: Path) -> list[Path]:
     return runs
 
 
+def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
+    """A run's stored configuration in today's names and meanings, for loading and identity checks.
+
+    A setting the run predates usually took the field's default then; not ``flex_layers``: Flex runs
+    written before it existed had Flex layers at the downsamplings only. A key stored under a
+    setting's seed name (``num_spatial_attention_block``) is read as that setting, as in config files;
+    a boolean ``normalize`` (runs of the ``flex`` branch before the merge with ``snn plasticity``'s
+    ``--normalize dataset|mnist|none``) is ``channel_norm``.
+    """
+    renamed = seed_keys(TrainConfig)
+    out = {(renamed[k] if k in renamed and renamed[k] not in stored else k): v for k, v in stored.items()}
+    if isinstance(out.get("normalize"), bool) and "channel_norm" not in out:
+        out["channel_norm"] = out.pop("normalize")
+    if out.get("use_flex") and "flex_layers" not in out:
+        out["flex_layers"] = "downsample"
+    return out
+
+
 def _config_from(stored: dict[str, Any], path: Path) -> TrainConfig:
+    stored = stored_settings(stored)
     try:
         return TrainConfig.model_validate(stored)
     except ValidationError as exc:  # names the setting: "--lr: Input should be ..."
@@ -189,7 +227,8 @@ def load_run(
         stored = read_json_object(config_file)
     cfg = _config_from(stored, ckpt_path)
     spec = ckpt.get("input")
-    if data is not None:
+    given = data is not None
+    if given:
         data = fit_input(data, cfg)  # e.g. grey images repeated to the 3 channels a conv model was trained on
         shape_of = data
     elif _valid_input(spec):  # the checkpoint says what the network reads: no dataset needed to rebuild it
@@ -214,7 +253,8 @@ def load_run(
     model.to(device).eval()
     origin = ckpt.get("provenance")
     return LoadedRun(model=model, cfg=cfg, dir=ckpt_path.parent, checkpoint=ckpt_path, history=list(history),
-                     input=spec, provenance=origin if isinstance(origin, dict) else {}, _test=data)
+                     input=spec, provenance=origin if isinstance(origin, dict) else {}, _test=data,
+                     _data_given=given)
 
 
 def _valid_input(spec: Any) -> bool:

@@ -28,6 +28,7 @@ from .epoch import (  # noqa: F401  (re-exported: the loop's pieces, for callers
     clip_parameters,
     epoch_generator,
     lr_at,
+    recalibrate_batchnorm,
     spikes_per_sample,
     train_epoch,
     uses_autocast,
@@ -39,7 +40,7 @@ from .inputs import InputMismatchError, build_model, fit_input, load_inputs  # n
 from .locks import RunLock
 from .loggers import check_logger, with_logger
 from .provenance import provenance
-from .runs import BrokenFileError, RunPaths, read_json_object, run_paths
+from .runs import BrokenFileError, RunPaths, read_json_object, run_paths, stored_settings
 from .writers import write_json, write_jsonl, write_marker, write_metrics
 
 START_OVER = "nothing was changed: use another --out, or --force to start over there"
@@ -69,6 +70,7 @@ class TrainResult(TypedDict, total=False):
 
 def _check_identity(stored: dict[str, Any], cfg: TrainConfig, path: Path, done_epochs: int | None = None) -> None:
     """Refuse a run folder holding results of other settings (:func:`snncli.config.identity.differences`)."""
+    stored = stored_settings(stored)
     diff = differences(stored, cfg, done_epochs)
     if diff:
         raise CheckpointError(f"{path}: belongs to a different run {describe(stored, cfg, diff)}; {START_OVER}")
@@ -269,6 +271,8 @@ def _epochs(cfg: TrainConfig, cb: Callbacks, model: torch.nn.Module, optimizer: 
         try:
             with memory_guard(f"{paths.name}: one training step"):
                 row = train_epoch(model, optimizer, train_set, cfg, device, epoch, batches_per_epoch, cb, dst, world)
+                if cfg.bn_recalibrate:
+                    row["bn_recalibrated_batches"] = recalibrate_batchnorm(model, train_set, cfg, device, epoch)
                 if val_set is not None and world.writer:
                     val_metrics = evaluate(model, val_set, cfg, device, seed_offset=1, on_batch=_phase(cb, "evaluate val"))
                     row.update(val_loss=val_metrics["loss"], val_acc=val_metrics["acc"])

@@ -34,6 +34,8 @@ def analyze(cfg: AnalyzeConfig, callbacks: AnalysisCallbacks | None = None) -> A
     """
     cb, device, run, folder = prepare(cfg, callbacks)
     common = dict(run=cfg.run, device=cfg.device, seed=cfg.seed, out=folder)
+    if cfg.protocol == "seed":
+        return _analyze(cfg, cb, run, folder, _seed_jobs(cfg, cb, folder, common))
     jobs: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("visualize", lambda: visualize(VisualizeConfig(**common, what=["all"], batch_size=cfg.batch_size, eval_samples=2000), cb)),
         ("gradflow", lambda: gradflow(GradflowConfig(**common, batches=max(cfg.batches, 2), batch_size=cfg.batch_size), cb)),
@@ -45,6 +47,27 @@ def analyze(cfg: AnalyzeConfig, callbacks: AnalysisCallbacks | None = None) -> A
         ("landscape", lambda: landscape(LandscapeConfig(**common, directions="random", dims=2, resolution=cfg.resolution,
                                                         batches=cfg.batches, batch_size=cfg.batch_size), cb)),
     ]
+    return _analyze(cfg, cb, run, folder, jobs)
+
+
+def _seed_jobs(cfg: AnalyzeConfig, cb: AnalysisCallbacks, folder, common: dict) -> list:
+    """The parts under ``--protocol seed``: the seed's attack (PGD), Hessian and landscape protocols; flags
+    the user gave explicitly (seed, sample size, resolution) still win over the protocol's values."""
+    given = cfg.model_fields_set
+    mine = {k: v for k, v in common.items() if k != "seed" or "seed" in given}
+    attack_kw = {"sample_size": cfg.sample_size} if "sample_size" in given else {}
+    landscape_kw = {"resolution": cfg.resolution} if "resolution" in given else {}
+    return [
+        ("visualize", lambda: visualize(VisualizeConfig(**common, what=["all"], batch_size=cfg.batch_size, eval_samples=2000), cb)),
+        ("gradflow", lambda: gradflow(GradflowConfig(**common, batches=max(cfg.batches, 2), batch_size=cfg.batch_size), cb)),
+        ("attack", lambda: attack(AttackConfig(runs=[cfg.run], attacks=["pgd"], protocol="seed",
+                                               **{k: v for k, v in mine.items() if k != "run"}, **attack_kw), cb)),
+        ("hessian", lambda: hessian(HessianConfig(**mine, protocol="seed"), cb)),
+        ("landscape", lambda: landscape(LandscapeConfig(**mine, protocol="seed", **landscape_kw), cb)),
+    ]
+
+
+def _analyze(cfg: AnalyzeConfig, cb: AnalysisCallbacks, run, folder, jobs: list) -> dict[str, Any]:
     parts: dict[str, Any] = {}
     for part, job in jobs:
         if part in cfg.skip:
@@ -62,4 +85,4 @@ def analyze(cfg: AnalyzeConfig, callbacks: AnalysisCallbacks | None = None) -> A
         parts[part]["time_s"] = round(time.perf_counter() - start, 2)
         write_text_atomic(folder / "report.md", report_markdown(run, folder, parts))
     write_text_atomic(folder / "report.md", report_markdown(run, folder, parts))
-    return {"run": str(run.dir), "report": str(folder / "report.md"), "parts": parts}
+    return {"run": str(run.dir), "protocol": cfg.protocol, "report": str(folder / "report.md"), "parts": parts}

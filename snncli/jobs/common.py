@@ -108,9 +108,29 @@ def sample(run: LoadedRun, n: int, seed: int, device: torch.device) -> tuple[tor
     return x, y
 
 
-def fixed_batches(run: LoadedRun, n_batches: int, batch_size: int, seed: int, device: torch.device) -> list:
-    """``n_batches`` batches of seeded test samples (the same every call)."""
-    x, y = sample(run, n_batches * batch_size, seed, device)
+def fixed_batches(run: LoadedRun, n_batches: int, batch_size: int, seed: int, device: torch.device,
+                  split: str = "test", draw: str = "random") -> list:
+    """``n_batches`` batches of ``split`` samples, the same every call.
+
+    ``draw``: ``"random"`` (a seeded permutation), ``"numpy"`` (the PlasticFlex seed's draw:
+    ``numpy.random.seed(seed); numpy.random.choice(N, n, replace=False)``) or ``"first"`` (file order).
+
+    Raises:
+        AnalysisInputError: the training split is asked for but the run's is not in memory.
+    """
+    data = run.test if split == "test" else run.train
+    if data is None:
+        raise AnalysisInputError(f"{run.dir}: its training images are not available here (a streamed or feature dataset)")
+    n = min(n_batches * batch_size, len(data))
+    if draw == "first":
+        idx = torch.arange(n)
+    elif draw == "numpy":
+        import numpy as np
+
+        idx = torch.from_numpy(np.random.RandomState(seed).choice(len(data), n, replace=False).astype(np.int64))
+    else:
+        idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    x, y = next(iterate_batches(data.subset(idx), len(idx), shuffle=False, device=device))
     return [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(x), batch_size)]
 
 

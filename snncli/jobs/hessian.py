@@ -6,10 +6,10 @@ import time
 from typing import TypedDict
 
 from ..analysis.evaluation import loss_and_accuracy
-from ..analysis.hessian import FixedBatches, hessian_spectrum, spectral_density
+from ..analysis.hessian import FixedBatches, eigenvector_arrays, hessian_spectrum, spectral_density
 from ..config import HessianConfig
 from ..engine.device import peak_rss_mb
-from ..engine.writers import write_json
+from ..engine.writers import write_json, write_npz
 from .common import AnalysisCallbacks, AnalysisInputError, adapter, fixed_batches, prepare, use_fp32
 
 
@@ -75,11 +75,12 @@ def hessian(cfg: HessianConfig, callbacks: AnalysisCallbacks | None = None) -> H
             progress["done"] = min(progress["done"] + 1, progress["most"])
             cb.on_progress(progress["task"], progress["done"], progress["most"])
 
-    data = _CountedBatches(FixedBatches(fixed_batches(run, cfg.batches, cfg.batch_size, cfg.seed, device), clf, cfg.seed),
-                           one_pass)
+    draw = "numpy" if cfg.protocol == "seed" else "random"
+    batches = fixed_batches(run, cfg.batches, cfg.batch_size, cfg.seed, device, cfg.split, draw)
+    data = _CountedBatches(FixedBatches(batches, clf, cfg.seed), one_pass)
     loss, acc = loss_and_accuracy(clf, data)
-    cb.on_log(f"{run.checkpoint.stem}: {sum(len(y) for _, y in data.batches)} samples in {len(data)} batches, "
-              f"loss {loss:.4f}, accuracy {acc:.4f}")
+    cb.on_log(f"{run.checkpoint.stem}: {sum(len(y) for _, y in data.batches)} {cfg.split} samples in {len(data)} batches, "
+              f"loss {loss:.4f}, accuracy {acc:.4f}" + (" (the seed's protocol)" if cfg.protocol == "seed" else ""))
     start, rss0 = time.perf_counter(), _peak_rss_mb()
     timings: dict[str, float] = {}
     peaks: dict[str, float] = {}
@@ -104,7 +105,7 @@ def hessian(cfg: HessianConfig, callbacks: AnalysisCallbacks | None = None) -> H
         on_part=part,
     )
     part("done")
-    res.pop("eigenvectors", None)
+    vectors = res.pop("eigenvectors", None)
     out = {
         "run": str(run.dir), "loss": loss, "accuracy": acc, "samples": sum(len(y) for _, y in data.batches),
         **res, "time_s": round(time.perf_counter() - start, 2), "part_time_s": timings, "peak_rss_mb_after_part": peaks,
@@ -112,6 +113,10 @@ def hessian(cfg: HessianConfig, callbacks: AnalysisCallbacks | None = None) -> H
         "settings": cfg.model_dump(mode="json"), "files": [],
     }
     files = [folder / "hessian.json"]
+    if cfg.save_eigenvectors and vectors:
+        names = [n for n, p in clf.named_parameters() if p.requires_grad]
+        write_npz(folder / "hessian_eigenvectors.npz", **eigenvector_arrays(vectors, names))
+        files.append(folder / "hessian_eigenvectors.npz")
     if "density" in res:
         grid, dens = spectral_density(res["density"]["nodes"], res["density"]["weights"])
         files.append(plot_spectral_density(grid, dens, folder / "hessian_density.png",

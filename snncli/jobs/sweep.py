@@ -192,7 +192,7 @@ def summarize(folder: Path) -> dict[str, Any]:
 
     The columns of settings follow the sweep's axes when ``folder`` holds a ``sweep.json``, else
     every setting that takes more than one value. Unfinished runs appear with their last epoch.
-    Flex runs also show the last epoch's conv ratio and binariness, averaged over their Flex layers.
+    Flex runs also show the last epoch's conv ratio and binariness (ours and the seed's), averaged over their Flex layers.
 
     Returns:
         ``{"dir", "settings": [...], "columns": [...], "rows": [...], "chance"}``; ``chance`` is 1 / classes
@@ -208,6 +208,7 @@ def summarize(folder: Path) -> dict[str, Any]:
         last = _last_metrics(run_dir)
         flex_ratio = [v for k, v in last.items() if re.fullmatch(r"flex\d+_conv_ratio", k)]
         flex_bin = [v for k, v in last.items() if re.fullmatch(r"flex\d+_binariness", k)]
+        flex_seed_bin = [v for k, v in last.items() if re.fullmatch(r"flex\d+_seed_binariness", k)]
         runs.append({
             "config": config,
             "results": {
@@ -219,6 +220,7 @@ def summarize(folder: Path) -> dict[str, Any]:
                 "train_acc": _number(result.get("train_acc", last.get("train_acc"))),
                 "conv_ratio": _mean(flex_ratio),
                 "binariness": _mean(flex_bin),
+                "seed_binariness": _mean(flex_seed_bin),
                 "samples_per_s": _number(result.get("samples_per_s", last.get("samples_per_s"))),
                 "run": str(run_dir.relative_to(folder)),
             },

@@ -107,6 +107,9 @@ def visualize(cfg: VisualizeConfig, callbacks: AnalysisCallbacks | None = None) 
                                     names=r["names"], labels=labels, classes=classes, predicted=predicted.tolist(),
                                     title=f"Firing rate per neuron, every layer (true -> predicted)\n{name}")
         elif what == "firing":
+            if getattr(run.model, "spiking", True) is False or getattr(run.model, "neuron", "lif") != "lif":
+                skipped[what] = "the network reports no firing rates (an ANN, or the seed's stateless heaviside network)"
+                continue
             clf.reseed(cfg.seed)
             totals, n = None, 0
             with torch.no_grad():

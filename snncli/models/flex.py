@@ -1,18 +1,25 @@
 r"""The Flex layer (PlasticFlex): every output unit routed to a convolution or to a max-pool.
 
 From the same input :math:`x`, a ``Flex2D`` computes a convolution :math:`c = W * x`
-(selectivity) and a max-pool :math:`p` with the same kernel, stride and padding (invariance),
-and mixes them per output unit with a mask :math:`m \in [0, 1]`:
+(selectivity) and a max-pool :math:`p` with the same kernel, stride and padding (invariance;
+padded with :math:`-\infty`), its channels linearly interpolated onto the convolution's, and
+mixes them per output unit with a mask :math:`m`:
 
 .. math::
 
-    y = m \odot c + (1 - m) \odot p, \qquad m = g(\ell), \qquad \ell = \mathrm{BN}(p - \vartheta)
+    y = m \odot c + (1 - m) \odot p, \qquad m = g(\ell), \qquad \ell = \mathrm{BN}(f(x, p))
 
-The logits :math:`\ell` (``THRESHOLD`` mechanism) compare the pooled input with a learned
-threshold :math:`\vartheta` per output unit ``[C, H, W]``, optionally batch-normalised. The
-masking function :math:`g` is one of :data:`MASKINGS`. A unit with :math:`m > 0.5` counts as
-routed to the convolution: its share is the layer's *conv ratio*; the share of mask values
-within 0.05 of 0 or 1 is its *binariness* (how decided the routing is).
+The logits :math:`f` (default ``THRESHOLD``: :math:`p - \vartheta`, a learned threshold per
+output unit) and the masking function :math:`g` (default ``SIGMOID_HARD``) come from the
+registries in :mod:`snncli.models.routing`; a *joint* (``CHANNELWISE_MAXPOOL``:
+:math:`y = \max(c, p)`) replaces both.
+
+Two statistics of the mask describe the routing (both logged per layer and epoch):
+
+- *conv ratio*: the share of units with :math:`m > 0.5` (routed to the convolution);
+- *binariness*: ours, the share of mask values within 0.05 of 0 or 1 (how decided the routing
+  is), and the seed's, :math:`\overline{|m - 1/2|} \cdot 2` (its ``measure_homogeneity``; 1 for
+  a binary mask, 0 when every unit sits at 1/2).
 """
 
 from __future__ import annotations
@@ -25,48 +32,39 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-MASKINGS = ("SIGMOID_HARD", "SIGMOID_SOFT", "STE", "NONE")
-LOGITS = ("THRESHOLD",)
+from .routing import (
+    create_logits,
+    joint_fn,
+    list_joints,
+    list_logits,
+    list_masks,
+    logits_name,
+    make_mask,
+    resolve_name,
+)
+
 BINARY_TOLERANCE = 0.05
+#: Flex layers at every convolution (the seed) or only at the 2x2 stride-2 downsamplings
+FLEX_LAYERS = ("all", "downsample")
 
 
-def hard_sigmoid(logits: torch.Tensor) -> torch.Tensor:
-    """``clamp(l / 6 + 1/2, 0, 1)``: its gradient is the slope 1/6 inside (-3, 3), 0 outside."""
-    return (logits / 6 + 0.5).clamp(0.0, 1.0)
+def interpolate_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """Resample ``x``'s channel axis to ``channels`` by linear interpolation (half-pixel centres).
 
-
-def straight_through_step(logits: torch.Tensor) -> torch.Tensor:
-    """``1[l > 0]`` forward, the identity backward (straight-through estimator, Bengio et al. 2013).
-
-    ``l - l.detach()`` is exactly 0 in the forward pass, so the value is the exact step, while
-    autograd sees ``+ l``: a gradient of 1, and a second derivative of 0.
-    """
-    return (logits > 0).to(logits.dtype) + (logits - logits.detach())
-
-
-def make_mask(logits: torch.Tensor, mechanism: str) -> torch.Tensor:
-    """The routing mask of ``logits`` under one of :data:`MASKINGS` (``NONE``: all ones)."""
-    if mechanism == "SIGMOID_HARD":
-        return hard_sigmoid(logits)
-    if mechanism == "SIGMOID_SOFT":
-        return torch.sigmoid(logits)
-    if mechanism == "STE":
-        return straight_through_step(logits)
-    if mechanism == "NONE":
-        return torch.ones_like(logits)
-    raise ValueError(f"unknown masking mechanism {mechanism!r}; choose from {', '.join(MASKINGS)}")
-
-
-def match_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
-    """Map ``x``'s channels onto ``channels`` by nearest index (a pure selection, linear in ``x``).
-
-    The pool keeps the input's channels; the convolution may have more or fewer.
+    The seed's ``channel_interpolate``: ``F.interpolate(..., mode="bilinear")`` along the channel
+    axis with ``align_corners=False``. Output channel ``j`` reads input position
+    ``(j + 1/2) C_in / C_out - 1/2``, clamped to ``[0, C_in - 1]``; an equal count is the identity.
+    A fixed linear map of ``x``: differentiable, and exact where it lands on an input channel.
     """
     c = x.shape[1]
     if c == channels:
         return x
-    idx = torch.div(torch.arange(channels, device=x.device) * c, channels, rounding_mode="floor")
-    return x.index_select(1, idx)
+    pos = ((torch.arange(channels, dtype=torch.float64) + 0.5) * c / channels - 0.5).clamp(0, c - 1)
+    lo = pos.floor().long()
+    hi = (lo + 1).clamp(max=c - 1)
+    w = (pos - lo).to(x.dtype).to(x.device).view(1, -1, 1, 1)
+    lo, hi = lo.to(x.device), hi.to(x.device)
+    return x.index_select(1, lo) * (1 - w) + x.index_select(1, hi) * w
 
 
 def conv_out_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -78,18 +76,23 @@ class Flex2D(nn.Module):
 
     Args:
         in_channels: input channels.
-        out_channels: output channels (the pool's channels are mapped onto them).
+        out_channels: output channels (the pool's channels are interpolated onto them).
         kernel_size: of both the convolution and the pool.
-        in_hw: input height and width (the threshold has one value per output unit).
+        in_hw: input height and width (a threshold has one value per output unit).
         stride: of both paths.
         padding: of both paths (the pool pads with -inf).
-        masking: one of :data:`MASKINGS`.
-        logits: one of :data:`LOGITS`.
+        masking: a registered masking mechanism (:func:`~snncli.models.routing.list_masks`).
+        logits: a registered logits mechanism (``THRESHOLD``, ``SPATIAL_ATTENTION``).
         logits_bn: batch-normalise the logits.
         conv_pool_ratio: initial routing ``a : b`` (share ``a / (a + b)`` to the convolution).
             With batch-normalised logits (about N(0, 1) per channel) the BN shift starts at
-            the normal quantile of that share; without, the threshold is set from the first
-            training batch to the matching per-unit quantile of the pooled input.
+            the normal quantile of that share; without, a ``THRESHOLD`` is set from the first
+            training batch to the matching per-unit quantile of the pooled input. ``1:1`` is
+            the seed's start (it reads no ratio).
+        joint: ``NONE`` (logits and mask) or a registered joint (``CHANNELWISE_MAXPOOL``).
+        threshold: ``learned`` or the seed's ``redrawn`` (see :class:`~snncli.models.routing.ThresholdLogits`).
+        sigmoid_mul_factor: ``k`` of ``SIGMOID_MUL``.
+        attention_blocks: blocks of ``SPATIAL_ATTENTION`` logits.
 
     Attributes:
         last_mask: the (detached) mask of the latest forward pass, ``[B, C, H, W]``; over a
@@ -100,48 +103,62 @@ class Flex2D(nn.Module):
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: int, in_hw: Sequence[int], stride: int = 1,
         padding: int = 0, masking: str = "SIGMOID_HARD", logits: str = "THRESHOLD", logits_bn: bool = True,
-        conv_pool_ratio: Sequence[float] = (1.0, 1.0),
+        conv_pool_ratio: Sequence[float] = (1.0, 1.0), joint: str = "NONE", threshold: str = "learned",
+        sigmoid_mul_factor: float = 50.0, attention_blocks: int = 1,
     ):
         super().__init__()
-        if masking not in MASKINGS:
-            raise ValueError(f"unknown masking mechanism {masking!r}; choose from {', '.join(MASKINGS)}")
-        if logits not in LOGITS:
-            raise ValueError(f"unknown logits mechanism {logits!r}; choose from {', '.join(LOGITS)}")
+        masking = resolve_name(masking, list_masks(), "masking mechanism")
+        logits = logits_name(logits)
+        joint = resolve_name(joint, list_joints(), "joint mechanism")
         a, b = (float(v) for v in conv_pool_ratio)
         if a < 0 or b < 0 or a + b <= 0:
             raise ValueError(f"conv_pool_ratio must be two non-negative numbers, not both 0; got {a}:{b}")
-        self.masking, self.logits_mechanism = masking, logits
+        self.masking, self.logits_mechanism, self.joint = masking, logits, joint
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.sigmoid_mul_factor = float(sigmoid_mul_factor)
         self.target_ratio = a / (a + b)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding)
         h, w = (conv_out_size(s, kernel_size, stride, padding) for s in in_hw)
         if h < 1 or w < 1:
             raise ValueError(f"Flex2D: a {tuple(in_hw)} input is too small for kernel {kernel_size}, stride {stride}")
         self.out_shape = (out_channels, h, w)
-        self.threshold = nn.Parameter(torch.zeros(1, out_channels, h, w))
-        self.bn = nn.BatchNorm2d(out_channels) if logits_bn else None
-        # Without BN the threshold is calibrated on the first training batch; saved, so a resumed run keeps it.
-        self.register_buffer("calibrated", torch.tensor(logits_bn or masking == "NONE"))
+        routed = masking != "NONE" and joint == "NONE"
+        self.logits = create_logits(logits, in_channels, out_channels, (kernel_size, stride, padding), (h, w),
+                                    threshold=threshold, blocks=attention_blocks) if routed else None
+        self.bn = nn.BatchNorm2d(out_channels) if (logits_bn and routed) else None
+        # Without BN a learned threshold is calibrated on the first training batch; saved, so a resumed run keeps it.
+        calibrate = routed and not logits_bn and logits == "THRESHOLD" and threshold == "learned"
+        self.register_buffer("calibrated", torch.tensor(not calibrate))
         if self.bn is not None:
             with torch.no_grad():
                 self.bn.bias.fill_(_probit(self.target_ratio))
         self.last_mask: torch.Tensor | None = None
-        self._last_counts = torch.zeros(3)  # conv, binary, total of the latest forward
-        self._epoch_counts = torch.zeros(3)  # the same, summed over training forwards since the last reset
+        self._last_counts = torch.zeros(4)  # conv, near-binary, sum |m - 1/2| * 2, total of the latest forward
+        self._epoch_counts = torch.zeros(4)  # the same, summed over training forwards since the last reset
+
+    @property
+    def threshold(self) -> torch.Tensor | None:
+        """The ``THRESHOLD`` logits' threshold ``[1, C, H, W]`` (``None`` for other mechanisms)."""
+        return getattr(self.logits, "threshold", None)
 
     def forward(self, x: torch.Tensor, steps: int = 1) -> torch.Tensor:
         """``x``: ``[N, C_in, H, W]`` (``N = steps * B`` for a flattened spiking sequence) -> ``[N, C_out, H', W']``."""
         conv = self.conv(x)
-        if self.masking == "NONE":
+        if self.masking == "NONE" and self.joint == "NONE":
             self._record(torch.ones_like(conv[:, :1]).expand_as(conv), steps)
             return conv
-        pool = match_channels(F.max_pool2d(x, self.kernel_size, self.stride, self.padding), conv.shape[1])
+        pool = interpolate_channels(F.max_pool2d(x, self.kernel_size, self.stride, self.padding), conv.shape[1])
+        join = joint_fn(self.joint)
+        if join is not None:
+            out, mask = join(pool, conv)
+            self._record(mask, steps)
+            return out
         if self.training and not bool(self.calibrated):
             self._calibrate(pool)
-        logits = pool - self.threshold
+        logits = self.logits(x, pool)
         if self.bn is not None:
             logits = self.bn(logits)
-        mask = make_mask(logits, self.masking)
+        mask = make_mask(logits, self.masking, sigmoid_mul_factor=self.sigmoid_mul_factor)
         self._record(mask, steps)
         return mask * conv + (1 - mask) * pool
 
@@ -158,32 +175,51 @@ class Flex2D(nn.Module):
         m = mask.detach()
         self.last_mask = m.reshape(steps, -1, *m.shape[1:]).mean(0) if steps > 1 else m
         near = ((m < BINARY_TOLERANCE) | (m > 1 - BINARY_TOLERANCE)).sum()
-        counts = torch.stack([(m > 0.5).sum(), near, torch.tensor(m.numel(), device=m.device)]).float()
+        homogeneity = (m.float() - 0.5).abs().sum() * 2
+        counts = torch.stack([(m > 0.5).sum().float(), near.float(), homogeneity,
+                              torch.tensor(float(m.numel()), device=m.device)])
         self._last_counts = counts
         if self.training:
             self._epoch_counts = self._epoch_counts.to(m.device) + counts
 
+    def _ratios(self, c: list[float]) -> dict[str, float]:
+        total = c[3] or float("nan")
+        return {"conv_ratio": c[0] / total, "binariness": c[1] / total, "seed_binariness": c[2] / total}
+
     def conv_ratio(self) -> float:
         """Share of mask values above 0.5 (units routed to the convolution) in the latest forward."""
-        c = self._last_counts.tolist()
-        return c[0] / c[2] if c[2] else float("nan")
+        return self._ratios(self._last_counts.tolist())["conv_ratio"]
 
     def binariness(self) -> float:
         """Share of mask values within 0.05 of 0 or 1 in the latest forward."""
-        c = self._last_counts.tolist()
-        return c[1] / c[2] if c[2] else float("nan")
+        return self._ratios(self._last_counts.tolist())["binariness"]
+
+    def seed_binariness(self) -> float:
+        """The seed's binariness ``mean(|m - 1/2|) * 2`` of the latest forward."""
+        return self._ratios(self._last_counts.tolist())["seed_binariness"]
 
     def epoch_stats(self, reset: bool = True) -> dict[str, float]:
-        """Conv ratio and binariness over every training forward since the last reset."""
+        """Conv ratio and both binariness measures over every training forward since the last reset."""
         c = self._epoch_counts.tolist()
         if reset:
-            self._epoch_counts = torch.zeros(3)
-        total = c[2] or float("nan")
-        return {"conv_ratio": c[0] / total, "binariness": c[1] / total}
+            self._epoch_counts = torch.zeros(4)
+        return self._ratios(c)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Checkpoints written before the logits registry kept the threshold on the layer itself.
+        old = prefix + "threshold"
+        if old in state_dict and prefix + "logits.threshold" not in state_dict:
+            state_dict[prefix + "logits.threshold"] = state_dict.pop(old)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def extra_repr(self) -> str:
-        return (f"masking={self.masking}, logits={self.logits_mechanism}, bn={self.bn is not None}, "
-                f"target_conv_ratio={self.target_ratio:.3f}")
+        parts = [f"kernel={self.kernel_size}, stride={self.stride}, padding={self.padding}"]
+        if self.joint != "NONE":
+            parts.append(f"joint={self.joint}")
+        else:
+            parts.append(f"masking={self.masking}, logits={self.logits_mechanism}, bn={self.bn is not None}")
+            parts.append(f"target_conv_ratio={self.target_ratio:.3f}")
+        return ", ".join(parts)
 
 
 def _probit(p: float) -> float:
@@ -197,20 +233,31 @@ def flex_layers(model: nn.Module) -> list[Flex2D]:
 
 
 def flex_epoch_stats(model: nn.Module) -> dict[str, float]:
-    """Per Flex layer its epoch conv ratio and binariness (flat keys for a metrics row), then resets them.
+    """Per Flex layer its epoch conv ratio and both binariness measures (flat keys for a metrics row), then resets them.
 
-    Keys: ``flex{i}_conv_ratio``, ``flex{i}_binariness`` (1-based), ``conv_ratio_target``; empty without Flex layers.
+    Keys: ``flex{i}_conv_ratio``, ``flex{i}_binariness``, ``flex{i}_seed_binariness`` (1-based),
+    and, over all Flex layers, ``flex_mean_conv_ratio``, ``flex_mean_binariness``,
+    ``flex_mean_seed_binariness`` (the seed's "Mean Conv Ratio" and "Mean Binariness": unweighted
+    means over layers) and ``conv_ratio_target``; empty without Flex layers.
     """
     layers = flex_layers(model)
     row: dict[str, float] = {}
+    means: dict[str, list[float]] = {"conv_ratio": [], "binariness": [], "seed_binariness": []}
     for i, layer in enumerate(layers, 1):
         stats = layer.epoch_stats()
-        row[f"flex{i}_conv_ratio"] = _round(stats["conv_ratio"])
-        row[f"flex{i}_binariness"] = _round(stats["binariness"])
+        for key, value in stats.items():
+            row[f"flex{i}_{key}"] = _round(value)
+            if not math.isnan(value):
+                means[key].append(value)
     if layers:
+        for key, values in means.items():
+            row[f"flex_mean_{key}"] = _round(sum(values) / len(values)) if values else float("nan")
         row["conv_ratio_target"] = _round(layers[0].target_ratio)
     return row
 
 
 def _round(v: float) -> float:
     return v if math.isnan(v) else round(v, 5)
+
+
+__all__ = ["FLEX_LAYERS", "Flex2D", "flex_epoch_stats", "flex_layers", "interpolate_channels", "list_logits", "list_masks"]

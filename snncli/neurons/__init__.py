@@ -3,6 +3,7 @@
 from . import events
 from .lif import LIFParams, LIFState, clamped_beta, lif_loop, lif_sequence, lif_step, spike_rate
 from .module import LIF
+from .stateless import stateless_spike
 from .surrogate import SURROGATES, spike, surrogate_grad
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "lif_step",
     "spike",
     "spike_rate",
+    "stateless_spike",
     "surrogate_grad",
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 
+from ..atomic import write_bytes_atomic
 from ._figure import new_figure, save, short
 
 
@@ -99,15 +101,36 @@ def plot_landscape_contour(coords: torch.Tensor, z: torch.Tensor, path: Path, ti
     return save(fig, path)
 
 
-def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, title: str = "Loss surface", label: str = "loss") -> Path:
-    """A 3-D surface of a 2-D grid."""
-    _check_2d(coords, z)
-    from matplotlib.figure import Figure
+def smooth_surface(z: np.ndarray, sigma: float) -> np.ndarray:
+    """``z`` convolved with a Gaussian of ``sigma`` grid steps, edges mirrored (half-sample), truncated at
+    4 sigma: what ``scipy.ndimage.gaussian_filter(z, sigma)`` computes, for display only."""
+    z = np.asarray(z, dtype=np.float64)
+    if sigma <= 0:
+        return z
+    radius = int(4.0 * sigma + 0.5)
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    k /= k.sum()
+    for axis in range(z.ndim):
+        pad = [(0, 0)] * z.ndim
+        pad[axis] = (radius, radius)
+        padded = np.pad(z, pad, mode="symmetric")
+        z = np.apply_along_axis(lambda v: np.convolve(v, k, mode="valid"), axis, padded)
+    return z
 
-    fig = Figure(figsize=(6.5, 5.0))  # no pyplot: a notebook's backend and figure list stay untouched
-    ax = fig.add_subplot(projection="3d")
+
+def _wide_range(z: np.ndarray) -> bool:
+    """A loss that spans more than three decades (a 3-D view on a linear axis shows one corner only)."""
+    top, low = float(np.max(z)), float(np.min(z))
+    return low >= 0 and top > 0 and top > 1e3 * max(low, 1e-12)
+
+
+def _surface_axes(fig, coords: torch.Tensor, z: torch.Tensor, label: str, smooth: float):
     a, b = np.meshgrid(coords.numpy(), coords.numpy(), indexing="ij")
-    ax.plot_surface(a, b, z.numpy(), cmap="viridis", linewidth=0, antialiased=True, alpha=0.95)
+    zz = smooth_surface(z.numpy(), smooth)
+    if label == "loss" and _wide_range(zz):
+        zz, label = np.log10(np.clip(zz, 1e-12, None)), "log10 loss"
+    ax = fig.add_subplot(projection="3d")
+    surf = ax.plot_surface(a, b, zz, cmap="viridis", linewidth=0, antialiased=True, alpha=0.95)
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(5))  # fewer ticks: 3-D tick labels overlap easily
@@ -115,5 +138,53 @@ def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, ti
     ax.set_xlabel("direction 1 (a)")
     ax.set_ylabel("direction 2 (b)")
     ax.set_zlabel(label)
-    ax.set_title(title)
+    return ax, surf
+
+
+def plot_landscape_surface(coords: torch.Tensor, z: torch.Tensor, path: Path, title: str = "Loss surface",
+                           label: str = "loss", smooth: float = 0.0, colorbar: bool = False) -> Path:
+    """A 3-D surface of a 2-D grid; ``smooth`` > 0 draws it Gaussian-smoothed by that many grid steps
+    (the seed smooths by 1 before drawing; the saved numbers are never smoothed). A loss spanning
+    more than three decades is drawn as log10 (a linear axis would show only its highest corner)."""
+    _check_2d(coords, z)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.0 if colorbar else 6.5, 5.0))  # no pyplot: a notebook's backend stays untouched
+    ax, surf = _surface_axes(fig, coords, z, label, smooth)
+    if colorbar:
+        fig.colorbar(surf, ax=ax, shrink=0.5, aspect=8, pad=0.12, label=ax.get_zlabel())
+    ax.set_title(title + (f"\n(drawn smoothed, Gaussian sigma {smooth:g} grid steps)" if smooth > 0 else ""))
     return save(fig, path)
+
+
+def animate_landscape(coords: torch.Tensor, z: torch.Tensor, path: Path, title: str = "Loss surface",
+                      label: str = "loss", smooth: float = 0.0, frames: int = 120, fps: int = 30,
+                      elevation: float = 30.0, dpi: int = 80) -> Path:
+    """An animated GIF of the 3-D surface turning once around its vertical axis (the seed's
+    ``loss_surface.gif``: 120 frames at 30 frames per second, elevation 30 degrees), written atomically.
+
+    Raises:
+        ValueError: ``frames`` < 2 or ``fps`` < 1, or values not ``[R, R]``.
+    """
+    _check_2d(coords, z)
+    if frames < 2 or fps < 1:
+        raise ValueError(f"an animation needs at least 2 frames and 1 frame per second, got {frames} and {fps}")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    fig = Figure(figsize=(6.4, 4.8), dpi=dpi)  # no pyplot; frames rendered by Agg directly
+    canvas = FigureCanvasAgg(fig)
+    ax, _ = _surface_axes(fig, coords, z, label, smooth)
+    ax.set_title(title)
+    images = []
+    for azimuth in np.linspace(0.0, 360.0, frames, endpoint=False):
+        ax.view_init(elev=elevation, azim=azimuth)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+        images.append(Image.fromarray(rgba[..., :3].copy()).quantize(colors=255, method=Image.Quantize.MEDIANCUT))
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0)
+    path = Path(path)
+    write_bytes_atomic(path, buf.getbuffer(), sync=False)
+    return path

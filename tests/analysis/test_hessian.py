@@ -1,5 +1,6 @@
 """Hessian spectrum of a spiking network against an exact eigendecomposition of a tiny model."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch.func import functional_call
@@ -90,3 +91,20 @@ def test_rate_coded_batches_repeat_the_same_encoding():
     data = FixedBatches([(torch.rand(4, 1, 3, 3), torch.zeros(4, dtype=torch.long))], clf, seed=9)
     outs = [clf(x) for _ in range(2) for x, _ in data]
     torch.testing.assert_close(outs[0], outs[1])
+
+
+def test_eigenvectors_become_named_arrays_without_pickles(tmp_path):
+    import numpy as np
+
+    from snncli.analysis.hessian import eigenvector_arrays
+    from snncli.config.protocols import SEED_HESSIAN
+
+    vecs = [[torch.ones(2, 3), torch.zeros(4)], [torch.full((2, 3), 2.0), torch.ones(4)]]
+    arrays = eigenvector_arrays(vecs, ["fc.weight", "fc.bias"])
+    assert sorted(arrays) == ["v0/fc.bias", "v0/fc.weight", "v1/fc.bias", "v1/fc.weight"]
+    np.savez(tmp_path / "v.npz", **arrays)
+    loaded = np.load(tmp_path / "v.npz", allow_pickle=False)
+    assert loaded["v1/fc.weight"].tolist() == [[2.0] * 3] * 2
+    with pytest.raises(ValueError, match="2 parts for 1"):
+        eigenvector_arrays(vecs, ["fc.weight"])
+    assert (SEED_HESSIAN["batch_size"], SEED_HESSIAN["top_k"], SEED_HESSIAN["iters"]) == (16, 5, 100)

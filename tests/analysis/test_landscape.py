@@ -81,3 +81,49 @@ def test_grid_needs_an_odd_resolution():
     assert grid_coordinates(2.0, 5).tolist() == [-2.0, -1.0, 0.0, 1.0, 2.0]
     with pytest.raises(ValueError, match="odd"):
         grid_coordinates(1.0, 4)
+
+
+# ----------------------------------------------------------------------------- the seed's plane
+
+from snncli.analysis.landscape import seed_plane  # noqa: E402
+from snncli.config.protocols import SEED_LANDSCAPE  # noqa: E402
+
+
+def test_seed_plane_is_filter_normalised_uniform_directions_at_half_the_weight_norm():
+    torch.manual_seed(0)
+    model = create_model("vgg6", in_shape=(3, 8, 8), num_classes=3, width=0.125, hidden_dim=8, use_flex=True)
+    params = [p for p in model.parameters() if p.requires_grad]
+    d1, d2 = seed_plane(params, torch.Generator().manual_seed(1), distance=1.0)
+    theta = torch.sqrt(sum((p.detach() ** 2).sum() for p in params))
+    for d in (d1, d2):
+        norm = torch.sqrt(sum((x**2).sum() for x in d))
+        torch.testing.assert_close(norm, theta / 2, rtol=1e-5, atol=0)
+        assert any(x.dim() == 1 and x.abs().sum() > 0 for x in d)  # biases and BN parameters move too
+        for x, p in zip(d, params):
+            w = p.detach()
+            if w.dim() >= 2:  # every filter moves by half its own norm (up to the 1e-8 guard)
+                rows = x.reshape(len(x), -1).norm(dim=1)
+                torch.testing.assert_close(rows, w.reshape(len(w), -1).norm(dim=1) / 2, rtol=1e-4, atol=1e-6)
+            elif w.dim() == 1 and w.norm() > 0:
+                torch.testing.assert_close(x.norm(), w.norm() / 2, rtol=1e-4, atol=0)
+    assert all((x >= 0).all() for x in d1)  # U[0, 1) draws: the first direction is all non-negative
+    assert any((x < 0).any() for x in d2)  # the second was orthogonalised against it
+    again = seed_plane(params, torch.Generator().manual_seed(1))
+    assert all(torch.equal(a, b) for a, b in zip(d1, again[0]))
+    assert SEED_LANDSCAPE["resolution"] == 101 and SEED_LANDSCAPE["smooth"] == 1.0
+
+
+def test_train_mode_surface_restores_running_statistics_and_mode():
+    torch.manual_seed(0)
+    model = create_model("vgg6", in_shape=(3, 8, 8), num_classes=3, width=0.125, hidden_dim=8, use_flex=True).eval()
+    clf = SNNClassifier(model, T=1, readout="membrane")
+    data = FixedBatches([(torch.rand(6, 3, 8, 8), torch.randint(0, 3, (6,)))], clf)
+    params = [p for p in clf.parameters() if p.requires_grad]
+    buffers = [b.clone() for b in clf.buffers()]
+    dirs = seed_plane(params, torch.Generator().manual_seed(0))
+    out = loss_surface(clf, data, params, dirs, grid_coordinates(1.0, 3), train_mode=True)
+    assert torch.isfinite(out["loss"]).all() and not clf.training
+    assert all(torch.equal(a, b) for a, b in zip(buffers, clf.buffers()))
+    evaluated = loss_surface(clf, data, params, dirs, grid_coordinates(1.0, 3))
+    assert evaluated["loss"][1, 1].item() == loss_and_accuracy(clf, data)[0]
+    assert not torch.equal(out["loss"], evaluated["loss"])  # batch statistics differ from running ones

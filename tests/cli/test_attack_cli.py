@@ -93,3 +93,28 @@ def test_without_torchattacks_its_attacks_exit_2_with_the_install_line_and_noise
     assert len(res.output.strip().splitlines()) == 1 and not (tmp_path / "a").exists()
     res = invoke("attack", "noise", run_dir, "--eps", "0.1", "--sample-size", "8", "--out", tmp_path / "b", "--json")
     assert res.exit_code == 0, res.output
+
+
+def test_seed_protocol_prints_its_grid_and_an_auc(run_dir, tmp_path):
+    out = tmp_path / "seed"
+    res = invoke("attack", "pgd", run_dir, "--protocol", "seed", "--sample-size", "4", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "23/255" in res.stdout and "0.04193/255" not in res.stdout
+    assert "AUC" in res.stdout and "AUC (seed's dx)" in res.stdout
+    stored = json.loads((out / "attack_pgd.json").read_text())
+    assert len(stored["results"]) == 23 and stored["protocol"] == "seed" and stored["sample_size"] == 4
+    assert stored["seed"] == 42 and stored["results"][-1]["eps"] == 23 / 255
+    summary = stored["summary"]
+    assert summary["auc_seed"] == pytest.approx(summary["auc"] * 22 / 23, rel=1e-9)  # dx max/23 vs the grid's max/22
+    assert (out / "attack_pgd_examples.png").stat().st_size > 0  # one example per budget by default
+
+
+def test_seed_protocol_refuses_what_the_seed_never_ran(run_dir, tmp_path):
+    res = invoke("attack", "square", run_dir, "--protocol", "seed")
+    assert res.exit_code == 2 and "--protocol" in res.output and "it ran fgsm" in res.output
+    res = invoke("attack", "pgd", run_dir, "--protocol", "seed", "--eps", "0.1")
+    assert res.exit_code == 2 and "--eps" in res.output
+    res = invoke("attack", "onepixel", run_dir, "--eps", "0", "--eps", "3", "--sample-size", "2", "--steps", "1",
+                 "--out", tmp_path, "--json")  # pixels: no [0, 1] bound
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["eps_per_attack"]["onepixel"] == [0.0, 3.0]

@@ -1,8 +1,10 @@
 """`snn hessian`, `snn landscape` and `snn gradflow` end to end on a small trained run."""
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from snncli.cli.app import app
@@ -51,3 +53,35 @@ def test_gradflow_json_flags_and_files(run_dir, tmp_path):
     every = json.loads(invoke("gradflow", run_dir, "--batches", "1", "--vanish", "1e6", "--out", tmp_path, "--json").stdout)
     assert len(every["vanishing"]) == len(every["layers"])
     assert invoke("gradflow", run_dir, "--ratio", "0.5").exit_code == 2
+
+
+def test_seed_protocols_fill_what_the_user_left_unset():
+    from snncli.config import HessianConfig, LandscapeConfig
+
+    h = HessianConfig(run=Path("."), protocol="seed")
+    assert (h.split, h.batch_size, h.batches, h.top_k, h.iters, h.trace_iters, h.density_steps, h.seed) == (
+        "train", 16, 1, 5, 100, 100, 100, 42)
+    assert h.save_eigenvectors and HessianConfig(run=Path("."), protocol="seed", iters=7, seed=1).iters == 7
+    ls = LandscapeConfig(run=Path("."), protocol="seed", resolution=5)
+    assert (ls.directions, ls.resolution, ls.split, ls.first_batches, ls.smooth, ls.gif) == ("seed", 5, "train", True, 1.0, True)
+    assert LandscapeConfig(run=Path(".")).gif is False
+
+
+def test_hessian_seed_protocol_reports_top5_on_training_images_and_saves_eigenvectors(run_dir, tmp_path):
+    res = invoke("hessian", run_dir, "--protocol", "seed", "--iters", "4", "--trace-iters", "3", "--density-steps", "4",
+                 "--out", tmp_path, "--json")
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.stdout)
+    assert len(r["eigenvalues"]) == 5 and r["samples"] == 16 and r["settings"]["split"] == "train"
+    vecs = np.load(tmp_path / "hessian_eigenvectors.npz", allow_pickle=False)
+    assert sorted({k.split("/")[0] for k in vecs.files}) == ["v0", "v1", "v2", "v3", "v4"]
+    assert sum(v.size for k, v in vecs.items() if k.startswith("v0/")) == r["parameters"]
+
+
+def test_landscape_seed_protocol_plane_and_figures(run_dir, tmp_path):
+    res = invoke("landscape", run_dir, "--protocol", "seed", "--resolution", "3", "--no-gif", "--out", tmp_path, "--json")
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.stdout)
+    assert r["directions"] == "seed" and r["split"] == "train" and r["samples"] == 64  # the run's batch size
+    assert r["centre_loss"] == pytest.approx(r["model_loss"])
+    assert (tmp_path / "landscape_surface.png").stat().st_size > 0 and not (tmp_path / "landscape_surface.gif").exists()

@@ -48,7 +48,7 @@ def test_two_by_two_sweep_runs_skips_invalid_resumes_and_summarises(tmp_path):
     assert summary["settings"] == ["spiking", "use_stbp"]
     assert len(summary["rows"]) == 3 and all(r["status"] == "finished" for r in summary["rows"])
     assert {(r["spiking"], r["use_stbp"]) for r in summary["rows"]} == {("true", "true"), ("true", "false"), ("false", "false")}
-    assert all(0 <= r["conv_ratio"] <= 1 for r in summary["rows"])
+    assert all(0 <= r["conv_ratio"] <= 1 and 0 <= r["seed_binariness"] <= 1 for r in summary["rows"])
     csv_lines = (tmp_path / "summary.csv").read_text().splitlines()
     assert csv_lines[0].startswith("spiking,use_stbp,status") and len(csv_lines) == 4
     assert (tmp_path / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

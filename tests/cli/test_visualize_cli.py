@@ -58,3 +58,36 @@ def test_analyze_writes_a_report_linking_every_output(run_dir, tmp_path):
     assert skipped.exit_code == 0, skipped.output
     assert json.loads(skipped.stdout)["parts"]["hessian"] == {"status": "skipped"}
     assert invoke("analyze", run_dir, "--skip", "everything").exit_code == 2
+
+
+def test_analyze_seed_protocol_runs_the_seeds_attack_hessian_and_landscape(run_dir, tmp_path, monkeypatch):
+    """Which settings each part gets (the parts themselves are tested on their own commands)."""
+    import snncli.jobs.analyze as suite
+
+    seen = {}
+
+    def recorder(name):
+        def job(cfg, cb):
+            seen[name] = cfg
+            raise RuntimeError("recorded")
+        return job
+
+    for name in ("visualize", "gradflow", "attack", "hessian", "landscape"):
+        monkeypatch.setattr(suite, name, recorder(name))
+    res = invoke("analyze", run_dir, "--protocol", "seed", "--resolution", "21", "--out", tmp_path, "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["protocol"] == "seed"
+    atk, hes, land = seen["attack"], seen["hessian"], seen["landscape"]
+    assert atk.protocol == "seed" and atk.attacks == ["pgd"] and atk.sample_size == 128 and atk.seed == 42
+    assert (hes.protocol, hes.top_k, hes.iters, hes.batch_size, hes.split, hes.seed) == ("seed", 5, 100, 16, "train", 42)
+    assert (land.protocol, land.directions, land.resolution, land.gif) == ("seed", "seed", 21, True)
+
+
+def test_visualize_all_on_a_flex_ann(tmp_path_factory, tmp_path):
+    """Conv ANNs have no firing rates (skipped, not a crash) and their recorded layers end with the logits."""
+    run = trained_run(tmp_path_factory.getbasetemp(), model="vgg6", use_flex=True, spiking=False, width=0.125,
+                      hidden_dim=16, epochs=1, max_batches=4, batch_size=32)
+    res = invoke("visualize", "all", run, "--out", tmp_path, "--json")
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert "firing" in result["skipped"] and (tmp_path / "features.png").exists() and (tmp_path / "masks.png").exists()

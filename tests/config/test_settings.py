@@ -1,18 +1,15 @@
 """Settings declared once: flags, seed names and defaults are derived from the fields and the registries."""
 
-import typing
-
 import pytest
 import typer.main
 from typer.core import TyperOption
 
 from snncli.cli.app import app
 from snncli.config import CrossvalConfig, TrainConfig
-from snncli.config.conv import MaskingName
 from snncli.config.plasticity import PlasticityConfig
 from snncli.config.seedformat import RENAMED
 from snncli.config.setting import flags_of, seed_keys
-from snncli.models import MASKINGS, model_defaults
+from snncli.models import list_joints, list_logits, list_masks, model_defaults
 
 
 def test_every_flag_of_every_command_belongs_to_one_option():
@@ -34,11 +31,21 @@ def test_seed_spellings_are_derived_from_the_field_names_and_seed_names():
     assert RENAMED == seed_keys(TrainConfig) == {
         "network": "model", "learning_rate": "lr", "in_dimensions": "in_shape", "spiking_threshold": "threshold",
         "spiking_decay": "beta", "use_STBP": "use_stbp", "mask_type": "masking_mechanism",
+        "num_spatial_attention_block": "attention_blocks",
     }
 
 
-def test_the_masking_choices_are_the_models():
-    assert set(typing.get_args(MaskingName)) == set(MASKINGS)
+def test_the_flex_routing_choices_are_the_registries():
+    for name in list_masks():
+        assert TrainConfig(model="vgg6", masking_mechanism=name.lower()).masking_mechanism == name
+    for name in list_logits():
+        assert TrainConfig(model="vgg6", logits_mechanism=name).logits_mechanism == name
+    for name in list_joints():
+        assert TrainConfig(model="vgg6", joint_mechanism=name.lower()).joint_mechanism == name
+    assert TrainConfig(model="vgg6", masking_mechanism="soft").masking_mechanism == "SIGMOID_SOFT"  # the grid's names
+    assert TrainConfig(model="vgg6", logits_mechanism="SpatialAttentionBlock").logits_mechanism == "SPATIAL_ATTENTION"
+    with pytest.raises(ValueError, match="choose from"):
+        TrainConfig(model="vgg6", masking_mechanism="RELU")
 
 
 @pytest.mark.parametrize("model", ["dense", "mixer", "mlp", "vgg6", "vgg11", "simple_conv"])

@@ -129,3 +129,39 @@ def test_gaussian_noise_subset(tmp_path, fake):
     assert abs((black == 0).float().mean().item() - 0.5) < 0.01
     assert abs(black.mean().item() - 0.5 / (2 * torch.pi) ** 0.5) < 0.005
     assert not torch.equal(noisy.train.x, noisy.test.x[: len(noisy.train.x)])
+
+
+@pytest.mark.parametrize(
+    "name,n,balanced",
+    [
+        ("cifar10-down-50", 1000, True),
+        ("cifar10-random-small-100", 100, False),
+        ("cifar10-random-small-500", 500, False),
+        ("cifar10-random-small-gaussian-noise-0.5", 100, False),
+    ],
+)
+def test_seed_code_subsets_are_its_numpy_draws(tmp_path, fake, name, n, balanced):
+    """--subset-sampling seed: the indices numpy.random.seed(42) gives the seed's create_*_subset, in that order."""
+    fake.cifar10_folder(tmp_path, per_batch=240, n_test=1200)  # 1200 train (label = id % 10), 1200 test
+    splits = load_dataset(name, root=tmp_path, download=False, subset_sampling="seed")
+    assert (len(splits.train), len(splits.test)) == (n, n) and splits.train.x.dtype == torch.uint8
+    if balanced:  # the seed's loop: per class in class order, then one shuffle, all from one RandomState(42)
+        rs = np.random.RandomState(42)
+        labels = np.arange(1200) % 10
+        want = np.concatenate([rs.choice(np.nonzero(labels == k)[0], 100, replace=False) for k in range(10)])
+        rs.shuffle(want)
+        assert splits.train.y.bincount().tolist() == [100] * 10
+    else:
+        want = np.random.RandomState(42).choice(1200, n, replace=False)
+    assert _ids(splits.train.x) == want.tolist()
+    assert splits.train.y.tolist() == [i % 10 for i in want.tolist()]
+    readme = load_dataset(name, root=tmp_path, download=False)
+    assert len(readme.train) != n or _ids(readme.train.x) != want.tolist()
+
+
+def test_subset_sampling_is_ignored_by_full_datasets_and_checked(tmp_path, fake):
+    fake.cifar10_folder(tmp_path)
+    full = load_dataset("cifar10", root=tmp_path, download=False, subset_sampling="seed")
+    assert len(full.train) == 600
+    with pytest.raises(ValueError, match="subset_sampling"):
+        load_dataset("cifar10", root=tmp_path, download=False, subset_sampling="balanced")

@@ -40,3 +40,35 @@ def test_lr_schedules():
 def test_augmentation_defaults_to_crop_flip_for_cifar_shaped_data_only():
     assert TrainConfig(dataset="synthetic-cifar", model="vgg6").augment == "crop-flip"
     assert TrainConfig(dataset="synthetic").augment == "none"
+
+
+def test_input_noise_is_gaussian_in_normalised_units():
+    from snncli.engine.augment import add_input_noise
+
+    x = torch.full((4000, 3, 4, 4), 0.5)
+    out = add_input_noise(x, 0.1, torch.Generator().manual_seed(0), scale=(0.2, 0.4, 1.0))
+    per_channel = (out - x).transpose(0, 1).reshape(3, -1)
+    assert per_channel.mean(1).abs().max() < 0.002
+    torch.testing.assert_close(per_channel.std(1), torch.tensor([0.02, 0.04, 0.1]), rtol=0.02, atol=0)
+    assert out.max() > 0.5 + 0.1 * 3  # not clipped (the seed does not clip)
+    assert add_input_noise(x, 0.0, torch.Generator()) is x
+    again = add_input_noise(x, 0.1, torch.Generator().manual_seed(0), scale=(0.2, 0.4, 1.0))
+    assert torch.equal(out, again)
+
+
+def test_batchnorm_recalibration_is_the_plain_mean_of_batch_statistics():
+    from snncli.data import ImageSet
+    from snncli.engine.trainer import recalibrate_batchnorm
+    from snncli.models import create_model, flex_layers
+
+    torch.manual_seed(0)
+    model = create_model("vgg6", in_shape=(3, 8, 8), num_classes=2, width=0.125, hidden_dim=4, use_flex=True).train()
+    data = ImageSet(torch.randint(0, 256, (40, 3, 8, 8), dtype=torch.uint8), torch.arange(40) % 2, ["a", "b"], "t")
+    cfg = TrainConfig(model="vgg6", dataset="synthetic-cifar", batch_size=10, bn_recalibrate=3, T=1)
+    first_bn = flex_layers(model)[0].bn
+    seen = []
+    first_bn.register_forward_hook(lambda m, inp, out: seen.append(inp[0].mean((0, 2, 3))) if m.training else None)
+    used = recalibrate_batchnorm(model, data, cfg, torch.device("cpu"), epoch=0)
+    assert used == 3 and len(seen) == 3 and model.training and first_bn.momentum == 0.1
+    torch.testing.assert_close(first_bn.running_mean, torch.stack(seen).mean(0))
+    assert flex_layers(model)[0].epoch_stats()["conv_ratio"] != flex_layers(model)[0].epoch_stats()["conv_ratio"]  # NaN: not counted

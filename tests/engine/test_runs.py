@@ -69,3 +69,39 @@ def test_load_run_of_a_checkpoint_without_input_record_reads_the_dataset(short_r
     save_checkpoint(old, {k: v for k, v in ckpt.items() if k not in ("format", "input", "provenance")})
     loaded = load_run(old)
     assert loaded.input["shape"] == [1, 28, 28] and len(loaded.test) > 0 and loaded.provenance == {}
+
+
+def _finished_folder(cfg: TrainConfig, stored: dict):
+    from snncli.engine.runs import run_paths
+    from snncli.engine.writers import write_json
+
+    paths = run_paths(cfg)
+    paths.dir.mkdir(parents=True)
+    write_json(paths.dir / "config.json", stored)
+    write_json(paths.result, {"epochs": cfg.epochs, "test_acc": 0.5})
+    paths.done.touch()
+    return paths
+
+
+def test_flex_runs_stored_before_flex_layers_are_downsample_only_runs(tmp_path):
+    """Such a folder carries today's default name; it must not pass for a Flex-everywhere result."""
+    from snncli.engine.trainer import is_finished
+
+    cfg = TrainConfig(dataset="synthetic", model="vgg6", use_flex=True, epochs=1, out=tmp_path)
+    stored = cfg.model_dump(mode="json")
+    del stored["flex_layers"]
+    paths = _finished_folder(cfg, stored)
+    assert cfg.flex_layers == "all" and not is_finished(cfg, paths)
+    assert is_finished(cfg.model_copy(update={"flex_layers": "downsample"}), paths)
+
+
+def test_settings_stored_under_a_seed_name_are_read_as_that_setting(tmp_path):
+    from snncli.engine.trainer import is_finished
+
+    cfg = TrainConfig(dataset="synthetic", model="vgg6", use_flex=True, epochs=1, out=tmp_path)
+    stored = cfg.model_dump(mode="json")
+    stored["num_spatial_attention_block"] = stored.pop("attention_blocks") + 1
+    stored["normalize"] = stored.pop("channel_norm")  # its name before snn plasticity's --normalize
+    paths = _finished_folder(cfg, stored)
+    assert not is_finished(cfg, paths)
+    assert is_finished(cfg.model_copy(update={"attention_blocks": cfg.attention_blocks + 1}), paths)

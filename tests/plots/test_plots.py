@@ -101,6 +101,55 @@ def test_spike_figures(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+def test_smoothing_is_scipys_gaussian_filter():
+    ndimage = pytest.importorskip("scipy.ndimage")
+    import numpy as np
+
+    from snncli.plots.curvature import smooth_surface
+
+    z = np.random.default_rng(0).normal(size=(9, 11))
+    for sigma in (0.7, 1.0, 2.0):
+        np.testing.assert_allclose(smooth_surface(z, sigma), ndimage.gaussian_filter(z, sigma), atol=1e-12)
+    assert smooth_surface(z, 0) is not None and np.array_equal(smooth_surface(z, 0), z)
+
+
+def test_landscape_surface_and_animation(tmp_path):
+    from PIL import Image
+
+    from snncli.plots import animate_landscape, plot_landscape_surface
+
+    coords = torch.linspace(-1, 1, 7)
+    z = coords[:, None] ** 2 + coords[None, :] ** 2
+    png = plot_landscape_surface(coords, z, tmp_path / "s.png", smooth=1.0, colorbar=True)
+    gif = animate_landscape(coords, z, tmp_path / "s.gif", frames=6, fps=10, dpi=40)
+    assert png.stat().st_size > 0
+    with Image.open(gif) as im:
+        assert im.format == "GIF" and im.n_frames == 6 and im.info["duration"] == 100
+    assert not list(tmp_path.glob(".*"))  # no temporary files left
+    with pytest.raises(ValueError, match="2 frames"):
+        animate_landscape(coords, z, tmp_path / "x.gif", frames=1)
+
+
+def test_adversarial_examples_grid(tmp_path):
+    from snncli.plots import plot_adversarial_examples
+
+    imgs = [(e, torch.rand(2, 3, 8, 8)) for e in (0.0, 0.1, 0.2)]
+    p = plot_adversarial_examples(imgs, tmp_path / "adv.png", eps_unit="L-inf", predictions=[[0, 1], [0, 2], [3, 2]],
+                                  labels=[0, 1], columns=2)
+    assert p.stat().st_size > 0
+    with pytest.raises(ValueError, match="one shape"):
+        plot_adversarial_examples([(0.0, torch.rand(1, 3, 8, 8)), (0.1, torch.rand(2, 3, 8, 8))], tmp_path / "x.png")
+
+
+def test_a_loss_over_many_decades_is_drawn_in_log10():
+    import numpy as np
+
+    from snncli.plots.curvature import _wide_range
+
+    assert _wide_range(np.array([1e-3, 1.0, 6e6])) and not _wide_range(np.array([0.5, 2.3, 40.0]))
+    assert not _wide_range(np.array([-1.0, 1e6]))  # not a loss: drawn as given
+
+
 def test_a_figure_without_a_path_is_returned_and_nothing_is_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     fig = plot_firing_rates({"l1": 0.1})

@@ -36,7 +36,7 @@ def report_markdown(run: LoadedRun, folder: Path, parts: dict[str, Any]) -> str:
 
     def link(path: str) -> str:
         rel = _rel(Path(path), folder)
-        return f"![{rel}]({rel})" if rel.endswith(".png") else f"[{rel}]({rel})"
+        return f"![{rel}]({rel})" if rel.endswith((".png", ".gif")) else f"[{rel}]({rel})"
 
     def head(title: str, key: str) -> bool:
         p = parts.get(key)
@@ -82,12 +82,22 @@ def report_markdown(run: LoadedRun, folder: Path, parts: dict[str, Any]) -> str:
         lines += [link(p) for p in g["files"]] + [""]
     if head("Adversarial robustness (`snn attack`)", "attack"):
         a = parts["attack"]
+        if a.get("protocol") == "seed":
+            lines += ["The PlasticFlex seed's protocol: each attack over its own 23-point eps grid and settings.", ""]
         for r in a["runs"]:
             atks = list(r["attacks"])
-            lines += ["| eps (x/255) | " + " | ".join(atks) + " |", "| --- |" + " --- |" * len(atks)]
-            for i, e in enumerate(a["eps"]):
-                lines.append(f"| {e * 255:g} | " + " | ".join(
-                    f"{_fmt(r['attacks'][k][i]['accuracy'], 3)} / {_fmt(r['attacks'][k][i]['robust_accuracy'], 3)}" for k in atks) + " |")
+            grids = a.get("eps_per_attack") or {k: a["eps"] for k in atks}
+            for group in ([atks] if len({tuple(grids[k]) for k in atks}) == 1 else [[k] for k in atks]):
+                lines += ["| eps (x/255) | " + " | ".join(group) + " |", "| --- |" + " --- |" * len(group)]
+                for i, e in enumerate(grids[group[0]]):
+                    lines.append(f"| {_fmt(e * 255)} | " + " | ".join(
+                        f"{_fmt(r['attacks'][k][i]['accuracy'], 3)} / {_fmt(r['attacks'][k][i]['robust_accuracy'], 3)}"
+                        for k in group) + " |")
+                lines.append("")
+            for k, summary in r.get("summary", {}).items():
+                lines.append(f"- {k}: area under the accuracy-vs-eps curve {_fmt(summary['auc'])} (mean accuracy over the "
+                             f"range {_fmt(summary['auc_normalised'], 3)})"
+                             + (f"; the seed's AUC {_fmt(summary['auc_seed'])}" if "auc_seed" in summary else ""))
             lines += ["", "Each cell: accuracy on the attack's final images / worst case over every point tried "
                       "(clean image and the adversarial images at this and smaller eps). "
                       "SPSA and noise are gradient-free: if SPSA beats PGD at some eps, PGD's surrogate gradients "
@@ -95,7 +105,8 @@ def report_markdown(run: LoadedRun, folder: Path, parts: dict[str, Any]) -> str:
             lines += [link(p) for p in r["files"]] + [""]
     if head("Hessian spectrum (`snn hessian`)", "hessian"):
         h = parts["hessian"]
-        lines += [f"On {h['samples']} test samples (loss {_fmt(h['loss'])}): top eigenvalues "
+        split = h.get("settings", {}).get("split", "test")
+        lines += [f"On {h['samples']} {split} samples (loss {_fmt(h['loss'])}): top eigenvalues "
                   + ", ".join(_fmt(e) for e in h.get("eigenvalues", [])) + f"; trace {_fmt(h.get('trace'))} "
                   f"({h.get('trace_samples')} Hutchinson samples); extreme Lanczos Ritz values "
                   + ", ".join(_fmt(e) for e in h.get("lanczos_extremes", [])) + f"; {h['parameters']:,} parameters.", ""]
