@@ -28,7 +28,7 @@ from ..data import DataSplits, ImageSet, cache_dir, iterate_batches, load_datase
 from ..errors import SnnError
 from ..models.resnet import FEATURES, SEED_MEAN, SEED_STD, ResNet32, from_cifar_models_layout
 from .augment import random_crop_flip
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, load_weights, save_checkpoint
 from .device import resolve_device, seed_everything
 
 
@@ -139,11 +139,7 @@ def load_backbone(path: Path, device: torch.device) -> Backbone:
     Raises:
         CheckpointError: the file is unreadable or holds no CIFAR ResNet-32.
     """
-    try:
-        data = torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CheckpointError(f"{path}: unreadable weights ({first[:200]})") from None
+    data = load_weights(path, map_location=device)  # weights only: a crafted file is refused, never run
     if not isinstance(data, dict):
         raise CheckpointError(f"{path}: not a ResNet-32 state dict")
     if "model" in data:  # an snn checkpoint: trained by `snn backbone train`, or fetched by --pretrained

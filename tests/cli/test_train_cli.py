@@ -172,7 +172,7 @@ def test_finished_run_of_another_seed_is_not_returned(runner, tmp_path):
 def test_firing_rate_regularisation_lowers_hidden_rates_after_warmup(runner, tmp_path):
     base = ["train", *FAST, "--epochs", "2", "--json"]
     plain = json.loads(run(runner, *base, "--out", tmp_path / "plain").stdout)
-    reg = json.loads(run(runner, *base, "--enforce-sparsity", "--warmup-epochs", "1", "--rate-reg", "0.5",
+    reg = json.loads(run(runner, *base, "--enforce-sparsity", "--rate-penalty", "mean", "--warmup-epochs", "1", "--rate-reg", "0.5",
                          "--out", tmp_path / "reg").stdout)
     rows = [json.loads(line) for line in (Path(reg["run_dir"]) / "metrics.jsonl").read_text().splitlines()]
     assert [r["regularised"] for r in rows] == [False, True]

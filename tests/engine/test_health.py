@@ -12,7 +12,7 @@ from snncli.engine.health import HealthMonitor, health_label
 
 SETTINGS = {"loss": "count", "threshold": 1.0, "enc": "current", "enc_scale": 1.0, "T": 3, "hidden_dim": 16, "lr": 1e-3}
 #: A tiny G2G network whose threshold no input reaches: it never spikes.
-DEAD = ["--dataset", "synthetic", "--model", "mixer", "--hidden-dim", "16", "--groups", "2", "--T", "3",
+DEAD = ["--dataset", "synthetic", "--model", "mixer", "--hidden-layers", "2", "--hidden-dim", "16", "--groups", "2", "--T", "3",
         "--threshold", "100", "--epochs", "1", "--max-batches", "1", "--batch-size", "32"]
 
 
