@@ -298,13 +298,17 @@ def spawn(fn: Callable[..., Any], args: tuple, nproc: int, cb: Callbacks) -> Any
             for p in context.processes:
                 p.join()
         drain()
+    if result and not errors:  # rank 0 delivered the finished run: a rank aborting in teardown (gloo's threads
+        return result[0]       # at exit: "terminate called without an active exception") does not undo it
     expected = sorted((rank, exc) for rank, exc in errors.items() if isinstance(exc, SnnError))
     if expected:  # a refused setting or checkpoint, a diverged run: the same on every rank
         raise expected[0][1]
     # A rank killed from outside (a signal other than the SIGTERM that stops the rest) explains the others'
     # errors (their peer vanished mid all-reduce).
+    # A rank that reported its error may still abort on its way out (gloo's threads at exit: SIGABRT): its error,
+    # not that signal, is what happened.
     killed = [(rank, -p.exitcode) for rank, p in enumerate(context.processes)
-              if p.exitcode is not None and p.exitcode < 0 and -p.exitcode != signal.SIGTERM]
+              if p.exitcode is not None and p.exitcode < 0 and -p.exitcode != signal.SIGTERM and rank not in errors]
     if killed:
         rank, number = killed[0]
         raise DistributedError(f"--nproc: worker {rank} was killed ({signal.Signals(number).name}); "

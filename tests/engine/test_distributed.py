@@ -78,12 +78,8 @@ def test_two_gloo_ranks_give_the_weights_of_one_process(tmp_path):
     assert r_par["train_samples"] == r_ser["train_samples"]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "racy since the merges of 2026-12-02 (issue #19, left open): 2 of 8 local runs failed: once rank 0 finished all 3 "
-    "epochs before the relayed kill arrived (.DONE written), once (fresh-clone CI) the resumed run's rank 0 died of "
-    "SIGABRT; the resume path must be made deterministic and the abort explained before this gates CI again"))
 def test_killed_two_rank_run_resumes_to_the_same_weights(tmp_path):
-    settings = {**SETTINGS, "epochs": 3}
+    settings = {**SETTINGS, "epochs": 40}  # long enough that the relayed kill lands mid-run
     reference = TrainConfig(**settings, micro_batches=2, out=tmp_path / "serial")
     train(reference)
     cfg = TrainConfig(**settings, nproc=2, out=tmp_path / "ddp")
@@ -98,7 +94,7 @@ def test_killed_two_rank_run_resumes_to_the_same_weights(tmp_path):
     paths = run_paths(cfg)
     assert not (paths.dir / ".DONE").exists()
     done = load_checkpoint(paths.checkpoint)["epoch"]
-    assert 1 <= done < 3
+    assert 1 <= done < 40
 
     logs = []
     result = train(cfg, Callbacks(on_log=logs.append))
