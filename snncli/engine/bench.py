@@ -37,6 +37,7 @@ from ..models.reference import SnnTorchMLP
 from ..neurons import _native
 from .device import keep_freed_memory, resolve_device, return_freed_memory, resolve_precision, seed_everything
 from .graphs import graphed_step
+from . import provenance
 
 IMPLEMENTATIONS = ("snn", "reference")
 
@@ -240,15 +241,8 @@ def peak_train_memory(cfg: BenchConfig, impl: str, device: torch.device) -> int 
 
 
 def cpu_model() -> str:
-    """The CPU's model name (``lscpu``'s), for the record beside every figure."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    """The CPU's model name (``lscpu``'s; the architecture where none is known), for the record beside every figure."""
+    return provenance.cpu_model() or platform.machine()
 
 
 def load_average() -> list[float] | None:
