@@ -154,13 +154,17 @@ def _parameter(name: str, info: FieldInfo, panel: str | None) -> inspect.Paramet
     if m.argument:
         ann = List[typ] if _is_list(info) and not m.comma else typ
         required = info.is_required() and not m.seed  # else it may come as an option (_argument_option)
-        arg = typer.Argument(help=info.description or "", metavar=m.metavar or name.upper(), show_default=False)
+        arg = typer.Argument(help=info.description or "", metavar=m.metavar or name.upper(), show_default=False,
+                             autocompletion=_completer(info))
         if not required:
             ann = Optional[ann]
         return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[ann, arg],
                                  **({} if required else {"default": None}))
     shown, aliases = flags_of(name, info)
     common = dict(help=help_text(info), rich_help_panel=panel, show_default=False)
+    completer = _completer(info)
+    if completer is not None:
+        common["autocompletion"] = completer
     if _is_flag(info):
         on = shown[0]
         off = m.negative or "--no-" + on[2:]
@@ -172,6 +176,22 @@ def _parameter(name: str, info: FieldInfo, panel: str | None) -> inspect.Paramet
         common["metavar"] = m.metavar
     ann = Optional[List[typ]] if _is_list(info) and not m.comma else Optional[typ]
     return inspect.Parameter(name, kind, default=None, annotation=Annotated[ann, typer.Option(*shown, *aliases, **common)])
+
+
+def _completer(info: FieldInfo) -> Callable[..., list[str]] | None:
+    """Shell completion of a Literal's or a registry's names (the catalog's: no torch on TAB); after a
+    comma (``--attacks fgsm,p``) it completes the last name."""
+    literal = _literal_choices(info.annotation)
+    choices = _registry_choices(info)
+    if not literal and choices is None:
+        return None
+
+    def complete(incomplete: str) -> list[str]:  # typer passes what its annotation asks for
+        done, _, last = incomplete.rpartition(",")
+        prefix = done + "," if done else ""
+        return [prefix + n for n in (literal or choices.names()) if n.startswith(last)]
+
+    return complete
 
 
 def _argument_option(name: str, info: FieldInfo) -> inspect.Parameter:

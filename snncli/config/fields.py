@@ -56,7 +56,10 @@ class Choices:
     kind: str
 
     def names(self) -> list[str]:
-        return registry(self.kind).names()
+        """The names, without importing torch (:mod:`snncli.config.catalog`)."""
+        from .catalog import names
+
+        return names(self.kind)
 
     def check(self, value: str) -> str:
         known = registry(self.kind)
