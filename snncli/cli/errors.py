@@ -12,10 +12,8 @@ from typing import Iterator, NoReturn
 
 import click
 import typer
-from pydantic import ValidationError
 from typer.core import TyperGroup
 
-from ..config import describe_validation_error
 from ..errors import SnnError
 
 EXIT_USAGE = 2       # bad input: nothing was run or written
@@ -51,6 +49,10 @@ def one_line(text: str) -> str:
 def user_errors(interrupted: str = TRAINING_INTERRUPTED) -> Iterator[None]:
     """Bad input (a :class:`SnnError` or a refused setting) -> one line, exit 2 (or the error's ``exit_code``);
     a full disk or an unwritable folder -> one line, exit 2; an interrupt -> ``interrupted``, exit 130."""
+    from pydantic import ValidationError  # here, not at import: `snn --help` needs no pydantic
+
+    from ..config.base import describe_validation_error
+
     try:
         yield
     except ValidationError as exc:

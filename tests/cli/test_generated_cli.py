@@ -12,11 +12,11 @@ import typer.main
 from typer.core import TyperOption
 from typer.testing import CliRunner
 
-from snncli.cli.app import app
+from snncli.cli.app import app, command_tree
 from snncli.config import TrainConfig
 from snncli.config.setting import meta_of
 
-ROOT = typer.main.get_command(app)
+ROOT = command_tree()
 
 
 def commands(group=ROOT, prefix=()):

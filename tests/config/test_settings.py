@@ -4,7 +4,7 @@ import pytest
 import typer.main
 from typer.core import TyperOption
 
-from snncli.cli.app import app
+from snncli.cli.app import command_tree
 from snncli.config import CrossvalConfig, TrainConfig
 from snncli.config.plasticity import PlasticityConfig
 from snncli.config.seedformat import RENAMED
@@ -17,7 +17,7 @@ def test_every_flag_of_every_command_belongs_to_one_option():
         for cmd in group.commands.values():
             yield from walk(cmd) if hasattr(cmd, "commands") else [cmd]
 
-    for cmd in walk(typer.main.get_command(app)):
+    for cmd in walk(command_tree()):
         flags = [f for p in cmd.params if isinstance(p, TyperOption)
                  for f in (*p.opts, *p.secondary_opts, *getattr(p, "hidden_opts", []), *getattr(p, "hidden_secondary", []))]
         assert len(flags) == len(set(flags)), (cmd.name, sorted(f for f in flags if flags.count(f) > 1))
