@@ -83,10 +83,12 @@ def _build(cfg: BenchConfig) -> SpikingMLP:
         return create_model(cfg.model, **kwargs, hidden_layers=cfg.hidden_layers)
     state = None
     if cfg.weights:
+        from .checkpoint import CheckpointError, load_weights  # the one reader: weights_only, one-line refusals
+
         try:
-            state = torch.load(cfg.weights, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as exc:
-            raise BenchInputError(f"--weights {cfg.weights}: cannot read a state dict ({exc})") from None
+            state = load_weights(cfg.weights)
+        except CheckpointError as exc:
+            raise BenchInputError(f"--weights {exc}") from None
         state = state.get("model", state) if isinstance(state, dict) else state
         # a network trained with learned neurons carries their values: build it the same way
         kwargs["learn_beta"] = any(k.endswith(".beta") for k in state)

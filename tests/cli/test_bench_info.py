@@ -103,7 +103,11 @@ def test_bench_with_trained_weights(tmp_path):
     wrong = runner.invoke(app, [*args[:4], "64", *args[5:], "--weights", str(tmp_path / "w.pt")])
     assert wrong.exit_code == 2 and "does not fit this network" in wrong.output
     missing = runner.invoke(app, [*args, "--weights", str(tmp_path / "nope.pt")])
-    assert missing.exit_code == 2 and "cannot read a state dict" in missing.output
+    assert missing.exit_code == 2 and "no such checkpoint" in missing.output
+    # a run's checkpoint (the state dict under "model"), as `snn train` writes it, is read as well
+    torch.save({"model": model.state_dict(), "epoch": 1}, tmp_path / "run.pth")
+    res = runner.invoke(app, [*args, "--weights", str(tmp_path / "run.pth")])
+    assert res.exit_code == 0 and json.loads(res.stdout)["first_step_loss_diff"] < 1e-4, res.output
 
 
 def test_info_lists_the_gpus_it_sees_and_the_distributed_backends(monkeypatch):
