@@ -12,7 +12,7 @@ from .fields import OptionalWritableDir
 from .setting import setting
 
 #: Formats ``snn export`` writes, and the file suffix of each.
-FORMATS = {"nir": ".nir"}
+FORMATS = {"nir": ".nir", "torch-export": ".pt2"}
 
 
 def _exists(v: Path) -> Path:
@@ -25,8 +25,9 @@ class ExportConfig(StrictModel):
     """``snn export``: the network of a trained run, for other simulators and neuromorphic hardware."""
 
     run: Path = setting(..., "Run folder (runs/<name>/) or checkpoint (.pth) written by snn train.", argument=2)
-    format: Literal["nir"] = setting("nir", "Exchange format: nir (Neuromorphic Intermediate Representation, HDF5).",
-                                     short="-f")
+    format: Literal["nir", "torch-export"] = setting(
+        "nir", "Exchange format: nir (Neuromorphic Intermediate Representation, HDF5; spiking MLPs), torch-export "
+        "(torch.export program, images in -> logits out, any batch size; ANN models).", short="-f")
     out: OptionalWritableDir = setting(None, "Folder for the exported file.", short="-o", default_text="RUN/export")
 
     _check_run = field_validator("run")(classmethod(lambda cls, v: _exists(v)))

@@ -177,7 +177,7 @@ class Flex2D(nn.Module):
         near = ((m < BINARY_TOLERANCE) | (m > 1 - BINARY_TOLERANCE)).sum()
         homogeneity = (m.float() - 0.5).abs().sum() * 2
         counts = torch.stack([(m > 0.5).sum().float(), near.float(), homogeneity,
-                              torch.tensor(float(m.numel()), device=m.device)])
+                              torch.ones((), device=m.device) * m.numel()])  # no float(): torch.export keeps B symbolic
         self._last_counts = counts
         if self.training:
             self._epoch_counts = self._epoch_counts.to(m.device) + counts
