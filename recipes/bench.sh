@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark rows of benchmarks/README.md (issue #17). JSON per row into $OUT.
 # Peers are optional extras: pip install spikingjelly norse torch==2.13.0 torchvision==0.28.0
-# TRAINED: a state dict from benchmarks/train_dense3.py (the trained-weights row is skipped without it).
+# TRAINED: a trained dense 3x2048 network (a state dict from benchmarks/train_dense3.py, or the .pth of
+#   `snn train --epochs 1`); TRAINED_MIXER: the same for `--model mixer`. Their rows run on real
+#   Fashion-MNIST test images (--data), so the layers fire at their trained rates; skipped when unset.
 set -euo pipefail
 OUT=${OUT:-bench-results}
 AGAINST=${AGAINST:-spikingjelly,norse}
@@ -11,7 +13,11 @@ snn bench --model dense --hidden-dim 2048 --hidden-layers 3 --T 50 --batch-size 
 snn bench --model mixer --hidden-dim 2048 --hidden-layers 3 --T 50 --batch-size 256 --p-inter 0.15 --json > "$OUT/mixer.json"
 if [ -n "${TRAINED:-}" ]; then
   snn bench --model dense --hidden-dim 2048 --hidden-layers 3 --T 50 --batch-size 256 --weights "$TRAINED" \
-    --json > "$OUT/dense_trained.json"
+    --data fashionmnist --json > "$OUT/dense_trained.json"
+fi
+if [ -n "${TRAINED_MIXER:-}" ]; then
+  snn bench --model mixer --hidden-dim 2048 --hidden-layers 3 --T 50 --batch-size 256 --p-inter 0.15 \
+    --weights "$TRAINED_MIXER" --data fashionmnist --json > "$OUT/mixer_trained.json"
 fi
 for f in "$OUT"/*.json; do
   python3 - "$f" <<'PY'

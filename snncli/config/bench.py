@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from .setting import setting
 
-from .fields import SEED_MAX, Device, NetworkSettings, Precision
+from .fields import SEED_MAX, DatasetName, Device, NetworkSettings, Precision
 
 
 class BenchConfig(NetworkSettings):
@@ -39,6 +39,10 @@ class BenchConfig(NetworkSettings):
     weights: str | None = Field(
         None, description="State dict (torch.save) of a trained network of this shape: bench at its firing rates."
     )
+    data: DatasetName | None = setting(
+        None, "Take the batch from this dataset's test images (the first --batch-size, as the network was trained "
+        "on them) instead of random pixels: with --weights, the network fires at its real rates. Must have the "
+        "network's input shape.", metavar="DATASET")
 
     @field_validator("against", mode="before")
     @classmethod

@@ -105,6 +105,21 @@ def _build(cfg: BenchConfig) -> SpikingMLP:
     return model
 
 
+def _batch(cfg: BenchConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The benchmark batch: random pixels and labels, or the first test images of ``cfg.data`` (pixel units)."""
+    gen = torch.Generator().manual_seed(cfg.seed)
+    if cfg.data is None:
+        return torch.rand(cfg.batch_size, 1, 28, 28, generator=gen), torch.randint(0, 10, (cfg.batch_size,), generator=gen)
+    from ..data import load_dataset
+
+    test = load_dataset(cfg.data, download=False).test
+    if tuple(test.x.shape[1:]) != (1, 28, 28) or len(test.y) < cfg.batch_size:
+        raise BenchInputError(f"--data {cfg.data}: needs at least {cfg.batch_size} test images of shape 1x28x28, "
+                              f"has {len(test.y)} of {'x'.join(map(str, test.x.shape[1:]))}")
+    x = test.x[: cfg.batch_size]
+    return (x.float() / 255 if x.dtype == torch.uint8 else x.float()), test.y[: cfg.batch_size].clone()
+
+
 def _setup(cfg: BenchConfig, impl: str, device: torch.device) -> _Setup:
     seed_everything(cfg.seed)
     model = _build(cfg)
@@ -115,9 +130,8 @@ def _setup(cfg: BenchConfig, impl: str, device: torch.device) -> _Setup:
     else:
         model.set_precision(resolve_precision(cfg.precision, device))
     model = model.to(device)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    x = torch.rand(cfg.batch_size, 1, 28, 28, generator=gen).to(device)
-    y = torch.randint(0, 10, (cfg.batch_size,), generator=gen).to(device)
+    x, y = _batch(cfg)
+    x, y = x.to(device), y.to(device)
     # On CUDA the snn step is replayed as a CUDA graph: the optimizer must be capturable.
     capturable = device.type == "cuda" and impl == "snn"
     return _Setup(model, torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable), x, y)

@@ -127,3 +127,24 @@ def test_info_lists_the_gpus_it_sees_and_the_distributed_backends(monkeypatch):
     info = json.loads(runner.invoke(app, ["info", "--json"]).stdout)
     assert info["gpus"] == visible_gpus()
     assert ("gloo" in info["distributed_backends"]) == torch.distributed.is_gloo_available()
+
+
+def test_bench_takes_its_batch_from_a_datasets_test_images():
+    import torch
+
+    from snncli.config.bench import BenchConfig
+    from snncli.data import load_dataset
+    from snncli.engine.bench import _batch
+
+    cfg = BenchConfig(model="dense", hidden_dim=8, batch_size=5, data="synthetic")
+    x, y = _batch(cfg)
+    test = load_dataset("synthetic").test
+    expected = test.x[:5].float() / 255 if test.x.dtype == torch.uint8 else test.x[:5].float()
+    assert torch.equal(x, expected) and torch.equal(y, test.y[:5])
+    assert not torch.equal(_batch(BenchConfig(model="dense", hidden_dim=8, batch_size=5))[0], x)  # random otherwise
+    args = ["bench", "--model", "dense", "--hidden-dim", "8", "--T", "2", "--batch-size", "4", "--repeats", "1",
+            "--steps", "1", "--no-memory", "--json"]
+    ok = runner.invoke(app, [*args, "--data", "synthetic"])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["config"]["data"] == "synthetic", ok.output
+    wrong = runner.invoke(app, [*args, "--data", "synthetic-cifar"])
+    assert wrong.exit_code == 2 and "1x28x28" in wrong.output
