@@ -12,10 +12,11 @@ from ._version import __version__
 
 #: Names of :mod:`snncli.api` available as ``snncli.<name>``.
 _API = (
-    "AttackConfig", "AttackResult", "Callbacks", "CrossvalConfig", "GradflowConfig", "GradflowResult",
+    "AttackConfig", "AttackResult", "Callbacks", "CrossvalConfig", "ExportConfig", "ExportResult", "GradflowConfig",
+    "GradflowResult",
     "HessianConfig", "HessianResult", "ImageSet", "JobCallbacks", "LandscapeConfig", "LandscapeResult",
     "LoadedRun", "SNNClassifier", "SNNOutput", "SnnError", "SweepConfig", "TrainConfig", "TrainResult",
-    "attack", "build_model", "classifier", "create_model", "evaluate", "find_runs", "gradflow", "hessian",
+    "attack", "build_model", "classifier", "create_model", "evaluate", "export", "find_runs", "gradflow", "hessian",
     "landscape", "list_datasets", "list_models", "load_dataset", "load_run", "train",
 )
 

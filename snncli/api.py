@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from .config import (
     AttackConfig,
     CrossvalConfig,
+    ExportConfig,
     GradflowConfig,
     HessianConfig,
     LandscapeConfig,
@@ -41,6 +42,8 @@ from .errors import SnnError
 from .jobs.attack import AttackResult
 from .jobs.attack import attack as _attack
 from .jobs.common import JobCallbacks
+from .jobs.export import ExportResult
+from .jobs.export import export as _export
 from .jobs.gradflow import GradflowResult
 from .jobs.gradflow import gradflow as _gradflow
 from .jobs.hessian import HessianResult
@@ -52,10 +55,11 @@ from .models import SNNClassifier, SNNOutput, create_model, list_models
 C = TypeVar("C", bound=BaseModel)
 
 __all__ = [
-    "AttackConfig", "AttackResult", "Callbacks", "CrossvalConfig", "GradflowConfig", "GradflowResult",
+    "AttackConfig", "AttackResult", "Callbacks", "CrossvalConfig", "ExportConfig", "ExportResult", "GradflowConfig",
+    "GradflowResult",
     "HessianConfig", "HessianResult", "ImageSet", "JobCallbacks", "LandscapeConfig", "LandscapeResult",
     "LoadedRun", "SNNClassifier", "SNNOutput", "SnnError", "SweepConfig", "TrainConfig", "TrainResult",
-    "attack", "build_model", "classifier", "create_model", "evaluate", "find_runs", "gradflow", "hessian",
+    "attack", "build_model", "classifier", "create_model", "evaluate", "export", "find_runs", "gradflow", "hessian",
     "landscape", "list_datasets", "list_models", "load_dataset", "load_run", "train",
 ]
 
@@ -153,3 +157,11 @@ def gradflow(config: GradflowConfig | None = None, callbacks: JobCallbacks | Non
              ) -> GradflowResult:
     """Per-tensor gradient statistics of a run, vanishing and exploding flagged; ``snn gradflow``."""
     return _gradflow(_config(GradflowConfig, config, settings), callbacks)
+
+
+def export(config: ExportConfig | None = None, callbacks: JobCallbacks | None = None, **settings: Any) -> ExportResult:
+    """Write a trained run's network as NIR (spiking MLPs) or a torch.export program (ANNs); ``snn export``.
+
+    Example: ``snncli.export(run="runs/my_run", format="nir")["file"]``.
+    """
+    return _export(_config(ExportConfig, config, settings), callbacks)

@@ -48,3 +48,13 @@ def test_spiking_networks_are_refused_pointing_to_nir(run_dir, tmp_path):
     assert res.exit_code == 2, res.output
     assert "--format nir" in res.output and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "z").exists()
+
+
+def test_python_api_exports_like_the_command(ann_run, tmp_path):
+    import snncli
+
+    result = snncli.export(run=ann_run, format="torch-export", out=tmp_path)
+    assert Path(result["file"]).is_file() and result["format"] == "torch-export"
+    with pytest.raises(Exception, match="format"):  # validated by pydantic before any work
+        snncli.export(run=ann_run, format="onnx", out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
