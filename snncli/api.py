@@ -50,18 +50,13 @@ from .jobs.hessian import HessianResult
 from .jobs.hessian import hessian as _hessian
 from .jobs.landscape import LandscapeResult
 from .jobs.landscape import landscape as _landscape
+from . import _API
 from .models import SNNClassifier, SNNOutput, create_model, list_models
 
 C = TypeVar("C", bound=BaseModel)
 
-__all__ = [
-    "AttackConfig", "AttackResult", "Callbacks", "CrossvalConfig", "ExportConfig", "ExportResult", "GradflowConfig",
-    "GradflowResult",
-    "HessianConfig", "HessianResult", "ImageSet", "JobCallbacks", "LandscapeConfig", "LandscapeResult",
-    "LoadedRun", "SNNClassifier", "SNNOutput", "SnnError", "SweepConfig", "TrainConfig", "TrainResult",
-    "attack", "build_model", "classifier", "create_model", "evaluate", "export", "find_runs", "gradflow", "hessian",
-    "landscape", "list_datasets", "list_models", "load_dataset", "load_run", "train",
-]
+#: The names ``snncli`` re-exports: one list, :data:`snncli._API` (kept there so ``import snncli`` needs no torch).
+__all__ = list(_API)
 
 
 def _config(kind: type[C], config: C | None, settings: dict[str, Any]) -> C:

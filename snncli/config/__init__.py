@@ -38,9 +38,4 @@ if TYPE_CHECKING:
     from .sweep import SummaryConfig, SweepConfig, load_grid_file, parse_grid_option
     from .train import TrainConfig
 
-__all__ = [
-    "AnalyzeConfig", "AttackConfig", "BackboneConfig", "ConfigFileError", "CrossvalConfig", "ExportConfig", "GradflowConfig",
-    "HessianConfig", "LandscapeConfig", "StrictModel", "SummaryConfig", "SweepConfig", "TrainConfig", "VisualizeConfig",
-    "describe_validation_error", "from_seed_format", "is_seed_format", "load_config_file", "load_grid_file",
-    "parse_grid_option",
-]
+__all__ = sorted(_WHERE)

@@ -78,20 +78,27 @@ def _torch_export(run: Any, path: Path) -> list[dict[str, Any]]:
 
 
 def export(cfg: ExportConfig, callbacks: JobCallbacks | None = None) -> ExportResult:
-    """Write the run's network as ``{out}/{run name}.nir`` or ``.pt`` (default ``out``: ``RUN/export/``).
+    """Write the run's network as ``{out}/{run name}.nir`` or ``.pt2`` (default ``out``: ``RUN/export/``).
 
     Raises:
         MissingExtraError: the ``nir`` package is not installed (``--format nir``).
         ExportError: the model has layers the format cannot express.
     """
     cb = callbacks or JobCallbacks()
+
+    def target(run: Any) -> Path:
+        folder = out_dir(run, cfg.out if cfg.out is not None else run.dir / "export")
+        return Path(folder) / f"{run.checkpoint.stem}{FORMATS[cfg.format]}"
+
+    def result(run: Any, path: Path, rows: list[dict[str, Any]]) -> ExportResult:
+        return {"run": str(run.dir), "format": cfg.format, "file": str(path), "layers": rows}
+
     if cfg.format == "torch-export":
         run = load_run(cfg.run, device="cpu")
-        folder = out_dir(run, cfg.out if cfg.out is not None else run.dir / "export")
-        path = Path(folder) / f"{run.checkpoint.stem}{FORMATS[cfg.format]}"
+        path = target(run)
         rows = _torch_export(run, path)
         cb.on_log(f"{run.checkpoint.stem}: exported program written to {path}")
-        return {"run": str(run.dir), "format": cfg.format, "file": str(path), "layers": rows}
+        return result(run, path, rows)
     require("nir", "nir", "snn export --format nir")
     import nir
 
@@ -103,12 +110,11 @@ def export(cfg: ExportConfig, callbacks: JobCallbacks | None = None) -> ExportRe
     graph = to_nir(run.model, {"run": run.checkpoint.stem, "model": run.cfg.model, "T": run.cfg.T,
                                "encoding": run.cfg.enc, "readout": run.cfg.loss, "input_shape": run.input["shape"],
                                "classes": [str(c) for c in run.input["classes"]]})
-    folder = out_dir(run, cfg.out if cfg.out is not None else run.dir / "export")
-    path = Path(folder) / f"{run.checkpoint.stem}{FORMATS[cfg.format]}"
+    path = target(run)
     buf = io.BytesIO()
     nir.write(buf, graph)
     write_bytes_atomic(path, buf.getvalue())
     cb.on_log(f"{run.checkpoint.stem}: {len(layers)} layers written to {path}")
     rows = [{"inputs": int(w.shape[1]), "neurons": int(w.shape[0]), "connections": int((w != 0).sum()),
              "node": type(graph.nodes[f"lif{i}"]).__name__} for i, (w, *_rest) in enumerate(layers)]
-    return {"run": str(run.dir), "format": cfg.format, "file": str(path), "layers": rows}
+    return result(run, path, rows)
