@@ -8,6 +8,7 @@ pure-PyTorch loops instead (same results up to floating-point rounding, measured
 
 Environment:
     SNNCLI_NATIVE: ``0`` disables the kernels.
+    SNNCLI_OPENMP: ``0`` builds them on pthreads instead of torch's OpenMP pool.
     SNNCLI_CACHE_DIR: where the built library goes (default ``$XDG_CACHE_HOME/snncli`` or
         ``~/.cache/snncli``).
     CC: the C compiler (default ``cc``).
@@ -57,6 +58,23 @@ def _cpu_signature() -> str:
         return sys.platform
 
 
+def _openmp_flags() -> list[str]:
+    """``["-fopenmp"]`` when torch runs on GNU OpenMP (libgomp loaded in this process), else ``[]``.
+
+    The kernels then share torch's thread pool (same soname, so the loader reuses torch's copy)
+    instead of starting threads that compete with the workers torch's matmuls leave spinning. With
+    another runtime (Intel's or LLVM's) a second pool would compete the same way: pthreads then.
+    ``SNNCLI_OPENMP=0`` asks for pthreads.
+    """
+    if os.environ.get("SNNCLI_OPENMP", "1") == "0":
+        return []
+    try:
+        with open("/proc/self/maps") as f:
+            return ["-fopenmp"] if "libgomp" in f.read() else []
+    except OSError:
+        return []
+
+
 def _compile(cc: str, out: Path) -> str | None:
     """Build the library at ``out`` (atomically); returns an error message or ``None``."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -64,9 +82,11 @@ def _compile(cc: str, out: Path) -> str | None:
     os.close(fd)
     try:
         err = ""
-        for arch in (["-march=native"], []):  # -march=native is not known to every compiler
+        # -march=native is not known to every compiler, -fopenmp not to every installation
+        variants = [[*omp, *arch] for omp in (_openmp_flags(), []) for arch in (["-march=native"], [])]
+        for extra in dict.fromkeys(tuple(v) for v in variants):
             proc = subprocess.run(
-                [cc, *FLAGS, *arch, "-o", tmp, str(SOURCE), "-lm"], capture_output=True, text=True, timeout=120
+                [cc, *FLAGS, *extra, "-o", tmp, str(SOURCE), "-lm"], capture_output=True, text=True, timeout=120
             )
             if proc.returncode == 0:
                 os.replace(tmp, out)
@@ -99,6 +119,8 @@ def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
     lib.snn_events_scatter.restype = i32
     lib.snn_count_nonzero.argtypes = [i64, ptr, i32, i32]
     lib.snn_count_nonzero.restype = i64
+    lib.snn_openmp.argtypes = []
+    lib.snn_openmp.restype = i32
     return lib
 
 
@@ -123,7 +145,7 @@ def library() -> ctypes.CDLL | None:
             _status = f"{cc} --version failed ({exc}): pure-PyTorch LIF scans"
             return None
         key = hashlib.sha256(
-            "\0".join([SOURCE.read_text(), " ".join(FLAGS), cc, version, _cpu_signature()]).encode()
+            "\0".join([SOURCE.read_text(), " ".join(FLAGS + _openmp_flags()), cc, version, _cpu_signature()]).encode()
         ).hexdigest()[:16]
         path = _cache_dir() / f"kernels-{key}.so"
         if not path.exists():
@@ -133,7 +155,8 @@ def library() -> ctypes.CDLL | None:
                 return None
         try:
             _lib = _bind(ctypes.CDLL(str(path)))
-            _status = f"native LIF scans ({path})"
+            threads = "OpenMP threads" if _lib.snn_openmp() else "pthreads"
+            _status = f"native LIF scans ({path}, {threads})"
         except OSError as exc:
             _status = f"could not load {path} ({exc}): pure-PyTorch LIF scans"
         return _lib

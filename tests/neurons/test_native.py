@@ -89,3 +89,55 @@ def test_without_a_compiler_the_torch_loops_run(tmp_path, scan_engine):
 
 def test_status_names_the_library():
     assert _native.status()
+
+
+_WIDE = (
+    "import torch; from snncli.neurons import _native, lif_sequence, LIFParams\n"
+    "torch.set_num_threads(2)\n"
+    "g = torch.Generator().manual_seed(3)\n"
+    "x = (torch.randn(9, 2, 2100, generator=g) * 0.7 + 0.4).requires_grad_()\n"
+    "b = torch.tensor(0.8, requires_grad=True)\n"
+    "spk, mem = lif_sequence(x, LIFParams(b, 1.0, 'fast_sigmoid'))\n"
+    "(spk * torch.randn(spk.shape, generator=g) + 0.1 * mem).sum().backward()\n"
+    "print(_native.status())\n"
+    "torch.save([spk, mem, x.grad, b.grad], {out!r})\n"
+)
+
+
+def test_threaded_scans_agree_on_openmp_and_pthreads(tmp_path, scan_engine):
+    """A scan wide enough for two threads gives the same bits on torch's OpenMP pool and on pthreads
+    (every element is independent; per-thread parameter sums are added in thread order)."""
+    if scan_engine != "native":
+        pytest.skip("one run is enough")
+    runs = {}
+    for openmp in ("1", "0"):
+        out = tmp_path / f"omp{openmp}.pt"
+        env = {**os.environ, "SNNCLI_OPENMP": openmp, "SNNCLI_CACHE_DIR": str(tmp_path / f"cache{openmp}")}
+        proc = subprocess.run([sys.executable, "-c", _WIDE.format(out=str(out))], env=env, capture_output=True,
+                              text=True, check=True)
+        runs[openmp] = (proc.stdout, torch.load(out))
+    assert "pthreads" in runs["0"][0]
+    for a, b in zip(runs["1"][1], runs["0"][1]):
+        assert torch.equal(a, b)
+    spk = runs["1"][1][0]
+    assert 0.05 < spk.mean() < 0.95
+
+
+def test_threaded_scans_equal_the_torch_loops(both):
+    """Blocks split across threads (M = 4200 > 2 x 1024) give the loops' results."""
+    torch.set_num_threads(2)
+    gen = torch.Generator().manual_seed(5)
+    cur = torch.randn(9, 2, 2100, generator=gen) * 0.7 + 0.4
+    w = torch.randn(9, 2, 2100, generator=gen)
+
+    def run():
+        x = cur.clone().requires_grad_()
+        spk, mem = lif_sequence(x, LIFParams(0.8, 1.0, "fast_sigmoid"))
+        (spk * w + 0.1 * mem).sum().backward()
+        return spk, mem, x.grad
+
+    (s1, m1, g1), (s2, m2, g2) = both(run)
+    assert torch.equal(s1, s2)
+    # the loops' autograd path may fuse a multiply-add (one ulp); the C scan rounds each op
+    torch.testing.assert_close(m1, m2, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(g1, g2, rtol=1e-4, atol=1e-4 * g2.abs().max().item())
