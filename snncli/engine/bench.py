@@ -35,6 +35,7 @@ from ..models.mlp import SpikingMLP
 from ..models.peers import PEERS, peer_installed
 from ..models.reference import SnnTorchMLP
 from ..neurons import _native
+from .epoch import fusable
 from .device import keep_freed_memory, resolve_device, return_freed_memory, resolve_precision, seed_everything
 from .graphs import graphed_step
 from . import provenance
@@ -132,9 +133,17 @@ def _setup(cfg: BenchConfig, impl: str, device: torch.device) -> _Setup:
     model = model.to(device)
     x, y = _batch(cfg)
     x, y = x.to(device), y.to(device)
-    # On CUDA the snn step is replayed as a CUDA graph: the optimizer must be capturable.
-    capturable = device.type == "cuda" and impl == "snn"
-    return _Setup(model, torch.optim.Adam(model.parameters(), lr=1e-3, capturable=capturable), x, y)
+    # snn's step uses the optimizer `snn train` builds: torch's fused Adam on CPU (one kernel for all
+    # parameters); the reference and the peers the per-tensor Adam their tutorials use. On CUDA
+    # the snn step is replayed as a CUDA graph: its optimizer must be capturable.
+    params = list(model.parameters())
+    if impl == "snn" and device.type == "cuda":
+        opt = torch.optim.Adam(params, lr=1e-3, capturable=True)
+    elif impl == "snn" and fusable(params):
+        opt = torch.optim.Adam(params, lr=1e-3, fused=True)
+    else:
+        opt = torch.optim.Adam(params, lr=1e-3)
+    return _Setup(model, opt, x, y)
 
 
 def _graphed_snn_step(s: _Setup, cfg: BenchConfig, gen: torch.Generator) -> tuple[Callable[[], Any], str]:
