@@ -292,12 +292,18 @@ def scan_backward(
 # --- event-driven (spike-sparse) products -------------------------------------------------------
 
 
-#: bytes of one column tile over all source rows, meant to stay in a core's L2 cache
-TILE_BYTES = 512 * 1024
+#: Bytes of one column tile over all rows: the weights a forward gather reads at random, the
+#: accumulator a weight-gradient scatter updates at random; both meant to stay in a core's L2. Measured
+#: on 2048 x 2048 at 11% and 0.5% firing (AMD EPYC, 1 MiB L2 per core; benchmarks/README.md): the
+#: gather is fastest at 256 KiB (64 bf16 columns), the scatter at 1 MiB (128 fp32 columns).
+GATHER_TILE_BYTES = 256 * 1024
+SCATTER_TILE_BYTES = 1024 * 1024
+#: The widest tile the vector loops of _kernels.c take (8 x 16 columns); wider tiles run scalar.
+MAX_VECTOR_TILE = 128
 
 
-def _tile(rows: int, elem: int) -> int:
-    return int(min(512, max(16, TILE_BYTES // max(1, rows * elem) // 16 * 16)))
+def _tile(rows: int, elem: int, budget: int) -> int:
+    return int(min(MAX_VECTOR_TILE, max(16, budget // max(1, rows * elem) // 16 * 16)))
 
 
 def tiled(rows_by_cols: torch.Tensor, tile: int, transpose: bool = False) -> torch.Tensor:
@@ -346,7 +352,7 @@ def events_matmul(
     """``S @ weight.T + bias`` for a spike matrix ``S`` ``[R, N]`` given as row lists; ``weight`` is
     ``[O, N]`` (fp32 or bf16). Sums in fp32, rounded once to ``out_dtype``."""
     O, N = weight.shape
-    w = tiled(weight.detach(), _tile(N, weight.element_size()), transpose=True)
+    w = tiled(weight.detach(), _tile(N, weight.element_size(), GATHER_TILE_BYTES), transpose=True)
     return _gather(rowptr, idx, w, O, bias, torch.empty(rowptr.numel() - 1, O, dtype=out_dtype))
 
 
@@ -357,7 +363,7 @@ def events_weight_grad(rowptr: torch.Tensor, idx: torch.Tensor, n_inputs: int, g
     lib = library()
     R, O = grad.shape
     grad = grad.contiguous()
-    tile = _tile(n_inputs, 4)
+    tile = _tile(n_inputs, 4, SCATTER_TILE_BYTES)
     threads = max(1, min(torch.get_num_threads(), -(-O // tile)))
     scratch = torch.empty(threads, n_inputs, tile, dtype=torch.float32)
     out_t = torch.empty(n_inputs, O, dtype=torch.float32)

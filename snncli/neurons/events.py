@@ -16,11 +16,23 @@ import torch
 from . import _native
 from ._native import events, events_matmul, events_weight_grad
 
-#: Largest input firing rate at which a layer takes the event-driven path by default. Measured
-#: crossover of spike lists + forward + weight gradient against the dense bf16 products for a
-#: 2048 -> 2048 layer: 12% on an AVX512-BF16 AMD EPYC; a CPU with AMX runs the dense products
-#: about 2.2x faster, which moves it to ~5.5%. 5% is below both (benchmarks/README.md).
-DEFAULT_MAX_RATE = 0.05
+def _has_amx() -> bool:
+    """Whether the CPU has AMX tile units for bf16 (Linux /proc/cpuinfo; ``False`` elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " amx_bf16" in line for line in f)
+    except OSError:
+        return False
+
+
+#: Largest input firing rate at which a layer takes the event-driven path, by CPU kind. Crossover
+#: of spike lists + forward + weight gradient against the dense bf16 products for a 2048 -> 2048
+#: layer over 12 800 rows (benchmarks/README.md): 17% on an AVX512-BF16 AMD EPYC (2026-12-02, the
+#: vector event loops; 12% before them). A CPU with AMX runs the dense products about 2.2x faster;
+#: there it was 5.5% with the earlier event loops, which the vector loops run 1.4-2x faster.
+MAX_RATE_WITHOUT_AMX = 0.15
+MAX_RATE_WITH_AMX = 0.07
+DEFAULT_MAX_RATE = MAX_RATE_WITH_AMX if _has_amx() else MAX_RATE_WITHOUT_AMX
 
 
 def available(x: torch.Tensor) -> bool:

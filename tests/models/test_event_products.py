@@ -16,9 +16,10 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.parametrize("spike_dtype,out_dtype", [(torch.float32, torch.float32), (torch.bfloat16, torch.bfloat16),
                                                    (torch.bfloat16, torch.float32)])
 @pytest.mark.parametrize("masked", [False, True])
-def test_event_linear_equals_dense(spike_dtype, out_dtype, masked):
+@pytest.mark.parametrize("n_out", [70, 300])
+def test_event_linear_equals_dense(spike_dtype, out_dtype, masked, n_out):
     gen = torch.Generator().manual_seed(0)
-    n_in, n_out = 300, 70  # not multiples of the kernels' tiles
+    n_in = 300  # n_out 70: one partial column tile; 300: several tiles, the last partial
     mask = (torch.rand(n_out, n_in, generator=gen) < 0.3).float() if masked else None
     layer = MaskedLinear(n_in, n_out, mask)
     spikes = (torch.rand(6, 9, n_in, generator=gen) < 0.05).to(spike_dtype).requires_grad_()
