@@ -104,6 +104,34 @@ class _EventLinear(torch.autograd.Function):
         return grad_x, grad_w, grad_b, None
 
 
+class _ThinLinear(torch.autograd.Function):
+    """``F.linear`` for a binary input into at most ``THIN_MAX`` fp32 outputs (a readout), with the native
+    thin-product kernels: the spikes are read in their own dtype (bf16 spikes need no fp32 copy) and
+    the input gradient is written in it. First order only."""
+
+    @staticmethod
+    def forward(ctx, spikes, weight, bias):
+        flat = spikes.reshape(-1, spikes.shape[-1])
+        ctx.save_for_backward(flat, weight)
+        ctx.spike_shape, ctx.spike_dtype = spikes.shape, spikes.dtype
+        return event_kernels.thin_linear(flat, weight, bias).reshape(*spikes.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, grad):
+        if torch.is_grad_enabled():
+            raise RuntimeError("second derivatives through a thin readout: run with precision fp32")
+        flat_x, weight = ctx.saved_tensors
+        flat = grad.reshape(-1, grad.shape[-1]).float()
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = event_kernels.thin_input_grad(flat, weight, ctx.spike_dtype).reshape(ctx.spike_shape)
+        if ctx.needs_input_grad[1]:
+            grad_w = event_kernels.thin_weight_grad(flat, flat_x).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_b = flat.sum(0).to(weight.dtype)
+        return grad_x, grad_w, grad_b
+
+
 INITS = ("seed", "torch")
 
 
@@ -183,6 +211,8 @@ class MaskedLinear(nn.Module):
                 the native kernels only, else the dense product runs.
         """
         w, b = self.effective_weight(), self.bias
+        if binary and self.out_features <= event_kernels.THIN_MAX and dtype is None and event_kernels.available(x):
+            return _ThinLinear.apply(x, w, b)
         if events and binary and event_kernels.available(x):
             return _EventLinear.apply(x, w, b, dtype or w.dtype)
         if dtype is not None and dtype != w.dtype:

@@ -119,6 +119,8 @@ def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
     lib.snn_events_scatter.restype = i32
     lib.snn_count_nonzero.argtypes = [i64, ptr, i32, i32]
     lib.snn_count_nonzero.restype = i64
+    lib.snn_thin.argtypes = [i32, i64, i64, i64, ptr, i32, ptr, ptr, ptr, ptr, i32, i32]
+    lib.snn_thin.restype = i32
     lib.snn_openmp.argtypes = []
     lib.snn_openmp.restype = i32
     return lib
@@ -302,8 +304,11 @@ SCATTER_TILE_BYTES = 1024 * 1024
 MAX_VECTOR_TILE = 128
 
 
-def _tile(rows: int, elem: int, budget: int) -> int:
-    return int(min(MAX_VECTOR_TILE, max(16, budget // max(1, rows * elem) // 16 * 16)))
+def _tile(rows: int, elem: int, budget: int, cols: int) -> int:
+    """Columns per tile: as many as fit ``budget`` over ``rows`` rows, a multiple of 16, at most
+    MAX_VECTOR_TILE, and no wider than ``cols`` rounded up to 16 (a 10-class readout: one vector)."""
+    fit = max(16, budget // max(1, rows * elem) // 16 * 16)
+    return int(min(MAX_VECTOR_TILE, fit, -(-cols // 16) * 16))
 
 
 def tiled(rows_by_cols: torch.Tensor, tile: int, transpose: bool = False) -> torch.Tensor:
@@ -352,7 +357,7 @@ def events_matmul(
     """``S @ weight.T + bias`` for a spike matrix ``S`` ``[R, N]`` given as row lists; ``weight`` is
     ``[O, N]`` (fp32 or bf16). Sums in fp32, rounded once to ``out_dtype``."""
     O, N = weight.shape
-    w = tiled(weight.detach(), _tile(N, weight.element_size(), GATHER_TILE_BYTES), transpose=True)
+    w = tiled(weight.detach(), _tile(N, weight.element_size(), GATHER_TILE_BYTES, O), transpose=True)
     return _gather(rowptr, idx, w, O, bias, torch.empty(rowptr.numel() - 1, O, dtype=out_dtype))
 
 
@@ -363,7 +368,7 @@ def events_weight_grad(rowptr: torch.Tensor, idx: torch.Tensor, n_inputs: int, g
     lib = library()
     R, O = grad.shape
     grad = grad.contiguous()
-    tile = _tile(n_inputs, 4, SCATTER_TILE_BYTES)
+    tile = _tile(n_inputs, 4, SCATTER_TILE_BYTES, O)
     threads = max(1, min(torch.get_num_threads(), -(-O // tile)))
     scratch = torch.empty(threads, n_inputs, tile, dtype=torch.float32)
     out_t = torch.empty(n_inputs, O, dtype=torch.float32)
@@ -372,6 +377,43 @@ def events_weight_grad(rowptr: torch.Tensor, idx: torch.Tensor, n_inputs: int, g
         tile, scratch.data_ptr(), threads,
     )
     return out_t.t()
+
+
+#: Widest output of the thin-product kernels (``THIN_MAX`` in _kernels.c).
+THIN_MAX = 16
+
+
+def _thin(kind: int, R: int, N: int, O: int, out: torch.Tensor, x=None, weight=None, bias=None, grad=None):
+    if not 1 <= O <= THIN_MAX:
+        raise ValueError(f"thin products take 1 to {THIN_MAX} outputs, not {O}")
+    library().snn_thin(
+        kind, R, N, O, _ptr(x), DTYPES[x.dtype] if x is not None else 0, _ptr(weight), _ptr(bias), _ptr(grad),
+        out.data_ptr(), DTYPES[out.dtype], torch.get_num_threads(),
+    )
+    return out
+
+
+def thin_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``x @ weight.T + bias`` for ``[R, N]`` ``x`` (fp32 or bf16) and a ``weight`` with at most
+    THIN_MAX rows; fp32 result."""
+    (R, N), O = x.shape, weight.shape[0]
+    b = None if bias is None else bias.detach().float().contiguous()
+    out = torch.empty(R, O, dtype=torch.float32)
+    return _thin(0, R, N, O, out, x=x.contiguous(), weight=weight.detach().float().contiguous(), bias=b)
+
+
+def thin_input_grad(grad: torch.Tensor, weight: torch.Tensor, out_dtype: torch.dtype) -> torch.Tensor:
+    """``grad @ weight`` (``[R, N]`` in ``out_dtype``, fp32 or bf16) for ``[R, O]`` ``grad``, O <= THIN_MAX."""
+    (O, N), R = weight.shape, grad.shape[0]
+    out = torch.empty(R, N, dtype=out_dtype)
+    return _thin(1, R, N, O, out, weight=weight.detach().float().contiguous(), grad=grad.float().contiguous())
+
+
+def thin_weight_grad(grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``grad.T @ x`` (``[O, N]``, fp32) for ``[R, O]`` ``grad`` and ``[R, N]`` ``x`` (fp32 or bf16), O <= THIN_MAX."""
+    (R, O), N = grad.shape, x.shape[1]
+    out = torch.empty(O, N, dtype=torch.float32)
+    return _thin(2, R, N, O, out, x=x.contiguous(), grad=grad.float().contiguous())
 
 
 def count_nonzero(x: torch.Tensor) -> int:

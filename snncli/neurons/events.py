@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from . import _native
-from ._native import events, events_matmul, events_weight_grad
+from ._native import THIN_MAX, events, events_matmul, events_weight_grad, thin_input_grad, thin_linear, thin_weight_grad
 
 def _has_amx() -> bool:
     """Whether the CPU has AMX tile units for bf16 (Linux /proc/cpuinfo; ``False`` elsewhere)."""
@@ -40,4 +40,7 @@ def available(x: torch.Tensor) -> bool:
     return x.device.type == "cpu" and x.dtype in _native.DTYPES and _native.library() is not None
 
 
-__all__ = ["DEFAULT_MAX_RATE", "available", "events", "events_matmul", "events_weight_grad"]
+__all__ = [
+    "DEFAULT_MAX_RATE", "THIN_MAX", "available", "events", "events_matmul", "events_weight_grad", "thin_input_grad",
+    "thin_linear", "thin_weight_grad",
+]

@@ -106,3 +106,32 @@ def test_spike_rate_is_the_mean_and_differentiable(dtype):
     assert rate.item() == pytest.approx(spk.detach().float().mean().item(), rel=1e-6)
     (g,) = torch.autograd.grad(rate * 3.0, spk)
     assert torch.allclose(g.float(), torch.full(spk.shape, 3.0 / spk.numel()), rtol=1e-2)
+
+
+@pytest.mark.parametrize("spike_dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("n_in,n_out", [(300, 10), (37, 1), (64, 16)])
+def test_thin_readout_equals_dense(spike_dtype, n_in, n_out):
+    """A narrow readout (<= THIN_MAX outputs) over spike rows runs the thin kernels: the output, the
+    spikes' gradient (in their dtype) and the weight/bias gradients equal fp32 F.linear to rounding."""
+    gen = torch.Generator().manual_seed(3)
+    layer = MaskedLinear(n_in, n_out)
+    spikes = (torch.rand(5, 7, n_in, generator=gen) < 0.2).to(spike_dtype).requires_grad_()  # 35 rows: not a multiple of 4
+    g = torch.randn(5, 7, n_out, generator=gen)
+    out = layer(spikes, None, binary=True)
+    assert out.grad_fn.name() == "_ThinLinearBackward" and out.dtype == torch.float32
+    dx, dw, db = torch.autograd.grad((out * g).sum(), (spikes, layer.weight, layer.bias))
+    ref_in = spikes.detach().float().requires_grad_()
+    ref = F.linear(ref_in, layer.weight, layer.bias)
+    rdx, rdw, rdb = torch.autograd.grad((ref * g).sum(), (ref_in, layer.weight, layer.bias))
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+    assert dx.dtype == spike_dtype
+    tol = 2**-8 if spike_dtype == torch.bfloat16 else 1e-5
+    torch.testing.assert_close(dx.float(), rdx, rtol=tol, atol=tol * rdx.abs().max().item())
+    torch.testing.assert_close(dw, rdw, rtol=1e-5, atol=1e-5 * rdw.abs().max().item())
+    torch.testing.assert_close(db, rdb, rtol=1e-5, atol=1e-5)
+
+
+def test_wide_outputs_and_analog_inputs_keep_the_blas_product():
+    x = torch.rand(4, 300)
+    assert MaskedLinear(300, 17)((x > 0.5).float(), None, binary=True).grad_fn.name() != "_ThinLinearBackward"
+    assert MaskedLinear(300, 10)(x, None).grad_fn.name() == "AddmmBackward0"
