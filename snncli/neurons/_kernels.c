@@ -16,6 +16,9 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #ifndef BLK
 #define BLK 1024
@@ -379,7 +382,36 @@ static void *csr_range(void *p) {
             a->rowptr[r + 1] = c;
         } else {
             int32_t *out = a->idx + a->rowptr[r];
-            for (int64_t j = 0; j < a->N; j++)
+            int64_t j = 0;
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+            /* 32 inputs at a time: a mask of the active ones, their indices compressed into place
+             * (register compress and a masked store: the memory form is slow on some CPUs) */
+            const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (; j + 32 <= a->N; j += 32) {
+                __mmask32 m;
+                if (a->dt == BF16) {
+                    const __m512i v = _mm512_loadu_si512((const uint16_t *)a->S + base + j);
+                    m = _mm512_test_epi16_mask(v, v);
+                } else if (a->dt == BOOL) {
+                    const __m256i v = _mm256_loadu_si256((const __m256i *)((const uint8_t *)a->S + base + j));
+                    m = _mm256_test_epi8_mask(v, v);
+                } else {
+                    const float *f = (const float *)a->S + base + j;
+                    const __m512 z = _mm512_setzero_ps();
+                    m = (__mmask32)_mm512_cmp_ps_mask(_mm512_loadu_ps(f), z, _CMP_NEQ_UQ) |
+                        ((__mmask32)_mm512_cmp_ps_mask(_mm512_loadu_ps(f + 16), z, _CMP_NEQ_UQ) << 16);
+                }
+                for (int h = 0; h < 2 && m; h++, m >>= 16) {
+                    const __mmask16 mh = (__mmask16)(m & 0xFFFF);
+                    if (!mh) continue;
+                    const int cnt = __builtin_popcount(mh);
+                    const __m512i ids = _mm512_maskz_compress_epi32(mh, _mm512_add_epi32(iota, _mm512_set1_epi32((int)(j + 16 * h))));
+                    _mm512_mask_storeu_epi32(out, (__mmask16)((1u << cnt) - 1u), ids);
+                    out += cnt;
+                }
+            }
+#endif
+            for (; j < a->N; j++)
                 if (active(a->S, a->dt, base + j)) *out++ = (int32_t)j;
         }
     }
