@@ -135,3 +135,13 @@ def test_wide_outputs_and_analog_inputs_keep_the_blas_product():
     x = torch.rand(4, 300)
     assert MaskedLinear(300, 17)((x > 0.5).float(), None, binary=True).grad_fn.name() != "_ThinLinearBackward"
     assert MaskedLinear(300, 10)(x, None).grad_fn.name() == "AddmmBackward0"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.bool])
+@pytest.mark.parametrize("width", [1, 31, 32, 33, 100])
+def test_spike_lists_are_the_nonzero_entries(dtype, width):
+    spikes = (torch.rand(57, width, generator=torch.Generator().manual_seed(width)) < 0.3).to(dtype)
+    rowptr, idx = event_kernels.events(spikes)
+    nz = spikes.float().nonzero()
+    assert torch.equal(idx.long(), nz[:, 1])
+    assert torch.equal(rowptr.diff(), spikes.float().sum(1).long())
