@@ -105,11 +105,10 @@ def bench_notes(r: dict) -> list[str]:
         fmt = lambda x: "n/a" if not x else " ".join(f"{v:.2f}" for v in x)  # noqa: E731
         lines.append(f"load average before {fmt(load[0])}, after {fmt(load[1])} ({r.get('cpus')} CPUs)")
     if r.get("snn_rates"):
-        events = r.get("snn_event_layers") or []
-        used = [str(i + 1) for i, e in enumerate(events) if e]
+        products = r.get("snn_products") or ["events" if e else "dense" for e in r.get("snn_event_layers") or []]
         lines.append(
             "snn firing rates " + ", ".join(f"{x:.3f}" for x in r["snn_rates"])
-            + (f"; event-driven products in layer(s) {', '.join(used)}" if used else "; dense products")
+            + ("; products per layer: " + ", ".join(products) if products else "")
         )
     for name, text in r.get("semantics", {}).items():
         lines.append(f"{NAMES[name]}: {text}")

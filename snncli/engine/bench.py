@@ -337,6 +337,7 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
     infer = _throughputs(infer_steps, cfg, device)
     snn_model = setups["snn"].model
     events = list(getattr(snn_model, "last_event_layers", []))
+    products = [getattr(layer, "last_product", "dense") for layer in getattr(snn_model, "layers", [])]
     with torch.no_grad():  # the rates the timed steps ran at (they decide the event-driven layers)
         rates = [round(r.item(), 5) for r in snn_model(encode(setups["snn"].x, cfg.T, cfg.enc)).rates]
     setups.clear()
@@ -365,6 +366,7 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
         "snn_train_step": step_kind,
         "snn_rates": rates,
         "snn_event_layers": events,
+        "snn_products": products,
         "semantics": {p: PEERS[p].semantics for p in cfg.against},
         "load_before": load_before,
         "load_after": load_average(),

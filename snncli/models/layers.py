@@ -171,6 +171,8 @@ class MaskedLinear(nn.Module):
         if mask is not None and mask.shape != (out_features, in_features):
             raise ValueError(f"mask shape {tuple(mask.shape)} != ({out_features}, {in_features})")
         self.register_buffer("mask", mask)
+        #: How the last forward pass computed the product: "dense" (BLAS), "events" or "thin".
+        self.last_product = "dense"
         pre, post = groups if groups is not None else (None, None)
         self.register_buffer("pre_groups", pre, persistent=False)
         self.register_buffer("post_groups", post, persistent=False)
@@ -212,9 +214,12 @@ class MaskedLinear(nn.Module):
         """
         w, b = self.effective_weight(), self.bias
         if binary and self.out_features <= event_kernels.THIN_MAX and dtype is None and event_kernels.available(x):
+            self.last_product = "thin"
             return _ThinLinear.apply(x, w, b)
         if events and binary and event_kernels.available(x):
+            self.last_product = "events"
             return _EventLinear.apply(x, w, b, dtype or w.dtype)
+        self.last_product = "dense"
         if dtype is not None and dtype != w.dtype:
             x, w, b = x.to(dtype), w.to(dtype), b.to(dtype)
         if binary and (torch.is_grad_enabled() or x.dtype != w.dtype):

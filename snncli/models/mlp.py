@@ -97,7 +97,8 @@ class SpikingMLP(nn.Module):
         self.compact = False
         # Event-driven products for spike inputs firing below this rate (None: always dense).
         self.event_max_rate: float | None = None
-        #: Per layer, whether the last forward pass took the event-driven product.
+        #: Per layer, whether the last forward pass took the event-driven product (each layer's
+        #: ``last_product`` says which path it took).
         self.last_event_layers: list[bool] = [False] * len(self.layers)
 
     #: bf16 only pays for products at least this wide on both sides; below, fp32 is as fast.
@@ -155,8 +156,8 @@ class SpikingMLP(nn.Module):
                 i > 0 and self.event_max_rate is not None and h.device.type == "cpu"
                 and rates[-1].item() < self.event_max_rate
             )
-            self.last_event_layers[i] = events
             cur = layer(h, dtypes[i], binary=self.compact and i > 0, events=events)
+            self.last_event_layers[i] = layer.last_product == "events"
             # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
             # Hidden layers may run compact; the readout keeps its membrane (membrane loss, plots).
             compact = self.compact and i < last
