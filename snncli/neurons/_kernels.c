@@ -673,6 +673,61 @@ static void *scatter_range(void *p) {
     return NULL;
 }
 
+/* Column lists (CSC) from row lists (CSR): for every input j the rows it fired at, ascending.
+ * Threads split the rows (balanced by events); each counts its events per column, then writes its
+ * rows at its own offsets, so the lists come out in row order whatever the thread count.
+ * scratch: [threads, N] int64. */
+typedef struct {
+    int64_t lo, hi, N;
+    const int64_t *rowptr;
+    const int32_t *idx;
+    int64_t *cnt; /* this thread's [N]: counts, then write offsets */
+    int32_t *rows;
+    int pass;
+} csc_args;
+
+static void *csc_range(void *p) {
+    csc_args *a = (csc_args *)p;
+    if (a->pass == 1) {
+        memset(a->cnt, 0, (size_t)a->N * sizeof(int64_t));
+        for (int64_t k = a->rowptr[a->lo]; k < a->rowptr[a->hi]; k++) a->cnt[a->idx[k]]++;
+    } else {
+        for (int64_t r = a->lo; r < a->hi; r++)
+            for (int64_t k = a->rowptr[r]; k < a->rowptr[r + 1]; k++) a->rows[a->cnt[a->idx[k]]++] = (int32_t)r;
+    }
+    return NULL;
+}
+
+/* colptr [N + 1], rows [E]; returns the threads used. */
+int snn_events_csc(int64_t R, int64_t N, const int64_t *rowptr, const int32_t *idx, int64_t *colptr, int32_t *rows,
+                   int64_t *scratch, int nthreads) {
+    csc_args args[MAX_THREADS];
+    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
+    if (n > R) n = R > 0 ? (int)R : 1;
+    const int64_t E = rowptr[R];
+    int64_t r = 0;
+    for (int i = 0; i < n; i++) {
+        const int64_t goal = E * (i + 1) / n;
+        args[i] = (csc_args){r, r, N, rowptr, idx, scratch + (int64_t)i * N, rows, 1};
+        while (r < R && (rowptr[r + 1] <= goal || i == n - 1)) r++;
+        args[i].hi = r;
+    }
+    run_threads(csc_range, args, sizeof(csc_args), n);
+    int64_t at = 0;
+    for (int64_t j = 0; j < N; j++) {
+        colptr[j] = at;
+        for (int i = 0; i < n; i++) {
+            const int64_t c = args[i].cnt[j];
+            args[i].cnt[j] = at;
+            at += c;
+        }
+    }
+    colptr[N] = at;
+    for (int i = 0; i < n; i++) args[i].pass = 2;
+    run_threads(csc_range, args, sizeof(csc_args), n);
+    return n;
+}
+
 /* out [N, O] (fp32) = S^T G for S [R, N] given as row lists and G [R, O] (fp32 or bf16): the
  * weight gradient of an event-driven layer, transposed. Threads split the column tiles;
  * scratch: [threads, N, tile] fp32. Returns the threads used, or -1 for a bad tile. */

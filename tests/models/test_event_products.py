@@ -147,3 +147,21 @@ def test_spike_lists_are_the_nonzero_entries(dtype, width):
     nz = spikes.float().nonzero()
     assert torch.equal(idx.long(), nz[:, 1])
     assert torch.equal(rowptr.diff(), spikes.float().sum(1).long())
+
+
+@pytest.mark.parametrize("rate", [0.002, 0.05])
+def test_weight_gradient_scatter_and_column_gather_give_the_same_bits(rate):
+    """The two weight-gradient kernels (chosen by rate) sum the same rows in the same order."""
+    from snncli.neurons import _native
+
+    gen = torch.Generator().manual_seed(7)
+    spikes = (torch.rand(300, 90, generator=gen) < rate).to(torch.bfloat16)
+    grad = torch.randn(300, 70, generator=gen).to(torch.bfloat16)
+    rowptr, idx = event_kernels.events(spikes)
+    colptr, rows = _native.columns(rowptr, idx, 90)
+    assert torch.equal(colptr.diff(), spikes.float().sum(0).long())
+    assert torch.equal(rows.long(), spikes.float().t().nonzero()[:, 1])
+    by_columns = _native.events_weight_grad_by_columns(rowptr, idx, 90, grad)
+    assert torch.equal(by_columns, _native.events_weight_grad_by_rows(rowptr, idx, 90, grad))
+    assert torch.equal(by_columns, event_kernels.events_weight_grad(rowptr, idx, 90, grad))
+    torch.testing.assert_close(by_columns, grad.float().t() @ spikes.float(), rtol=1e-5, atol=1e-5)
