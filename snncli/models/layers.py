@@ -84,8 +84,10 @@ class _EventLinear(torch.autograd.Function):
         rowptr, idx = event_kernels.events(flat)
         w = weight.detach().to(out_dtype)
         out = event_kernels.events_matmul(rowptr, idx, w, bias, out_dtype)
-        ctx.save_for_backward(rowptr, idx, weight)
+        # the weight in the product's dtype: the input gradient's product reads it without a second cast
+        ctx.save_for_backward(rowptr, idx, w)
         ctx.spike_shape, ctx.spike_dtype, ctx.bias_dtype = spikes.shape, spikes.dtype, bias.dtype
+        ctx.weight_dtype = weight.dtype
         return out.reshape(*spikes.shape[:-1], weight.shape[0])
 
     @staticmethod
@@ -98,7 +100,7 @@ class _EventLinear(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = _input_grad(flat, weight, ctx.spike_dtype).reshape(ctx.spike_shape)
         if ctx.needs_input_grad[1]:
-            grad_w = event_kernels.events_weight_grad(rowptr, idx, ctx.spike_shape[-1], flat).to(weight.dtype)
+            grad_w = event_kernels.events_weight_grad(rowptr, idx, ctx.spike_shape[-1], flat).to(ctx.weight_dtype)
         if ctx.needs_input_grad[2]:
             grad_b = flat.sum(0, dtype=torch.float32).to(ctx.bias_dtype)
         return grad_x, grad_w, grad_b, None
