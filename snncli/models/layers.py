@@ -98,7 +98,12 @@ class _EventLinear(torch.autograd.Function):
         flat = grad.reshape(-1, grad.shape[-1])
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_x = _input_grad(flat, weight, ctx.spike_dtype).reshape(ctx.spike_shape)
+            if weight.shape[0] <= event_kernels.THIN_MAX and ctx.spike_dtype in (torch.float32, torch.bfloat16):
+                # a narrow readout: the dense input gradient from the thin kernel (BLAS runs it at a few %)
+                grad_x = event_kernels.thin_input_grad(flat, weight, ctx.spike_dtype)
+            else:
+                grad_x = _input_grad(flat, weight, ctx.spike_dtype)
+            grad_x = grad_x.reshape(ctx.spike_shape)
         if ctx.needs_input_grad[1]:
             grad_w = event_kernels.events_weight_grad(rowptr, idx, ctx.spike_shape[-1], flat).to(ctx.weight_dtype)
         if ctx.needs_input_grad[2]:
@@ -215,12 +220,12 @@ class MaskedLinear(nn.Module):
                 the native kernels only, else the dense product runs.
         """
         w, b = self.effective_weight(), self.bias
-        if binary and self.out_features <= event_kernels.THIN_MAX and dtype is None and event_kernels.available(x):
-            self.last_product = "thin"
-            return _ThinLinear.apply(x, w, b)
         if events and binary and event_kernels.available(x):
             self.last_product = "events"
             return _EventLinear.apply(x, w, b, dtype or w.dtype)
+        if binary and self.out_features <= event_kernels.THIN_MAX and dtype is None and event_kernels.available(x):
+            self.last_product = "thin"
+            return _ThinLinear.apply(x, w, b)
         self.last_product = "dense"
         if dtype is not None and dtype != w.dtype:
             x, w, b = x.to(dtype), w.to(dtype), b.to(dtype)

@@ -16,10 +16,10 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.parametrize("spike_dtype,out_dtype", [(torch.float32, torch.float32), (torch.bfloat16, torch.bfloat16),
                                                    (torch.bfloat16, torch.float32)])
 @pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("n_out", [70, 300])
+@pytest.mark.parametrize("n_out", [10, 70, 300])
 def test_event_linear_equals_dense(spike_dtype, out_dtype, masked, n_out):
     gen = torch.Generator().manual_seed(0)
-    n_in = 300  # n_out 70: one partial column tile; 300: several tiles, the last partial
+    n_in = 300  # n_out 10: a readout (thin input gradient); 70: one partial column tile; 300: several tiles
     mask = (torch.rand(n_out, n_in, generator=gen) < 0.3).float() if masked else None
     layer = MaskedLinear(n_in, n_out, mask)
     spikes = (torch.rand(6, 9, n_in, generator=gen) < 0.05).to(spike_dtype).requires_grad_()
@@ -77,9 +77,9 @@ def test_network_with_event_products_equals_dense_products():
         (F.cross_entropy(out.mem.sum(0), y) + out.rates[1]).backward()
         results.append((out, {k: p.grad.clone() for k, p in model.named_parameters()}, list(model.last_event_layers)))
     (dense, g_dense, ev_dense), (event, g_event, ev_event) = results
-    # the 5-class readout takes the thin kernels on both
-    assert ev_dense == [False, False, False] and ev_event == [False, True, False]
-    assert [layer.last_product for layer in model.layers] == ["dense", "events", "thin"]
+    # the 5-class readout takes the thin kernels where events are off
+    assert ev_dense == [False, False, False] and ev_event == [False, True, True]
+    assert [layer.last_product for layer in model.layers] == ["dense", "events", "events"]
     for a, b in zip(dense.hidden, event.hidden):
         assert 0.01 < a.float().mean() < 0.9
         assert torch.equal(a, b)
@@ -94,7 +94,8 @@ def test_layers_choose_events_by_the_measured_rate():
     r1, r2 = out.rates[0].item(), out.rates[1].item()
     model.event_max_rate = (r1 + r2) / 2 if r1 != r2 else r1 + 1e-3
     model(x.expand(12, *x.shape))
-    assert model.last_event_layers == [False, r1 < model.event_max_rate, False]  # the readout: thin
+    assert model.last_event_layers == [False, r1 < model.event_max_rate, r2 < model.event_max_rate]
+    assert model.layers[2].last_product == ("events" if r2 < model.event_max_rate else "thin")
     model.set_precision("fp32")  # exact, twice-differentiable mode: always dense
     model(x.expand(12, *x.shape))
     assert model.last_event_layers == [False, False, False]
