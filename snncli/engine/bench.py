@@ -286,12 +286,15 @@ def _ratio(a: dict, b: dict) -> dict[str, float]:
 def _warnings(out: dict[str, Any], impls: list[str]) -> list[str]:
     notes = []
     cpus = os.cpu_count() or 1
-    loads = [x for x in (out["load_before"], out["load_after"]) if x]
-    worst = max((x[0] for x in loads), default=0.0)
-    if worst > LOAD_WARN * cpus:
+    # The 1-minute load after the timed steps includes the bench's own threads: count only the rest.
+    own = min(out.get("threads") or 1, cpus) if out.get("device") == "cpu" else 0
+    before = out["load_before"][0] if out["load_before"] else 0.0
+    after = max(0.0, out["load_after"][0] - own) if out["load_after"] else 0.0
+    others = max(before, after)
+    if others > LOAD_WARN * cpus:
         notes.append(
-            f"load average up to {worst:.2f} on {cpus} CPUs: other processes competed for the cores; "
-            "absolute speeds are low and ratios uncertain"
+            f"load average of other processes up to {others:.2f} on {cpus} CPUs (the bench's own {own} "
+            "threads discounted): they competed for the cores; absolute speeds are low and ratios uncertain"
         )
     for impl in impls:
         for kind in ("train", "infer"):

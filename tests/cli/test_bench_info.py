@@ -148,3 +148,22 @@ def test_bench_takes_its_batch_from_a_datasets_test_images():
     assert ok.exit_code == 0 and json.loads(ok.stdout)["config"]["data"] == "synthetic", ok.output
     wrong = runner.invoke(app, [*args, "--data", "synthetic-cifar"])
     assert wrong.exit_code == 2 and "1x28x28" in wrong.output
+
+
+def test_bench_load_warning_discounts_its_own_threads():
+    """Two bench threads on two CPUs make a load of 2 by themselves: no warning for that; a load
+    that was high before the bench started, or beyond its own threads after, is flagged."""
+    import os
+
+    from snncli.engine.bench import LOAD_WARN, _warnings
+
+    cpus = os.cpu_count() or 1
+    threads = min(2, cpus)
+    summary = {"median": 1.0, "min": 1.0, "max": 1.0}
+    base = {"device": "cpu", "threads": threads, "snn": {"train_summary": summary, "infer_summary": summary}}
+    quiet = {**base, "load_before": [0.1, 0, 0], "load_after": [threads + 0.2, 0, 0]}
+    assert not [w for w in _warnings(quiet, ["snn"]) if "load" in w]
+    busy_before = {**base, "load_before": [LOAD_WARN * cpus + 1, 0, 0], "load_after": [0.1, 0, 0]}
+    assert [w for w in _warnings(busy_before, ["snn"]) if "load" in w]
+    busy_after = {**base, "load_before": [0.1, 0, 0], "load_after": [threads + LOAD_WARN * cpus + 1, 0, 0]}
+    assert [w for w in _warnings(busy_after, ["snn"]) if "load" in w]
