@@ -9,6 +9,8 @@ pure-PyTorch loops instead (same results up to floating-point rounding, measured
 Environment:
     SNNCLI_NATIVE: ``0`` disables the kernels.
     SNNCLI_OPENMP: ``0`` builds them on pthreads instead of torch's OpenMP pool.
+    SNNCLI_MARCH_NATIVE: ``0`` builds them for the generic CPU of the compiler (no AVX-512 loops):
+        the portable loops every CPU without AVX-512 runs (tested on machines that have it).
     SNNCLI_CACHE_DIR: where the built library goes (default ``$XDG_CACHE_HOME/snncli`` or
         ``~/.cache/snncli``).
     CC: the C compiler (default ``cc``).
@@ -83,7 +85,8 @@ def _compile(cc: str, out: Path) -> str | None:
     try:
         err = ""
         # -march=native is not known to every compiler, -fopenmp not to every installation
-        variants = [[*omp, *arch] for omp in (_openmp_flags(), []) for arch in (["-march=native"], [])]
+        native = [["-march=native"]] if os.environ.get("SNNCLI_MARCH_NATIVE", "1") != "0" else []
+        variants = [[*omp, *arch] for omp in (_openmp_flags(), []) for arch in (*native, [])]
         for extra in dict.fromkeys(tuple(v) for v in variants):
             proc = subprocess.run(
                 [cc, *FLAGS, *extra, "-o", tmp, str(SOURCE), "-lm"], capture_output=True, text=True, timeout=120
@@ -149,7 +152,8 @@ def library() -> ctypes.CDLL | None:
             _status = f"{cc} --version failed ({exc}): pure-PyTorch LIF scans"
             return None
         key = hashlib.sha256(
-            "\0".join([SOURCE.read_text(), " ".join(FLAGS + _openmp_flags()), cc, version, _cpu_signature()]).encode()
+            "\0".join([SOURCE.read_text(), " ".join(FLAGS + _openmp_flags()), os.environ.get("SNNCLI_MARCH_NATIVE", "1"),
+                       cc, version, _cpu_signature()]).encode()
         ).hexdigest()[:16]
         path = _cache_dir() / f"kernels-{key}.so"
         if not path.exists():

@@ -141,3 +141,49 @@ def test_threaded_scans_equal_the_torch_loops(both):
     # the loops' autograd path may fuse a multiply-add (one ulp); the C scan rounds each op
     torch.testing.assert_close(m1, m2, rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(g1, g2, rtol=1e-4, atol=1e-4 * g2.abs().max().item())
+
+
+_PORTABLE = '''
+import torch, torch.nn.functional as F
+from snncli.neurons import _native, events, lif_sequence, LIFParams
+from snncli.models.layers import MaskedLinear
+torch.set_num_threads(2)
+g = torch.Generator().manual_seed(11)
+spk = (torch.rand(70, 300, generator=g) < 0.08)
+for dt in (torch.float32, torch.bfloat16, torch.bool):
+    rowptr, idx = events.events(spk.to(dt))
+    assert torch.equal(idx.long(), spk.float().nonzero()[:, 1]), dt
+s = spk.to(torch.bfloat16)
+w = torch.randn(90, 300, generator=g)
+rowptr, idx = events.events(s)
+ref = s.float() @ w.t().bfloat16().float()
+out = events.events_matmul(rowptr, idx, w.bfloat16(), None, torch.float32)
+assert torch.allclose(out, ref, atol=1e-4), (out - ref).abs().max()
+G = torch.randn(70, 90, generator=g)
+gw = events.events_weight_grad(rowptr, idx, 300, G)
+assert torch.allclose(gw, G.t() @ s.float(), atol=1e-4)
+assert torch.equal(_native.events_weight_grad_by_rows(rowptr, idx, 300, G), _native.events_weight_grad_by_columns(rowptr, idx, 300, G))
+r = torch.randn(10, 300, generator=g)
+assert torch.allclose(events.thin_linear(s, r, None), s.float() @ r.t(), atol=1e-4)
+G10 = torch.randn(70, 10, generator=g)
+assert torch.allclose(events.thin_input_grad(G10, r, torch.float32), G10 @ r, atol=1e-4)
+assert torch.allclose(events.thin_weight_grad(G10, s), G10.t() @ s.float(), atol=1e-4)
+cur = torch.randn(9, 2, 2100, generator=g) * 0.7 + 0.4
+spk_n, mem_n = lif_sequence(cur, LIFParams(0.8, 1.0))
+from snncli.neurons import lif
+lif.NATIVE = False
+spk_t, mem_t = lif_sequence(cur, LIFParams(0.8, 1.0))
+assert torch.equal(spk_n, spk_t) and torch.allclose(mem_n, mem_t, atol=1e-6)
+print(_native.status(), int(spk_n.sum()))
+'''
+
+
+def test_portable_kernels_without_avx512_compute_the_same(tmp_path, scan_engine):
+    """The loops a CPU without AVX-512 runs (built here without -march=native) give the products,
+    spike lists and scans of the reference computations."""
+    if scan_engine != "native":
+        pytest.skip("one run is enough")
+    env = {**os.environ, "SNNCLI_MARCH_NATIVE": "0", "SNNCLI_OPENMP": "0", "SNNCLI_CACHE_DIR": str(tmp_path / "c")}
+    out = subprocess.run([sys.executable, "-c", _PORTABLE], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "pthreads" in out.stdout and int(out.stdout.split()[-1]) > 0
