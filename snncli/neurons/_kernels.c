@@ -255,14 +255,28 @@ static void *bwd_range(void *p) {
 
 #define MAX_THREADS 64
 
-/* Threads used for M elements: at most one per block, at most MAX_THREADS. */
-int snn_lif_threads_for(int64_t M, int nthreads) {
-    int64_t blocks = M / BLK > 0 ? M / BLK : 1;
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > MAX_THREADS) nthreads = MAX_THREADS;
-    if ((int64_t)nthreads > blocks) nthreads = (int)blocks;
-    return nthreads;
+/* Threads for `units` pieces of work: the request clamped to 1..MAX_THREADS, at most one per unit. */
+static int threads_for(int64_t units, int nthreads) {
+    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
+    if (n > units) n = units > 0 ? (int)units : 1;
+    return n;
 }
+
+/* Split the rows [0, R) of row lists (ptr [R + 1]) into n ranges holding about equal shares of the
+ * events: range i ends where ptr crosses (i + 1)/n of them, the last takes the rest. */
+static void split_by_events(const int64_t *ptr, int64_t R, int n, int64_t *lo, int64_t *hi) {
+    const int64_t E = ptr[R];
+    int64_t r = 0;
+    for (int i = 0; i < n; i++) {
+        lo[i] = r;
+        const int64_t goal = E * (i + 1) / n;
+        while (r < R && (ptr[r + 1] <= goal || i == n - 1)) r++;
+        hi[i] = r;
+    }
+}
+
+/* Threads used for M elements: at most one per block, at most MAX_THREADS. */
+int snn_lif_threads_for(int64_t M, int nthreads) { return threads_for(M / BLK, nthreads); }
 
 /* Run fn on args[0..n) (each with its own range), args[0] on the calling thread.
  * Built with -fopenmp, the work goes to the OpenMP pool, which is torch's own when torch is loaded
@@ -424,8 +438,7 @@ int snn_events_csr(int64_t R, int64_t N, const void *S, int dt, int64_t *rowptr,
                    int nthreads) {
     csr_args a = {0, R, N, S, dt, rowptr, idx, pass};
     csr_args args[MAX_THREADS];
-    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
-    if (n > R) n = R > 0 ? (int)R : 1;
+    int n = threads_for(R, nthreads);
     for (int i = 0; i < n; i++) {
         args[i] = a;
         args[i].lo = R * i / n;
@@ -572,17 +585,13 @@ int snn_events_gather(int64_t Q, int64_t O, const int64_t *ptr, const int32_t *i
     if (tile < 1 || tile > OT_MAX) return -1;
     gather_args a = {0, Q, O, tile, rows, ptr, idx, src, src_dt, bias, out, out_dt};
     gather_args args[MAX_THREADS];
-    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
-    if (n > Q) n = Q > 0 ? (int)Q : 1;
-    /* balance by events, not by rows: thread i ends where ptr crosses (i + 1)/n of the total */
-    const int64_t E = ptr[Q];
-    int64_t q = 0;
+    int n = threads_for(Q, nthreads);
+    int64_t lo[MAX_THREADS], hi[MAX_THREADS];
+    split_by_events(ptr, Q, n, lo, hi); /* balance by events, not by rows */
     for (int i = 0; i < n; i++) {
         args[i] = a;
-        args[i].lo = q;
-        const int64_t goal = E * (i + 1) / n;
-        while (q < Q && (ptr[q + 1] <= goal || i == n - 1)) q++;
-        args[i].hi = q;
+        args[i].lo = lo[i];
+        args[i].hi = hi[i];
     }
     run_threads(gather_range, args, sizeof(gather_args), n);
     return n;
@@ -702,16 +711,10 @@ static void *csc_range(void *p) {
 int snn_events_csc(int64_t R, int64_t N, const int64_t *rowptr, const int32_t *idx, int64_t *colptr, int32_t *rows,
                    int64_t *scratch, int nthreads) {
     csc_args args[MAX_THREADS];
-    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
-    if (n > R) n = R > 0 ? (int)R : 1;
-    const int64_t E = rowptr[R];
-    int64_t r = 0;
-    for (int i = 0; i < n; i++) {
-        const int64_t goal = E * (i + 1) / n;
-        args[i] = (csc_args){r, r, N, rowptr, idx, scratch + (int64_t)i * N, rows, 1};
-        while (r < R && (rowptr[r + 1] <= goal || i == n - 1)) r++;
-        args[i].hi = r;
-    }
+    int n = threads_for(R, nthreads);
+    int64_t lo[MAX_THREADS], hi[MAX_THREADS];
+    split_by_events(rowptr, R, n, lo, hi);
+    for (int i = 0; i < n; i++) args[i] = (csc_args){lo[i], hi[i], N, rowptr, idx, scratch + (int64_t)i * N, rows, 1};
     run_threads(csc_range, args, sizeof(csc_args), n);
     int64_t at = 0;
     for (int64_t j = 0; j < N; j++) {
@@ -735,8 +738,7 @@ int snn_events_scatter(int64_t R, int64_t N, int64_t O, const int64_t *rowptr, c
                        int g_dt, float *out, int64_t tile, float *scratch, int nthreads) {
     if (tile < 1 || tile > OT_MAX) return -1;
     const int64_t tiles = (O + tile - 1) / tile;
-    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
-    if (n > tiles) n = (int)tiles;
+    int n = threads_for(tiles, nthreads);
     scatter_args args[MAX_THREADS];
     for (int i = 0; i < n; i++) {
         args[i] = (scatter_args){R, N, O, tile, tiles * i / n, tiles * (i + 1) / n, rowptr, idx, G, g_dt, out,
@@ -773,8 +775,7 @@ static void *count_range(void *p) {
 /* Number of nonzero elements of a contiguous array (spike counts for firing rates). */
 int64_t snn_count_nonzero(int64_t n, const void *x, int dt, int nthreads) {
     count_args args[MAX_THREADS];
-    int t = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
-    if ((int64_t)t > n / 65536 + 1) t = (int)(n / 65536 + 1);
+    int t = threads_for(n / 65536 + 1, nthreads);
     for (int i = 0; i < t; i++) args[i] = (count_args){n * i / t, n * (i + 1) / t, x, dt, 0};
     run_threads(count_range, args, sizeof(count_args), t);
     int64_t c = 0;
@@ -991,8 +992,7 @@ int snn_thin(int kind, int64_t R, int64_t N, int64_t O, const void *X, int x_dt,
     if (O < 1 || O > THIN_MAX) return -1;
     void *(*fn)(void *) = kind == 0 ? thin_forward_range : (kind == 1 ? thin_input_grad_range : thin_weight_grad_range);
     const int64_t units = kind == 2 ? (N + THIN_COLS - 1) / THIN_COLS : R;
-    int n = nthreads < 1 ? 1 : (nthreads > MAX_THREADS ? MAX_THREADS : nthreads);
-    if (n > units) n = units > 0 ? (int)units : 1;
+    int n = threads_for(units, nthreads);
     thin_args args[MAX_THREADS];
     for (int i = 0; i < n; i++)
         args[i] = (thin_args){units * i / n, units * (i + 1) / n, R, N, O, X, x_dt, W, bias, G, out, out_dt};
