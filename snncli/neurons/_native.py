@@ -77,17 +77,17 @@ def _openmp_flags() -> list[str]:
         return []
 
 
-def _compile(cc: str, out: Path) -> str | None:
-    """Build the library at ``out`` (atomically); returns an error message or ``None``."""
+def _compile(cc: str, out: Path, omp: list[str], arch: list[str]) -> str | None:
+    """Build the library at ``out`` (atomically) with the OpenMP and architecture flags, or without
+    those the compiler refuses; returns an error message or ``None``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
     os.close(fd)
     try:
         err = ""
         # -march=native is not known to every compiler, -fopenmp not to every installation
-        native = [["-march=native"]] if os.environ.get("SNNCLI_MARCH_NATIVE", "1") != "0" else []
-        variants = [[*omp, *arch] for omp in (_openmp_flags(), []) for arch in (*native, [])]
-        for extra in dict.fromkeys(tuple(v) for v in variants):
+        variants = [(*o, *a) for o in (omp, []) for a in (arch, [])]
+        for extra in dict.fromkeys(variants):
             proc = subprocess.run(
                 [cc, *FLAGS, *extra, "-o", tmp, str(SOURCE), "-lm"], capture_output=True, text=True, timeout=120
             )
@@ -151,13 +151,14 @@ def library() -> ctypes.CDLL | None:
         except (OSError, subprocess.SubprocessError) as exc:
             _status = f"{cc} --version failed ({exc}): pure-PyTorch LIF scans"
             return None
+        omp = _openmp_flags()
+        arch = ["-march=native"] if os.environ.get("SNNCLI_MARCH_NATIVE", "1") != "0" else []
         key = hashlib.sha256(
-            "\0".join([SOURCE.read_text(), " ".join(FLAGS + _openmp_flags()), os.environ.get("SNNCLI_MARCH_NATIVE", "1"),
-                       cc, version, _cpu_signature()]).encode()
+            "\0".join([SOURCE.read_text(), " ".join(FLAGS + omp + arch), cc, version, _cpu_signature()]).encode()
         ).hexdigest()[:16]
         path = _cache_dir() / f"kernels-{key}.so"
         if not path.exists():
-            error = _compile(cc, path)
+            error = _compile(cc, path, omp, arch)
             if error:
                 _status = f"{error}: pure-PyTorch LIF scans"
                 return None

@@ -17,12 +17,9 @@ from . import _native
 from ._native import THIN_MAX, events, events_matmul, events_weight_grad, thin_input_grad, thin_linear, thin_weight_grad
 
 def _has_amx() -> bool:
-    """Whether the CPU has AMX tile units for bf16 (Linux /proc/cpuinfo; ``False`` elsewhere)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " amx_bf16" in line for line in f)
-    except OSError:
-        return False
+    """Whether the CPU has AMX tile units for bf16 (its /proc/cpuinfo flags, as the kernels' build key
+    reads them; ``False`` where there are none)."""
+    return " amx_bf16" in _native._cpu_signature()
 
 
 #: Largest input firing rate at which a layer takes the event-driven path, by CPU kind. Crossover
