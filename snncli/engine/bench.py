@@ -339,8 +339,8 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
     on_log("inference throughput")
     infer = _throughputs(infer_steps, cfg, device)
     snn_model = setups["snn"].model
-    events = list(getattr(snn_model, "last_event_layers", []))
     products = [getattr(layer, "last_product", "dense") for layer in getattr(snn_model, "layers", [])]
+    events = [p == "events" for p in products]
     with torch.no_grad():  # the rates the timed steps ran at (they decide the event-driven layers)
         rates = [round(r.item(), 5) for r in snn_model(encode(setups["snn"].x, cfg.T, cfg.enc)).rates]
     setups.clear()

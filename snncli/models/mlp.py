@@ -97,9 +97,12 @@ class SpikingMLP(nn.Module):
         self.compact = False
         # Event-driven products for spike inputs firing below this rate (None: always dense).
         self.event_max_rate: float | None = None
-        #: Per layer, whether the last forward pass took the event-driven product (each layer's
-        #: ``last_product`` says which path it took).
-        self.last_event_layers: list[bool] = [False] * len(self.layers)
+
+    @property
+    def last_event_layers(self) -> list[bool]:
+        """Per layer, whether the last forward pass took the event-driven product (each layer's
+        ``last_product`` says which path it took)."""
+        return [layer.last_product == "events" for layer in self.layers]
 
     #: bf16 only pays for products at least this wide on both sides; below, fp32 is as fast.
     BF16_MIN_WIDTH = 256
@@ -157,7 +160,6 @@ class SpikingMLP(nn.Module):
                 and rates[-1].item() < self.event_max_rate
             )
             cur = layer(h, dtypes[i], binary=self.compact and i > 0, events=events)
-            self.last_event_layers[i] = layer.last_product == "events"
             # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
             # Hidden layers may run compact; the readout keeps its membrane (membrane loss, plots).
             compact = self.compact and i < last
