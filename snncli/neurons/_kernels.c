@@ -16,7 +16,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -309,6 +309,17 @@ static void run_threads(void *(*fn)(void *), void *args, size_t size, int n) {
 #endif
 
 /* 1 when built with OpenMP (threads from the OpenMP pool), 0 with pthreads. */
+/* The widest column tile the vector event loops take (AVX-512: 8 x 16 columns, AVX2: 8 x 8); 0 without them. */
+int snn_vector_tile(void) {
+#if defined(__AVX512F__)
+    return 16 * 8;
+#elif defined(__AVX2__)
+    return 8 * 8;
+#else
+    return 0;
+#endif
+}
+
 int snn_openmp(void) {
 #ifdef _OPENMP
     return 1;
@@ -424,6 +435,23 @@ static void *csr_range(void *p) {
                     out += cnt;
                 }
             }
+#elif defined(__AVX2__)
+            /* 8 inputs at a time: a bit mask of the active ones, its set bits written in order */
+            for (; j + 8 <= a->N; j += 8) {
+                unsigned m;
+                if (a->dt == BF16) {
+                    const __m128i v = _mm_loadu_si128((const __m128i *)((const uint16_t *)a->S + base + j));
+                    const __m128i z = _mm_cmpeq_epi16(v, _mm_setzero_si128());
+                    m = ~(unsigned)_mm_movemask_epi8(_mm_packs_epi16(z, z)) & 0xFFu;
+                } else if (a->dt == BOOL) {
+                    const __m128i v = _mm_loadl_epi64((const __m128i *)((const uint8_t *)a->S + base + j));
+                    m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) & 0xFFu;
+                } else {
+                    const __m256 f = _mm256_loadu_ps((const float *)a->S + base + j);
+                    m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(f, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+                }
+                for (; m; m &= m - 1) *out++ = (int32_t)(j + __builtin_ctz(m));
+            }
 #endif
             for (; j < a->N; j++)
                 if (active(a->S, a->dt, base + j)) *out++ = (int32_t)j;
@@ -536,6 +564,70 @@ static int gather_tile_vec(const gather_args *a, int64_t base, int64_t o0, int64
     }
     return 0;
 }
+#elif defined(__AVX2__)
+/* AVX2 versions of the event loops (CPUs without AVX-512): a tile of NV x 8 columns in NV registers,
+ * same operations in the same order as the portable loops (bit-identical results). */
+#define VEC_MAX 8
+#ifndef PREFETCH
+#define PREFETCH 8
+#endif
+
+static inline __m256i tail_mask8(int64_t w, int v) { /* lanes of vector v that hold one of the w columns */
+    int64_t r = w - 8 * (int64_t)v;
+    r = r < 0 ? 0 : (r > 8 ? 8 : r);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+static inline __m256 load8(const void *p, int bf) {
+    if (bf) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+    return _mm256_loadu_ps((const float *)p);
+}
+
+static inline void store8(void *p, __m256 x, int bf, int64_t w, int v) {
+    if (!bf) {
+        _mm256_maskstore_ps((float *)p, tail_mask8(w, v), x);
+        return;
+    }
+    float f[8];
+    _mm256_storeu_ps(f, x);
+    int64_t r = w - 8 * (int64_t)v;
+    for (int64_t j = 0; j < (r > 8 ? 8 : r); j++) ((uint16_t *)p)[j] = f2bf(f[j]);
+}
+
+static inline __attribute__((always_inline)) void gather_tile_v(const gather_args *a, int64_t base, int64_t o0,
+                                                                int64_t w, const int nv, const int bf) {
+    const int64_t O = a->O, tile = a->tile;
+    const size_t elem = bf ? 2 : 4, out_elem = a->out_dt == BF16 ? 2 : 4;
+    const char *src = (const char *)a->src;
+    for (int64_t q = a->lo; q < a->hi; q++) {
+        __m256 acc[VEC_MAX];
+        for (int v = 0; v < nv; v++)
+            acc[v] = a->bias ? _mm256_maskload_ps(a->bias + o0 + 8 * v, tail_mask8(w, v)) : _mm256_setzero_ps();
+        const int64_t k_end = a->ptr[q + 1], k_last = a->ptr[a->hi];
+        for (int64_t k = a->ptr[q]; k < k_end; k++) {
+            const char *row = src + (size_t)(base + (int64_t)a->idx[k] * tile) * elem;
+            if (k + PREFETCH < k_last) {
+                const char *next = src + (size_t)(base + (int64_t)a->idx[k + PREFETCH] * tile) * elem;
+                for (int64_t off = 0; off < (int64_t)(nv * 8 * elem); off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+            }
+            for (int v = 0; v < nv; v++) acc[v] = _mm256_add_ps(acc[v], load8(row + 8 * v * elem, bf));
+        }
+        char *out = (char *)a->out + (size_t)(q * O + o0) * out_elem;
+        for (int v = 0; v < nv && 8 * v < w; v++) store8(out + 8 * v * out_elem, acc[v], a->out_dt == BF16, w, v);
+    }
+}
+
+/* 1 when the vector loop ran this tile (tile a multiple of 8, at most VEC_MAX x 8 columns) */
+static int gather_tile_vec(const gather_args *a, int64_t base, int64_t o0, int64_t w) {
+    const int bf = a->src_dt == BF16;
+    if (a->tile % 8 || a->tile > 8 * VEC_MAX || (a->src_dt != BF16 && a->src_dt != F32)) return 0;
+    switch (a->tile / 8) {
+#define CASE(NV) case NV: if (bf) gather_tile_v(a, base, o0, w, NV, 1); else gather_tile_v(a, base, o0, w, NV, 0); return 1;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+    }
+    return 0;
+}
 #else
 static int gather_tile_vec(const gather_args *a, int64_t base, int64_t o0, int64_t w) {
     (void)a; (void)base; (void)o0; (void)w;
@@ -641,6 +733,46 @@ static int scatter_tile_vec(const scatter_args *a, int64_t o0, int64_t w) {
     const int bf = a->g_dt == BF16;
     if (a->tile % 16 || a->tile > 16 * VEC_MAX || (a->g_dt != BF16 && a->g_dt != F32)) return 0;
     switch (a->tile / 16) {
+#define CASE(NV) case NV: if (bf) scatter_tile_v(a, o0, w, NV, 1); else scatter_tile_v(a, o0, w, NV, 0); return 1;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+    }
+    return 0;
+}
+#elif defined(__AVX2__)
+static inline __attribute__((always_inline)) void scatter_tile_v(const scatter_args *a, int64_t o0, int64_t w,
+                                                                 const int nv, const int bf) {
+    const int64_t O = a->O, tile = a->tile;
+    for (int64_t r = 0; r < a->R; r++) {
+        const int64_t k_first = a->rowptr[r], k_end = a->rowptr[r + 1];
+        if (k_first == k_end) continue;
+        __m256 g[VEC_MAX];
+        const int64_t at = r * O + o0;
+        for (int v = 0; v < nv; v++) {
+            if (bf) {
+                float f[8];
+                const int64_t n = w - 8 * (int64_t)v;
+                for (int64_t j = 0; j < 8; j++) f[j] = j < n ? bf2f(((const uint16_t *)a->G)[at + 8 * v + j]) : 0.0f;
+                g[v] = _mm256_loadu_ps(f);
+            } else {
+                g[v] = _mm256_maskload_ps((const float *)a->G + at + 8 * v, tail_mask8(w, v));
+            }
+        }
+        for (int64_t k = k_first; k < k_end; k++) {
+            float *dst = a->acc + (int64_t)a->idx[k] * tile;
+            if (k + PREFETCH < k_end) {
+                const char *next = (const char *)(a->acc + (int64_t)a->idx[k + PREFETCH] * tile);
+                for (int64_t off = 0; off < (int64_t)(nv * 32); off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+            }
+            for (int v = 0; v < nv; v++) _mm256_storeu_ps(dst + 8 * v, _mm256_add_ps(_mm256_loadu_ps(dst + 8 * v), g[v]));
+        }
+    }
+}
+
+static int scatter_tile_vec(const scatter_args *a, int64_t o0, int64_t w) {
+    const int bf = a->g_dt == BF16;
+    if (a->tile % 8 || a->tile > 8 * VEC_MAX || (a->g_dt != BF16 && a->g_dt != F32)) return 0;
+    switch (a->tile / 8) {
 #define CASE(NV) case NV: if (bf) scatter_tile_v(a, o0, w, NV, 1); else scatter_tile_v(a, o0, w, NV, 0); return 1;
         CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE

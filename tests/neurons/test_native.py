@@ -1,6 +1,7 @@
 """The one-pass C scans: same results as the PyTorch loops, and a clean fallback without a compiler."""
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -159,10 +160,17 @@ rowptr, idx = events.events(s)
 ref = s.float() @ w.t().bfloat16().float()
 out = events.events_matmul(rowptr, idx, w.bfloat16(), None, torch.float32)
 assert torch.allclose(out, ref, atol=1e-4), (out - ref).abs().max()
+assert torch.equal(events.events_matmul(rowptr, idx, w.bfloat16(), None, torch.bfloat16), out.bfloat16())
+b = torch.randn(90, generator=g)
+out32 = events.events_matmul(rowptr, idx, w, b, torch.float32)  # fp32 weights, a bias, a partial tile
+assert torch.allclose(out32, s.float() @ w.t() + b, atol=1e-4), (out32 - s.float() @ w.t() - b).abs().max()
 G = torch.randn(70, 90, generator=g)
 gw = events.events_weight_grad(rowptr, idx, 300, G)
 assert torch.allclose(gw, G.t() @ s.float(), atol=1e-4)
-assert torch.equal(_native.events_weight_grad_by_rows(rowptr, idx, 300, G), _native.events_weight_grad_by_columns(rowptr, idx, 300, G))
+for Gd in (G, G.bfloat16()):
+    by_rows = _native.events_weight_grad_by_rows(rowptr, idx, 300, Gd)
+    assert torch.equal(by_rows, _native.events_weight_grad_by_columns(rowptr, idx, 300, Gd))
+    assert torch.allclose(by_rows, Gd.float().t() @ s.float(), atol=1e-4)
 r = torch.randn(10, 300, generator=g)
 assert torch.allclose(events.thin_linear(s, r, None), s.float() @ r.t(), atol=1e-4)
 G10 = torch.randn(70, 10, generator=g)
@@ -174,16 +182,26 @@ from snncli.neurons import lif
 lif.NATIVE = False
 spk_t, mem_t = lif_sequence(cur, LIFParams(0.8, 1.0))
 assert torch.equal(spk_n, spk_t) and torch.allclose(mem_n, mem_t, atol=1e-6)
-print(_native.status(), int(spk_n.sum()))
+print(_native.status(), _native.max_vector_tile(), int(spk_n.sum()))
 '''
 
 
-def test_portable_kernels_without_avx512_compute_the_same(tmp_path, scan_engine):
-    """The loops a CPU without AVX-512 runs (built here without -march=native) give the products,
-    spike lists and scans of the reference computations."""
+@pytest.mark.parametrize("build", ["portable", "avx2"])
+def test_portable_and_avx2_kernels_compute_the_same(tmp_path, scan_engine, build):
+    """The loops a CPU without AVX-512 runs (built here for a lesser CPU: the generic one of the compiler,
+    or x86-64-v3, i.e. AVX2) give the products, spike lists and scans of the reference computations."""
     if scan_engine != "native":
         pytest.skip("one run is enough")
-    env = {**os.environ, "SNNCLI_MARCH_NATIVE": "0", "SNNCLI_OPENMP": "0", "SNNCLI_CACHE_DIR": str(tmp_path / "c")}
+    env = {**os.environ, "SNNCLI_OPENMP": "0", "SNNCLI_CACHE_DIR": str(tmp_path / "c")}
+    if build == "portable":
+        env["SNNCLI_MARCH_NATIVE"] = "0"
+    else:
+        if platform.machine() not in ("x86_64", "AMD64") or "avx2" not in _native._cpu_signature():
+            pytest.skip("AVX2 loops need an x86-64 CPU with AVX2")
+        env["SNNCLI_MARCH"] = "x86-64-v3"
     out = subprocess.run([sys.executable, "-c", _PORTABLE], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "pthreads" in out.stdout and int(out.stdout.split()[-1]) > 0
+    status, vector_tile, n_spikes = out.stdout.rsplit(maxsplit=2)
+    assert "pthreads" in status and int(n_spikes) > 0
+    # the build has the loops it was asked for: none (portable tile) or AVX2's 8 x 8 columns
+    assert int(vector_tile) == (_native.PORTABLE_TILE if build == "portable" else 64)
