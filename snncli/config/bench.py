@@ -16,7 +16,7 @@ class BenchConfig(NetworkSettings):
 
     batch_size: int = setting(256, "Samples per step.", short="-b", ge=1, le=1_000_000)
     device: Device = Field("auto", description="Device.")
-    precision: Precision = Field("auto", description="Precision of the snn engine.")
+    precision: Precision = Field("auto", description="Precision of the snn engine (as in snn train: auto, fp32, fp32-events, bf16).")
     warmup: int = Field(2, ge=0, le=10_000, description="Untimed steps before timing.")
     repeats: int = Field(5, ge=1, le=10_000, description="Timed repeats; the median is reported.")
     steps: int | None = Field(None, ge=1, le=1_000_000, description="Steps per timed repeat (default: enough for --min-repeat-s).")

@@ -140,7 +140,7 @@ def _device_name(v):
 
 
 Device = Annotated[str, AfterValidator(_device_name)]
-Precision = Literal["auto", "fp32", "bf16"]
+Precision = Literal["auto", "fp32", "fp32-events", "bf16"]
 
 
 class Resolved(StrictModel):

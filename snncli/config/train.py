@@ -152,7 +152,9 @@ class TrainConfig(NetworkSettings, ConvNetSettings):
     seed: int = setting(42, "Seed for Python, NumPy and torch.", panel=RUN, ge=0, le=SEED_MAX)
     device: Device = setting("auto", "auto picks CUDA, then MPS, then DirectML, then CPU; cuda:N the N-th GPU.", panel=RUN, identity=False)
     precision: Precision = setting(
-        "auto", "bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation).", panel=RUN,
+        "auto", "bf16: spike x weight products in bfloat16 (exact spikes, fp32 accumulation); fp32-events: fp32, "
+        "sparse spike inputs summed event by event (first order only); fp32: dense and exact, twice differentiable. "
+        "auto: bf16 where it is fast, else fp32-events on CPU, else fp32.", panel=RUN,
     )
     engine: Literal["snn", "snntorch"] = setting(
         "snn", "snntorch: train the same network with snnTorch's per-step Leaky loop (parity checks).", panel=RUN,

@@ -71,9 +71,12 @@ def _cpu_has_native_bf16() -> bool:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto`` becomes ``bf16`` where bf16 products are fast, else ``fp32``."""
+    """``auto`` becomes ``bf16`` where bf16 products are fast, else ``fp32-events`` on a CPU (fp32 products,
+    event-driven where spikes are sparse), else ``fp32``."""
     if precision == "auto":
-        return "bf16" if bf16_matmul_is_fast(device) else "fp32"
+        if bf16_matmul_is_fast(device):
+            return "bf16"
+        return "fp32-events" if device.type == "cpu" else "fp32"
     return precision
 
 

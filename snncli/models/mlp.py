@@ -19,10 +19,14 @@ import torch
 import torch.nn as nn
 
 from ..neurons import LIF, LIFParams, spike_rate
-from ..neurons.events import DEFAULT_MAX_RATE
+from ..neurons.events import DEFAULT_MAX_RATE, FP32_MAX_RATE
 from ..sparsity import Grouping, g2g_groupings, g2g_mask, intra_group_coverage
 from ._registry import register_model
 from .layers import MaskedLinear
+
+
+#: What :meth:`SpikingMLP.set_precision` accepts (``--precision`` adds ``auto``).
+PRECISIONS = ("fp32", "fp32-events", "bf16")
 
 
 class SNNOutput(NamedTuple):
@@ -95,6 +99,8 @@ class SpikingMLP(nn.Module):
         self.product_dtypes: list[torch.dtype | None] = [None] * len(self.layers)
         # Save compact state for backward (bf16 surrogate factors, bool spikes); first order only.
         self.compact = False
+        # Spike inputs taken as 0/1 by the products (bool saved for backward, thin readouts); first order only.
+        self.binary = False
         # Event-driven products for spike inputs firing below this rate (None: always dense).
         self.event_max_rate: float | None = None
 
@@ -119,8 +125,14 @@ class SpikingMLP(nn.Module):
         bf16 also lets layers whose input spikes fire below ``DEFAULT_MAX_RATE`` take the
         event-driven product (sums of the weights of the inputs that fired, in fp32; on CPU with
         the native kernels), chosen per layer at every forward pass from the measured rate.
+        ``"fp32-events"``: every product in fp32 and the exact state saved, but layers whose input
+        spikes fire below ``FP32_MAX_RATE`` take the event-driven product (fp32 sums, another order
+        than BLAS's: equal to rounding), spike inputs are saved as bool; first order only. What
+        ``auto`` picks on a CPU without fast bf16, where the dense fp32 products cost the most.
         ``"fp32"``: every product in fp32 and dense, exact state saved, twice differentiable.
         """
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
         self.product_dtypes = [
             torch.bfloat16
             if precision == "bf16" and i > 0 and min(layer.in_features, layer.out_features) >= self.BF16_MIN_WIDTH
@@ -132,7 +144,9 @@ class SpikingMLP(nn.Module):
         # membrane, and a narrow readout reads those spikes directly (measured: 784-512-10 T25 B128
         # trains 24% faster per step than with exact state, benchmarks/README.md).
         self.compact = precision == "bf16"
-        self.event_max_rate = DEFAULT_MAX_RATE if precision == "bf16" else None
+        # Spike inputs are known to be 0/1 (saved as bool, narrow readouts on the thin kernels): first order only.
+        self.binary = precision != "fp32"
+        self.event_max_rate = {"bf16": DEFAULT_MAX_RATE, "fp32-events": FP32_MAX_RATE}.get(precision)
 
     def forward(self, x_seq: torch.Tensor, record: bool = False) -> SNNOutput:
         """Run the network on an encoded input.
@@ -159,7 +173,7 @@ class SpikingMLP(nn.Module):
                 i > 0 and self.event_max_rate is not None and h.device.type == "cpu"
                 and rates[-1].item() < self.event_max_rate
             )
-            cur = layer(h, dtypes[i], binary=self.compact and i > 0, events=events)
+            cur = layer(h, dtypes[i], binary=self.binary and i > 0, events=events)
             # Emit spikes directly in the dtype the next product reads (0/1 are exact in bf16).
             # Hidden layers may run compact; the readout keeps its membrane (membrane loss, plots).
             compact = self.compact and i < last

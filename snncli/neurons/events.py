@@ -30,6 +30,12 @@ def _has_amx() -> bool:
 MAX_RATE_WITHOUT_AMX = 0.15
 MAX_RATE_WITH_AMX = 0.07
 DEFAULT_MAX_RATE = MAX_RATE_WITH_AMX if _has_amx() else MAX_RATE_WITHOUT_AMX
+#: The same choice against dense *fp32* products (``--precision fp32-events``, what ``auto`` picks on a
+#: CPU without fast bf16). Spike lists + forward + weight gradient against the two fp32 BLAS products,
+#: 2048 -> 2048 over 12 800 rows, AVX2 event loops (AMD EPYC without AVX-512, 2 threads, 2026-12-02):
+#: 2 %: 290 vs 1641 ms, 10 %: 524 vs 1265, 20 %: 828 vs 1307, 25 %: 1088 vs 1298, 30 %: 1362 vs 1334;
+#: crossover about 30 %, the switch a margin below it.
+FP32_MAX_RATE = 0.25
 
 
 def available(x: torch.Tensor) -> bool:
@@ -38,6 +44,6 @@ def available(x: torch.Tensor) -> bool:
 
 
 __all__ = [
-    "DEFAULT_MAX_RATE", "THIN_MAX", "available", "events", "events_matmul", "events_weight_grad", "thin_input_grad",
+    "DEFAULT_MAX_RATE", "FP32_MAX_RATE", "THIN_MAX", "available", "events", "events_matmul", "events_weight_grad", "thin_input_grad",
     "thin_linear", "thin_weight_grad",
 ]

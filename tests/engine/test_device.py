@@ -65,7 +65,10 @@ def test_precision_auto_is_bf16_exactly_where_bf16_products_are_fast(monkeypatch
     monkeypatch.setattr(device, "bf16_matmul_is_fast", lambda d: True)
     assert resolve_precision("auto", cpu) == "bf16"
     monkeypatch.setattr(device, "bf16_matmul_is_fast", lambda d: False)
-    assert resolve_precision("auto", cpu) == "fp32"
+    # a CPU without fast bf16: fp32 products, event-driven where spikes are sparse; elsewhere plain fp32
+    assert resolve_precision("auto", cpu) == "fp32-events"
+    assert resolve_precision("auto", torch.device("meta")) == "fp32"
+    assert resolve_precision("fp32-events", cpu) == "fp32-events"
 
 
 def test_seeding_is_deterministic_without_nan_fills():

@@ -67,6 +67,34 @@ def _grid_model(max_rate):
     return model
 
 
+def test_fp32_events_network_equals_the_fp32_network():
+    """--precision fp32-events: the same spikes as the exact fp32 network (weights on a 1/16 grid keep
+    every sum exact), hidden layers on events, and the gradients of fp32's to rounding; fp32 stays dense."""
+    x = torch.rand(16, 1, 6, 6, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(16) % 5
+    results = []
+    for precision in ("fp32", "fp32-events"):
+        model = _grid_model(None)
+        model.set_precision(precision)
+        if precision == "fp32-events":
+            assert model.event_max_rate == event_kernels.FP32_MAX_RATE and not model.compact
+            model.event_max_rate = 1.0  # every hidden layer on events, whatever its rate
+        out = model(x.expand(12, *x.shape), record=True)
+        (F.cross_entropy(out.mem.sum(0), y) + out.rates[1]).backward()
+        results.append((out, {k: p.grad.clone() for k, p in model.named_parameters()},
+                        [layer.last_product for layer in model.layers]))
+    (exact, g_exact, p_exact), (event, g_event, p_event) = results
+    assert p_exact == ["dense"] * 3 and p_event == ["dense", "events", "events"]
+    for a, b in zip(exact.hidden, event.hidden):
+        assert 0.01 < a.float().mean() < 0.9 and a.dtype == b.dtype == torch.float32
+        assert torch.equal(a, b)
+    torch.testing.assert_close(event.mem, exact.mem, rtol=1e-6, atol=1e-6)
+    for k in g_exact:
+        torch.testing.assert_close(g_event[k], g_exact[k], rtol=1e-5, atol=1e-6 * g_exact[k].abs().max().item())
+    with pytest.raises(ValueError, match="unknown precision"):
+        model.set_precision("fp16")
+
+
 def test_network_with_event_products_equals_dense_products():
     x = torch.rand(16, 1, 6, 6, generator=torch.Generator().manual_seed(1))
     y = torch.arange(16) % 5
