@@ -82,3 +82,13 @@ def test_seeding_is_deterministic_without_nan_fills():
     assert torch.equal(a, torch.rand(4))
     assert torch.are_deterministic_algorithms_enabled()
     assert torch.utils.deterministic.fill_uninitialized_memory is False
+
+
+def test_precision_names_agree_between_the_settings_and_the_models():
+    """--precision is declared torch-free (config) and the models validate it: the two lists must match."""
+    from typing import get_args
+
+    from snncli.config.fields import Precision
+    from snncli.models.mlp import PRECISIONS
+
+    assert set(get_args(Precision)) == {"auto", *PRECISIONS}
