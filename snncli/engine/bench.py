@@ -278,6 +278,27 @@ def load_average() -> list[float] | None:
         return None
 
 
+def busy_cpus(seconds: float = 1.0) -> float | None:
+    """How many CPUs the machine's processes keep busy over the next ``seconds`` (``/proc/stat``, steal
+    time counted as busy), sampled while this process sleeps: what other work uses *now*. The 1-minute
+    load average still counts a process that ended seconds ago, e.g. the previous row of
+    back-to-back benches. ``None`` where there is no ``/proc/stat``."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+        return sum(fields), fields[3] + fields[4]
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total1 - total0
+    return round((total - (idle1 - idle0)) / total * (os.cpu_count() or 1), 2) if total > 0 else None
+
+
 def _ratio(a: dict, b: dict) -> dict[str, float]:
     """a / b for the median, and the worst and best case the repeats allow."""
     return {"median": a["median"] / b["median"], "min": a["min"] / b["max"], "max": a["max"] / b["min"]}
@@ -286,15 +307,20 @@ def _ratio(a: dict, b: dict) -> dict[str, float]:
 def _warnings(out: dict[str, Any], impls: list[str]) -> list[str]:
     notes = []
     cpus = os.cpu_count() or 1
+    # Before the run: the CPUs busy just then (the 1-minute load average where that was not sampled).
     # The 1-minute load after the timed steps includes the bench's own threads: count only the rest.
     own = min(out.get("threads") or 1, cpus) if out.get("device") == "cpu" else 0
-    before = out["load_before"][0] if out["load_before"] else 0.0
+    if out.get("busy_before") is not None:
+        before = out["busy_before"]
+    else:
+        before = out["load_before"][0] if out["load_before"] else 0.0
     after = max(0.0, out["load_after"][0] - own) if out["load_after"] else 0.0
     others = max(before, after)
     if others > LOAD_WARN * cpus:
         notes.append(
-            f"load average of other processes up to {others:.2f} on {cpus} CPUs (the bench's own {own} "
-            "threads discounted): they competed for the cores; absolute speeds are low and ratios uncertain"
+            f"other processes kept up to {others:.2f} of {cpus} CPUs busy (just before the run; after it the "
+            f"load average less the bench's own {own} threads): they competed for the cores; absolute speeds "
+            "are low and ratios uncertain"
         )
     for impl in impls:
         for kind in ("train", "infer"):
@@ -319,7 +345,7 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     impls = list(IMPLEMENTATIONS if cfg.reference else IMPLEMENTATIONS[:1]) + list(cfg.against)
-    load_before = load_average()
+    load_before, busy_before = load_average(), busy_cpus()
     step_kind = "eager"
     setups: dict[str, _Setup] = {}
     first_loss: dict[str, float] = {}
@@ -372,6 +398,7 @@ def run_bench(cfg: BenchConfig, on_log: Callable[[str], None] = lambda m: None) 
         "snn_products": products,
         "semantics": {p: PEERS[p].semantics for p in cfg.against},
         "load_before": load_before,
+        "busy_before": busy_before,
         "load_after": load_average(),
         **results,
     }

@@ -162,8 +162,25 @@ def test_bench_load_warning_discounts_its_own_threads():
     summary = {"median": 1.0, "min": 1.0, "max": 1.0}
     base = {"device": "cpu", "threads": threads, "snn": {"train_summary": summary, "infer_summary": summary}}
     quiet = {**base, "load_before": [0.1, 0, 0], "load_after": [threads + 0.2, 0, 0]}
-    assert not [w for w in _warnings(quiet, ["snn"]) if "load" in w]
+    assert not [w for w in _warnings(quiet, ["snn"]) if "busy" in w]
     busy_before = {**base, "load_before": [LOAD_WARN * cpus + 1, 0, 0], "load_after": [0.1, 0, 0]}
-    assert [w for w in _warnings(busy_before, ["snn"]) if "load" in w]
+    assert [w for w in _warnings(busy_before, ["snn"]) if "busy" in w]
     busy_after = {**base, "load_before": [0.1, 0, 0], "load_after": [threads + LOAD_WARN * cpus + 1, 0, 0]}
-    assert [w for w in _warnings(busy_after, ["snn"]) if "load" in w]
+    assert [w for w in _warnings(busy_after, ["snn"]) if "busy" in w]
+
+
+def test_bench_load_warning_reads_the_cpus_busy_before_the_run():
+    """Back-to-back benches: the previous run's threads are still in the 1-minute load average, but the
+    CPUs busy just before this run (sampled) are what decide; busy ones are flagged."""
+    import os
+
+    from snncli.engine.bench import LOAD_WARN, _warnings, busy_cpus
+
+    cpus = os.cpu_count() or 1
+    summary = {"median": 1.0, "min": 1.0, "max": 1.0}
+    base = {"device": "cpu", "threads": 1, "snn": {"train_summary": summary, "infer_summary": summary},
+            "load_before": [LOAD_WARN * cpus + 1, 0, 0], "load_after": [0.1, 0, 0]}
+    assert not [w for w in _warnings({**base, "busy_before": 0.05}, ["snn"]) if "busy" in w]
+    assert [w for w in _warnings({**base, "busy_before": LOAD_WARN * cpus + 0.5}, ["snn"]) if "busy" in w]
+    busy = busy_cpus(0.2)
+    assert busy is None or 0.0 <= busy <= cpus
