@@ -309,17 +309,6 @@ static void run_threads(void *(*fn)(void *), void *args, size_t size, int n) {
 #endif
 
 /* 1 when built with OpenMP (threads from the OpenMP pool), 0 with pthreads. */
-/* The widest column tile the vector event loops take (AVX-512: 8 x 16 columns, AVX2: 8 x 8); 0 without them. */
-int snn_vector_tile(void) {
-#if defined(__AVX512F__)
-    return 16 * 8;
-#elif defined(__AVX2__)
-    return 8 * 8;
-#else
-    return 0;
-#endif
-}
-
 int snn_openmp(void) {
 #ifdef _OPENMP
     return 1;
@@ -493,16 +482,17 @@ typedef struct {
  * The source comes tiled by columns, so one tile of every source row is one contiguous block
  * (sized by the caller to fit in L2): it serves all q before the next tile is touched, and the
  * scattered row reads hit cache and TLB instead of one 4 KiB page per event. */
-#if defined(__AVX512F__)
-#include <immintrin.h>
-/* AVX-512 versions of the event loops: a tile of NV x 16 columns is held in NV registers, so an
- * event costs NV loads (+ conversions) and adds, where the portable loop also reloads and stores
- * its accumulator through memory. Same operations in the same order: bit-identical results. */
+
+/* Vector versions of the event loops, written once over a few vector operations per instruction set:
+ * AVX-512 (VL = 16 lanes) or AVX2 (VL = 8, CPUs without AVX-512). A tile of NV x VL columns is held
+ * in NV registers, so an event costs NV loads (+ conversions) and adds, where the portable loop also
+ * reloads and stores its accumulator through memory. Same operations in the same order:
+ * bit-identical results. */
 #define VEC_MAX 8
 #ifndef PREFETCH
 #define PREFETCH 8
 #endif
-
+#if defined(__AVX512F__)
 static inline __mmask16 tail_mask(int64_t w, int v) {
     int64_t r = w - 16 * (int64_t)v;
     return r >= 16 ? (__mmask16)0xFFFF : (r <= 0 ? (__mmask16)0 : (__mmask16)((1u << r) - 1u));
@@ -529,48 +519,26 @@ static inline void store16(void *p, __m512 x, int bf, __mmask16 m) {
     _mm256_mask_storeu_epi16(p, m, _mm512_cvtepi32_epi16(r));
 }
 
-static inline __attribute__((always_inline)) void gather_tile_v(const gather_args *a, int64_t base, int64_t o0,
-                                                                int64_t w, const int nv, const int bf) {
-    const int64_t O = a->O, tile = a->tile;
-    const size_t elem = bf ? 2 : 4;
-    const char *src = (const char *)a->src;
-    for (int64_t q = a->lo; q < a->hi; q++) {
-        __m512 acc[VEC_MAX];
-        for (int v = 0; v < nv; v++)
-            acc[v] = a->bias ? _mm512_maskz_loadu_ps(tail_mask(w, v), a->bias + o0 + 16 * v) : _mm512_setzero_ps();
-        const int64_t k_end = a->ptr[q + 1], k_last = a->ptr[a->hi];
-        for (int64_t k = a->ptr[q]; k < k_end; k++) {
-            const char *row = src + (size_t)(base + (int64_t)a->idx[k] * tile) * elem;
-            if (k + PREFETCH < k_last) { /* the row PREFETCH events ahead (maybe the next q's): L2 latency hidden */
-                const char *next = src + (size_t)(base + (int64_t)a->idx[k + PREFETCH] * tile) * elem;
-                for (int64_t off = 0; off < (int64_t)(nv * 16 * elem); off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
-            }
-            for (int v = 0; v < nv; v++) acc[v] = _mm512_add_ps(acc[v], load16(row + 16 * v * elem, bf));
-        }
-        char *out = (char *)a->out + (size_t)(q * O + o0) * (a->out_dt == BF16 ? 2 : 4);
-        for (int v = 0; v < nv; v++)
-            store16(out + 16 * v * (a->out_dt == BF16 ? 2 : 4), acc[v], a->out_dt == BF16, tail_mask(w, v));
-    }
+#define VL 16
+typedef __m512 vec;
+static inline vec v_zero(void) { return _mm512_setzero_ps(); }
+static inline vec v_add(vec a, vec b) { return _mm512_add_ps(a, b); }
+static inline vec v_loadu(const float *p) { return _mm512_loadu_ps(p); }
+static inline void v_storeu(float *p, vec x) { _mm512_storeu_ps(p, x); }
+static inline vec v_load(const void *p, int bf) { return load16(p, bf); }
+
+/* vector v of a w-column tile whose vector starts at p (fp32 or bf16), zeros beyond the w columns */
+static inline vec v_load_tail(const void *p, int bf, int64_t w, int v) {
+    const __mmask16 m = tail_mask(w, v);
+    if (bf) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+    return _mm512_maskz_loadu_ps(m, p);
 }
 
-/* 1 when the vector loop ran this tile (tile a multiple of 16, at most VEC_MAX x 16 columns) */
-static int gather_tile_vec(const gather_args *a, int64_t base, int64_t o0, int64_t w) {
-    const int bf = a->src_dt == BF16;
-    if (a->tile % 16 || a->tile > 16 * VEC_MAX || (a->src_dt != BF16 && a->src_dt != F32)) return 0;
-    switch (a->tile / 16) {
-#define CASE(NV) case NV: if (bf) gather_tile_v(a, base, o0, w, NV, 1); else gather_tile_v(a, base, o0, w, NV, 0); return 1;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-    }
-    return 0;
-}
+/* store the lanes of vector v that hold one of the w columns (fp32, or bf16 rounded as f2bf) */
+static inline void v_store_tail(void *p, vec x, int bf, int64_t w, int v) { store16(p, x, bf, tail_mask(w, v)); }
 #elif defined(__AVX2__)
-/* AVX2 versions of the event loops (CPUs without AVX-512): a tile of NV x 8 columns in NV registers,
- * same operations in the same order as the portable loops (bit-identical results). */
-#define VEC_MAX 8
-#ifndef PREFETCH
-#define PREFETCH 8
-#endif
+#define VL 8
+typedef __m256 vec;
 
 static inline __m256i tail_mask8(int64_t w, int v) { /* lanes of vector v that hold one of the w columns */
     int64_t r = w - 8 * (int64_t)v;
@@ -578,50 +546,64 @@ static inline __m256i tail_mask8(int64_t w, int v) { /* lanes of vector v that h
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)r), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-static inline __m256 load8(const void *p, int bf) {
+static inline vec v_zero(void) { return _mm256_setzero_ps(); }
+static inline vec v_add(vec a, vec b) { return _mm256_add_ps(a, b); }
+static inline vec v_loadu(const float *p) { return _mm256_loadu_ps(p); }
+static inline void v_storeu(float *p, vec x) { _mm256_storeu_ps(p, x); }
+
+static inline vec v_load(const void *p, int bf) {
     if (bf) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
     return _mm256_loadu_ps((const float *)p);
 }
 
-static inline void store8(void *p, __m256 x, int bf, int64_t w, int v) {
+static inline vec v_load_tail(const void *p, int bf, int64_t w, int v) {
+    if (!bf) return _mm256_maskload_ps((const float *)p, tail_mask8(w, v));
+    float f[8];
+    const int64_t n = w - 8 * (int64_t)v;
+    for (int64_t j = 0; j < 8; j++) f[j] = j < n ? bf2f(((const uint16_t *)p)[j]) : 0.0f;
+    return _mm256_loadu_ps(f);
+}
+
+static inline void v_store_tail(void *p, vec x, int bf, int64_t w, int v) {
     if (!bf) {
         _mm256_maskstore_ps((float *)p, tail_mask8(w, v), x);
         return;
     }
     float f[8];
     _mm256_storeu_ps(f, x);
-    int64_t r = w - 8 * (int64_t)v;
+    const int64_t r = w - 8 * (int64_t)v;
     for (int64_t j = 0; j < (r > 8 ? 8 : r); j++) ((uint16_t *)p)[j] = f2bf(f[j]);
 }
+#endif
 
+#ifdef VL
 static inline __attribute__((always_inline)) void gather_tile_v(const gather_args *a, int64_t base, int64_t o0,
                                                                 int64_t w, const int nv, const int bf) {
     const int64_t O = a->O, tile = a->tile;
     const size_t elem = bf ? 2 : 4, out_elem = a->out_dt == BF16 ? 2 : 4;
     const char *src = (const char *)a->src;
     for (int64_t q = a->lo; q < a->hi; q++) {
-        __m256 acc[VEC_MAX];
-        for (int v = 0; v < nv; v++)
-            acc[v] = a->bias ? _mm256_maskload_ps(a->bias + o0 + 8 * v, tail_mask8(w, v)) : _mm256_setzero_ps();
+        vec acc[VEC_MAX];
+        for (int v = 0; v < nv; v++) acc[v] = a->bias ? v_load_tail(a->bias + o0 + VL * v, 0, w, v) : v_zero();
         const int64_t k_end = a->ptr[q + 1], k_last = a->ptr[a->hi];
         for (int64_t k = a->ptr[q]; k < k_end; k++) {
             const char *row = src + (size_t)(base + (int64_t)a->idx[k] * tile) * elem;
-            if (k + PREFETCH < k_last) {
+            if (k + PREFETCH < k_last) { /* the row PREFETCH events ahead (maybe the next q's): L2 latency hidden */
                 const char *next = src + (size_t)(base + (int64_t)a->idx[k + PREFETCH] * tile) * elem;
-                for (int64_t off = 0; off < (int64_t)(nv * 8 * elem); off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+                for (int64_t off = 0; off < (int64_t)(nv * VL * elem); off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
             }
-            for (int v = 0; v < nv; v++) acc[v] = _mm256_add_ps(acc[v], load8(row + 8 * v * elem, bf));
+            for (int v = 0; v < nv; v++) acc[v] = v_add(acc[v], v_load(row + VL * v * elem, bf));
         }
         char *out = (char *)a->out + (size_t)(q * O + o0) * out_elem;
-        for (int v = 0; v < nv && 8 * v < w; v++) store8(out + 8 * v * out_elem, acc[v], a->out_dt == BF16, w, v);
+        for (int v = 0; v < nv; v++) v_store_tail(out + VL * v * out_elem, acc[v], a->out_dt == BF16, w, v);
     }
 }
 
-/* 1 when the vector loop ran this tile (tile a multiple of 8, at most VEC_MAX x 8 columns) */
+/* 1 when the vector loop ran this tile (tile a multiple of VL, at most VEC_MAX x VL columns) */
 static int gather_tile_vec(const gather_args *a, int64_t base, int64_t o0, int64_t w) {
     const int bf = a->src_dt == BF16;
-    if (a->tile % 8 || a->tile > 8 * VEC_MAX || (a->src_dt != BF16 && a->src_dt != F32)) return 0;
-    switch (a->tile / 8) {
+    if (a->tile % VL || a->tile > VL * VEC_MAX || (a->src_dt != BF16 && a->src_dt != F32)) return 0;
+    switch (a->tile / VL) {
 #define CASE(NV) case NV: if (bf) gather_tile_v(a, base, o0, w, NV, 1); else gather_tile_v(a, base, o0, w, NV, 0); return 1;
         CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
@@ -701,78 +683,32 @@ typedef struct {
 
 /* For column tiles k in [k_lo, k_hi): acc[i, :] = sum over the events (r, i) of G[r, tile k],
  * streaming G row by row while the [N, tile] accumulator stays in L2; then out[:, tile k] = acc. */
-#if defined(__AVX512F__)
+#ifdef VL
 static inline __attribute__((always_inline)) void scatter_tile_v(const scatter_args *a, int64_t o0, int64_t w,
                                                                  const int nv, const int bf) {
     const int64_t O = a->O, tile = a->tile;
+    const size_t elem = bf ? 2 : 4;
     for (int64_t r = 0; r < a->R; r++) {
         const int64_t k_first = a->rowptr[r], k_end = a->rowptr[r + 1];
         if (k_first == k_end) continue;
-        __m512 g[VEC_MAX];
+        vec g[VEC_MAX];
         const int64_t at = r * O + o0;
-        for (int v = 0; v < nv; v++) {
-            const __mmask16 m = tail_mask(w, v);
-            if (bf)
-                g[v] = _mm512_castsi512_ps(_mm512_slli_epi32(
-                    _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, (const uint16_t *)a->G + at + 16 * v)), 16));
-            else
-                g[v] = _mm512_maskz_loadu_ps(m, (const float *)a->G + at + 16 * v);
-        }
+        for (int v = 0; v < nv; v++) g[v] = v_load_tail((const char *)a->G + (size_t)(at + VL * v) * elem, bf, w, v);
         for (int64_t k = k_first; k < k_end; k++) {
             float *dst = a->acc + (int64_t)a->idx[k] * tile;
             if (k + PREFETCH < k_end) {
                 const char *next = (const char *)(a->acc + (int64_t)a->idx[k + PREFETCH] * tile);
-                for (int64_t off = 0; off < (int64_t)(nv * 64); off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
+                for (int64_t off = 0; off < (int64_t)(nv * VL * 4); off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
             }
-            for (int v = 0; v < nv; v++) _mm512_storeu_ps(dst + 16 * v, _mm512_add_ps(_mm512_loadu_ps(dst + 16 * v), g[v]));
+            for (int v = 0; v < nv; v++) v_storeu(dst + VL * v, v_add(v_loadu(dst + VL * v), g[v]));
         }
     }
 }
 
 static int scatter_tile_vec(const scatter_args *a, int64_t o0, int64_t w) {
     const int bf = a->g_dt == BF16;
-    if (a->tile % 16 || a->tile > 16 * VEC_MAX || (a->g_dt != BF16 && a->g_dt != F32)) return 0;
-    switch (a->tile / 16) {
-#define CASE(NV) case NV: if (bf) scatter_tile_v(a, o0, w, NV, 1); else scatter_tile_v(a, o0, w, NV, 0); return 1;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-    }
-    return 0;
-}
-#elif defined(__AVX2__)
-static inline __attribute__((always_inline)) void scatter_tile_v(const scatter_args *a, int64_t o0, int64_t w,
-                                                                 const int nv, const int bf) {
-    const int64_t O = a->O, tile = a->tile;
-    for (int64_t r = 0; r < a->R; r++) {
-        const int64_t k_first = a->rowptr[r], k_end = a->rowptr[r + 1];
-        if (k_first == k_end) continue;
-        __m256 g[VEC_MAX];
-        const int64_t at = r * O + o0;
-        for (int v = 0; v < nv; v++) {
-            if (bf) {
-                float f[8];
-                const int64_t n = w - 8 * (int64_t)v;
-                for (int64_t j = 0; j < 8; j++) f[j] = j < n ? bf2f(((const uint16_t *)a->G)[at + 8 * v + j]) : 0.0f;
-                g[v] = _mm256_loadu_ps(f);
-            } else {
-                g[v] = _mm256_maskload_ps((const float *)a->G + at + 8 * v, tail_mask8(w, v));
-            }
-        }
-        for (int64_t k = k_first; k < k_end; k++) {
-            float *dst = a->acc + (int64_t)a->idx[k] * tile;
-            if (k + PREFETCH < k_end) {
-                const char *next = (const char *)(a->acc + (int64_t)a->idx[k + PREFETCH] * tile);
-                for (int64_t off = 0; off < (int64_t)(nv * 32); off += 64) _mm_prefetch(next + off, _MM_HINT_T0);
-            }
-            for (int v = 0; v < nv; v++) _mm256_storeu_ps(dst + 8 * v, _mm256_add_ps(_mm256_loadu_ps(dst + 8 * v), g[v]));
-        }
-    }
-}
-
-static int scatter_tile_vec(const scatter_args *a, int64_t o0, int64_t w) {
-    const int bf = a->g_dt == BF16;
-    if (a->tile % 8 || a->tile > 8 * VEC_MAX || (a->g_dt != BF16 && a->g_dt != F32)) return 0;
-    switch (a->tile / 8) {
+    if (a->tile % VL || a->tile > VL * VEC_MAX || (a->g_dt != BF16 && a->g_dt != F32)) return 0;
+    switch (a->tile / VL) {
 #define CASE(NV) case NV: if (bf) scatter_tile_v(a, o0, w, NV, 1); else scatter_tile_v(a, o0, w, NV, 0); return 1;
         CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
@@ -785,6 +721,16 @@ static int scatter_tile_vec(const scatter_args *a, int64_t o0, int64_t w) {
     return 0;
 }
 #endif
+
+/* The widest column tile the vector event loops take (VEC_MAX vectors of VL lanes: 128 columns with
+ * AVX-512, 64 with AVX2); 0 without them. */
+int snn_vector_tile(void) {
+#ifdef VL
+    return VL * VEC_MAX;
+#else
+    return 0;
+#endif
+}
 
 static void *scatter_range(void *p) {
     scatter_args *a = (scatter_args *)p;
