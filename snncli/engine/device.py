@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import SnnError
+from ..neurons import _native
 
 
 class DeviceUnavailableError(SnnError, RuntimeError):
@@ -62,11 +63,9 @@ def bf16_matmul_is_fast(device: torch.device) -> bool:
 
 
 def _cpu_has_native_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:  # not Linux: be conservative
-        return False
+    """AVX512-BF16 or AMX in the CPU's flags (read as the kernels' build key reads them; off Linux there
+    are none: conservative)."""
+    flags = _native._cpu_signature()
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
